@@ -1,0 +1,234 @@
+"""Live collab servers: real uvicorn processes on loopback ports.
+
+The integration tests talk to these over real sockets, the way clients do. Several servers may
+share one database and one Redis, which is how the multi-process guarantees are tested.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx2
+
+from .services import free_port, tail
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+READY_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0
+
+# Settings every test server gets unless a test overrides them. The send rate limit is off by
+# default because tests post in bursts; the rate-limit test turns it back on.
+BASE_ENV: dict[str, str] = {
+    "BROADCAST_URL": "memory://",
+    "SECRET_KEY": "test-secret",
+    "COLLAB_ENV": "test",
+    "WS_SEND_RATE": "0",
+}
+
+# Variables of the developer's shell that would change what the server does under test.
+_SCRUBBED = (
+    "DATABASE_URL", "BROADCAST_URL", "SECRET_KEY", "COLLAB_ENV", "WS_MAX_FRAME_BYTES",
+    "WS_OUTBOX_FRAMES", "WS_SEND_RATE", "WS_BAD_FRAMES_PER_MINUTE", "REPLAY_MAX_EVENTS",
+    "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy",
+)
+
+_names = itertools.count(1)
+
+# Every server started in this test process, so a failing test's report can show their logs.
+RUNNING: list[LiveServer] = []
+
+
+def sqlite_url(directory: Path) -> str:
+    """A fresh SQLite database file URL in `directory` (platform form, without a driver)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{directory / 'collab.db'}"
+
+
+def server_env(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    env.update(BASE_ENV)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update({k: str(v) for k, v in (overrides or {}).items()})
+    return env
+
+
+def migrate(env: Mapping[str, str], workdir: Path) -> None:
+    """Run `python -m collab.cli migrate` with the server's environment; raise with its output."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(  # noqa: PLW1510 - returncode is checked below
+        [sys.executable, "-m", "collab.cli", "migrate"],
+        env=dict(env),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    (workdir / "migrate.log").write_text(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"collab migrate failed ({proc.returncode}) for {env.get('DATABASE_URL')}:\n"
+            f"{proc.stdout}\n{proc.stderr}"
+        )
+
+
+class LiveServer:
+    """One `uvicorn collab.app:app` process with its own port and captured logs."""
+
+    def __init__(self, workdir: Path, env: Mapping[str, str], name: str | None = None) -> None:
+        self.name = name or f"server{next(_names)}"
+        self.workdir = workdir
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.env = dict(env)
+        self.port = free_port()
+        self.stdout_path = workdir / f"{self.name}.stdout.log"
+        self.stderr_path = workdir / f"{self.name}.stderr.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    @property
+    def origin(self) -> str:
+        return self.base_url
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def logs(self) -> str:
+        return (
+            f"--- {self.name} ({self.base_url}, DATABASE_URL={self.env.get('DATABASE_URL')}, "
+            f"BROADCAST_URL={self.env.get('BROADCAST_URL')}) stderr ---\n"
+            f"{tail(self.stderr_path)}\n--- {self.name} stdout ---\n{tail(self.stdout_path)}"
+        )
+
+    def start(self, timeout: float = READY_TIMEOUT) -> None:
+        args = [
+            sys.executable, "-m", "uvicorn", "collab.app:app",
+            "--host", "127.0.0.1", "--port", str(self.port),
+            "--log-level", "info",
+        ]
+        with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
+            self._proc = subprocess.Popen(
+                args, env=self.env, cwd=REPO_ROOT, stdout=out, stderr=err,
+                stdin=subprocess.DEVNULL,
+            )
+        RUNNING.append(self)
+        self._wait_ready(timeout)
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last_error = "no answer yet"
+        with httpx2.Client(base_url=self.base_url, timeout=2.0, trust_env=False) as http:
+            while True:
+                assert self._proc is not None
+                if self._proc.poll() is not None:
+                    code = self._proc.returncode
+                    self.stop()
+                    raise RuntimeError(f"{self.name} exited with {code} at start:\n{self.logs()}")
+                try:
+                    r = http.get("/healthz")
+                    if r.status_code == 200 and r.json() == {"status": "ok"}:
+                        return
+                    last_error = f"GET /healthz -> {r.status_code} {r.text[:200]}"
+                except httpx2.TransportError as exc:
+                    last_error = repr(exc)
+                except ValueError as exc:
+                    last_error = f"GET /healthz body is not JSON: {exc}"
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(
+                        f"{self.name} not ready in {timeout}s ({last_error}):\n{self.logs()}"
+                    )
+                time.sleep(0.05)  # polling interval, bounded by the deadline above
+
+    def stop(self) -> None:
+        """SIGTERM (uvicorn's graceful shutdown), then SIGKILL if it hangs."""
+        proc, self._proc = self._proc, None
+        if self in RUNNING:
+            RUNNING.remove(self)
+        if proc is None:
+            return
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def __repr__(self) -> str:
+        return f"<LiveServer {self.name} {self.base_url} running={self.running}>"
+
+
+class ServerFactory:
+    """Starts servers for one scope and stops them all at its end.
+
+    `start()` runs migrations once per database URL (so two servers sharing a database migrate it
+    once, before either starts) and then starts uvicorn.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.servers: list[LiveServer] = []
+        self._migrated: set[str] = set()
+        self._dbs = itertools.count(1)
+
+    def new_sqlite_url(self) -> str:
+        return sqlite_url(self.root / f"db{next(self._dbs)}")
+
+    def start(
+        self,
+        *,
+        database_url: str | None = None,
+        broadcast_url: str = "memory://",
+        env: Mapping[str, str] | None = None,
+        name: str | None = None,
+        timeout: float = READY_TIMEOUT,
+    ) -> LiveServer:
+        database_url = database_url or self.new_sqlite_url()
+        full_env = server_env(
+            {"DATABASE_URL": database_url, "BROADCAST_URL": broadcast_url, **(env or {})}
+        )
+        server = LiveServer(self.root / "servers", full_env, name=name)
+        if database_url not in self._migrated:
+            migrate(full_env, server.workdir)
+            self._migrated.add(database_url)
+        self.servers.append(server)
+        server.start(timeout=timeout)
+        return server
+
+    def __call__(
+        self,
+        *,
+        database_url: str | None = None,
+        broadcast_url: str = "memory://",
+        env: Mapping[str, str] | None = None,
+        name: str | None = None,
+        timeout: float = READY_TIMEOUT,
+    ) -> LiveServer:
+        """Same as `start()`, so the fixture reads `live_server(env={...})`."""
+        return self.start(database_url=database_url, broadcast_url=broadcast_url, env=env,
+                          name=name, timeout=timeout)
+
+    def logs(self) -> str:
+        return "\n".join(s.logs() for s in self.servers)
+
+    def stop_all(self) -> None:
+        for server in reversed(self.servers):
+            with contextlib.suppress(Exception):
+                server.stop()
