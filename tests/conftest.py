@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,7 @@ import pytest
 # later becomes a package itself.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support.api import Api, User
+from support.api import Api, Forum, User
 from support.servers import RUNNING, LiveServer, ServerFactory
 from support.services import PostgresCluster, RedisServer
 
@@ -118,25 +117,6 @@ def api(server: LiveServer) -> Iterator[Api]:
 def admin(api: Api) -> User:
     """The shared server's first registered user, hence an admin (PROTOCOL.md)."""
     return api.register()
-
-
-@dataclass
-class Forum:
-    """A fresh thread in a public room on the shared server, and who may use it."""
-
-    server: LiveServer
-    api: Api
-    admin: User
-    room_id: int
-    thread_id: int
-
-    @property
-    def channel(self) -> str:
-        return f"thread:{self.thread_id}"
-
-    @property
-    def room_channel(self) -> str:
-        return f"room:{self.room_id}"
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,8 @@ from typing import Any, Self
 
 import httpx2
 
+from .servers import LiveServer
+
 DEFAULT_PASSWORD = "correct horse battery staple"
 _users = itertools.count(1)
 
@@ -176,3 +178,48 @@ def hidden_inputs(html: str) -> dict[str, str]:
         if attrs.get("type", "").lower() == "hidden" and attrs.get("name"):
             out[attrs["name"]] = htmllib.unescape(attrs.get("value", ""))
     return out
+
+
+@dataclass
+class ForumSetup:
+    """A room and a thread on a server, made by its admin."""
+
+    admin: User
+    room_id: int
+    thread_id: int
+
+    @property
+    def channel(self) -> str:
+        return f"thread:{self.thread_id}"
+
+    @property
+    def room_channel(self) -> str:
+        return f"room:{self.room_id}"
+
+
+def setup_forum(api: Api, admin: User | None = None, visibility: str = "public") -> ForumSetup:
+    """On a fresh database the first registered user is the admin who may create rooms."""
+    admin = admin or api.register()
+    assert "admin" in admin.roles, f"first user should be admin, has roles {admin.roles}"
+    room = api.create_room(admin.token, visibility=visibility)
+    thread = api.create_thread(admin.token, int(room["id"]))
+    return ForumSetup(admin=admin, room_id=int(room["id"]), thread_id=int(thread["id"]))
+
+
+@dataclass
+class Forum:
+    """A fresh thread in a public room on the shared server, and who may use it (`forum`)."""
+
+    server: LiveServer
+    api: Api
+    admin: User
+    room_id: int
+    thread_id: int
+
+    @property
+    def channel(self) -> str:
+        return f"thread:{self.thread_id}"
+
+    @property
+    def room_channel(self) -> str:
+        return f"room:{self.room_id}"

@@ -1,0 +1,147 @@
+"""Accounts and tokens over HTTP (PROTOCOL.md, "Accounts and tokens")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from support.api import DEFAULT_PASSWORD, Api, User, assert_error_shape, unique_name
+from support.servers import ServerFactory
+
+
+def test_healthz(api: Api) -> None:
+    r = api.http.get("/healthz")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok"}
+
+
+def test_register_returns_201_with_the_user(api: Api) -> None:
+    name = unique_name()
+    r = api.create_user_raw({"username": name, "password": DEFAULT_PASSWORD,
+                             "display_name": "Ada Lovelace"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert isinstance(body["id"], int)
+    assert body["username"] == name
+    assert body["display_name"] == "Ada Lovelace"
+    assert "password" not in body and not any("hash" in k for k in body)
+
+
+def test_register_a_taken_username_is_409(api: Api) -> None:
+    user = api.register()
+    r = api.create_user_raw({"username": user.username, "password": DEFAULT_PASSWORD})
+    assert r.status_code == 409, r.text
+    assert_error_shape(r)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"username": "no_password_given"},
+        {"password": DEFAULT_PASSWORD},
+        {"username": 5, "password": DEFAULT_PASSWORD},
+        {"username": "valid_name_x", "password": 12345678},
+        {"username": "", "password": DEFAULT_PASSWORD},
+        ["username", "password"],
+        "just a string",
+    ],
+)
+def test_register_with_bad_input_is_422(api: Api, payload: Any) -> None:
+    r = api.create_user_raw(payload)
+    assert r.status_code == 422, f"{payload!r} -> {r.status_code} {r.text}"
+    assert_error_shape(r)
+
+
+def test_register_with_a_body_that_is_not_json_is_422_or_400(api: Api) -> None:
+    r = api.http.post("/api/users", content=b"{not json",
+                      headers={"Content-Type": "application/json"})
+    assert r.status_code in (400, 422), r.text
+    assert_error_shape(r)
+
+
+def test_token_for_good_credentials_is_201(api: Api) -> None:
+    user = api.register()
+    r = api.token_raw(user.username, user.password)
+    assert r.status_code == 201, r.text
+    token = r.json()["token"]
+    assert isinstance(token, str) and token
+
+
+@pytest.mark.parametrize("wrong", ["password", "username"])
+def test_token_for_wrong_credentials_is_401(api: Api, wrong: str) -> None:
+    user = api.register()
+    if wrong == "password":
+        r = api.token_raw(user.username, "not the password")
+    else:
+        r = api.token_raw(unique_name("nobody"), user.password)
+    assert r.status_code == 401, r.text
+    assert_error_shape(r)
+
+
+def test_me_with_a_token_is_the_user_with_roles(api: Api, admin: User) -> None:
+    user = api.register(display_name="Grace Hopper")
+    r = api.http.get("/api/me", headers=user.auth)
+    assert r.status_code == 200, r.text
+    me = r.json()
+    assert me["id"] == user.id
+    assert me["username"] == user.username
+    assert isinstance(me["roles"], list)
+    assert "member" in me["roles"]
+    assert "admin" not in me["roles"], "only the first user is an admin"
+
+
+def test_the_first_registered_user_is_an_admin(live_server: ServerFactory) -> None:
+    server = live_server()
+    with Api(server.base_url) as api:
+        first = api.register()
+        second = api.register()
+    assert "admin" in first.roles, first.roles
+    assert "admin" not in second.roles, second.roles
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic Zm9vOmJhcg=="},
+     {"Authorization": "Bearer "}],
+)
+def test_me_without_a_valid_token_is_401(api: Api, headers: dict[str, str]) -> None:
+    r = api.http.get("/api/me", headers=headers)
+    assert r.status_code == 401, r.text
+    assert_error_shape(r)
+
+
+def test_rooms_need_a_moderator_or_admin(api: Api, admin: User) -> None:
+    member = api.register()
+    payload = {"name": unique_name("Room "), "visibility": "public"}
+    r = api.http.post("/api/rooms", json=payload, headers=member.auth)
+    assert r.status_code == 403, r.text
+    assert_error_shape(r)
+    r = api.http.post("/api/rooms", json=payload)
+    assert r.status_code == 401, r.text
+    assert_error_shape(r)
+    r = api.http.post("/api/rooms", json=payload, headers=admin.auth)
+    assert r.status_code == 201, r.text
+    assert isinstance(r.json()["id"], int)
+
+
+def test_a_thread_is_created_and_read_back(api: Api, admin: User) -> None:
+    room = api.create_room(admin.token)
+    member = api.register()
+    r = api.http.post(f"/api/rooms/{room['id']}/threads",
+                      json={"title": "Procurement thresholds", "body": "What are **yours**?"},
+                      headers=member.auth)
+    assert r.status_code == 201, r.text
+    created = r.json()
+    assert created["room_id"] == room["id"]
+    assert created["title"] == "Procurement thresholds"
+    thread = api.get_thread(int(created["id"]))
+    assert thread["title"] == "Procurement thresholds"
+    seqs = [p["seq"] for p in thread["posts"]]
+    assert seqs == sorted(seqs)
+
+
+def test_missing_thread_is_404_json(api: Api) -> None:
+    r = api.http.get("/api/threads/999999")
+    assert r.status_code == 404
+    assert_error_shape(r)
