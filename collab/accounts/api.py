@@ -1,0 +1,54 @@
+"""/api/users, /api/tokens, /api/me."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from collab.errors import Invalid, RateLimited
+
+from .auth import require_user
+from .service import check_credentials, create_user, issue_token, validate_registration
+
+
+async def read_json(request: Request) -> dict:
+    try:
+        data = await request.json()
+    except ValueError:
+        raise Invalid("the body must be JSON") from None
+    if not isinstance(data, dict):
+        raise Invalid("the body must be a JSON object")
+    return data
+
+
+def client_key(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def register(request: Request) -> JSONResponse:
+    username, password, display_name = validate_registration(await read_json(request))
+    user = await create_user(username, password, display_name)
+    return JSONResponse(user.public(), status_code=201)
+
+
+async def tokens(request: Request) -> JSONResponse:
+    data = await read_json(request)
+    key = f"{client_key(request)}:{str(data.get('username'))[:40].lower()}"
+    limiter = request.app.state.login_limiter
+    if not limiter.hit(key):
+        raise RateLimited(f"too many sign-in attempts; retry in {limiter.retry_after(key)} s")
+    user = await check_credentials(data.get("username"), data.get("password"))
+    return JSONResponse({"token": await issue_token(user)}, status_code=201)
+
+
+async def me(request: Request) -> JSONResponse:
+    user = await require_user(request)
+    return JSONResponse(user.me())
+
+
+routes = [
+    Route("/api/users", register, methods=["POST"]),
+    Route("/api/tokens", tokens, methods=["POST"]),
+    Route("/api/me", me, methods=["GET"]),
+]

@@ -1,0 +1,92 @@
+"""Who is asking: bearer tokens for the API, the session cookie for pages and sockets."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from starlette.requests import HTTPConnection, Request
+
+from collab.errors import Forbidden, Unauthenticated
+from collab.realtime import Actor
+
+from .models import User
+from .service import user_for_token
+
+_UNSET = object()
+
+
+def bearer_token(conn: HTTPConnection) -> str | None:
+    header = conn.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+async def current_user(request: Request) -> User | None:
+    """The request's user (bearer token on /api/, session cookie on pages), cached per request."""
+    cached = getattr(request.state, "user", _UNSET)
+    if cached is not _UNSET:
+        return cached  # type: ignore[return-value]
+    user: User | None = None
+    token = bearer_token(request)
+    if token is not None:
+        user = await user_for_token(token)
+        if user is None:
+            raise Unauthenticated("the API token is not valid")
+    elif not request.url.path.startswith("/api/"):
+        user_id = request.session.get("user_id")
+        if isinstance(user_id, int):
+            user = await User.objects.get_or_none(id=user_id)
+    request.state.user = user
+    return user
+
+
+async def require_user(request: Request) -> User:
+    user = await current_user(request)
+    if user is None:
+        raise Unauthenticated("sign in first")
+    return user
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(id=user.id, username=user.username, display_name=user.display_name,
+                 roles=user.role_set)
+
+
+def _origin_allowed(conn: HTTPConnection, allowed: tuple[str, ...]) -> bool:
+    origin = conn.headers.get("origin")
+    if origin is None:
+        return False
+    if origin in allowed:
+        return True
+    parts = urlsplit(origin)
+    return parts.netloc == conn.headers.get("host", "")
+
+
+def socket_authenticator(allowed_origins: tuple[str, ...]) -> Any:
+    """The hub's `authenticate(scope)` hook: token (header or ?token=) or session cookie."""
+
+    async def authenticate(scope: dict[str, Any]) -> Actor | None:
+        conn = HTTPConnection(scope)
+        token = bearer_token(conn)
+        if token is None:
+            query = parse_qs(scope.get("query_string", b"").decode())
+            token = (query.get("token") or [None])[0]
+        if token:
+            user = await user_for_token(token)
+            if user is None:
+                raise Unauthenticated("the API token is not valid")
+            return actor_of(user)
+        session = scope.get("session") or {}
+        user_id = session.get("user_id")
+        if not isinstance(user_id, int):
+            return None
+        # A cookie rides along on any site's request: only our own pages may use it.
+        if not _origin_allowed(conn, allowed_origins):
+            raise Forbidden("this socket's Origin may not use the session cookie")
+        user = await User.objects.get_or_none(id=user_id)
+        return actor_of(user) if user else None
+
+    return authenticate

@@ -1,0 +1,126 @@
+"""The `collab` command: serve, migrate, createuser, seed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+
+from collab import settings as settings_mod
+
+
+def _settings() -> settings_mod.Settings:
+    try:
+        return settings_mod.from_env()
+    except settings_mod.SettingsError as exc:
+        sys.exit(f"collab: {exc}")
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from collab.migrations import migrate
+
+    applied = asyncio.run(migrate(_settings().database_url))
+    print("applied: " + ", ".join(applied) if applied else "the database is up to date")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings()
+    if args.workers > 1 and settings.uses_memory_broadcast:
+        sys.exit(
+            "collab: --workers > 1 needs BROADCAST_URL=redis://…: with memory:// each worker "
+            "would only see its own events. Set BROADCAST_URL or use --workers 1."
+        )
+    if not args.no_migrate:
+        cmd_migrate(args)
+    uvicorn.run(
+        "collab.app:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        # websockets-sansio, httptools and uvloop were the fastest here (bench/); deflate
+        # costs CPU per delivery for small JSON frames, so it is off.
+        ws="websockets-sansio",
+        http="httptools",
+        loop="uvloop",
+        ws_per_message_deflate=False,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        access_log=args.access_log,
+    )
+    return 0
+
+
+async def _with_db(coro_factory):  # type: ignore[no-untyped-def]
+    from collab import db
+
+    db.configure(_settings().database_url)
+    await db.connect()
+    try:
+        return await coro_factory()
+    finally:
+        await db.disconnect()
+
+
+def cmd_createuser(args: argparse.Namespace) -> int:
+    from collab.accounts.service import create_user, validate_registration
+    from collab.errors import CollabError
+
+    async def run() -> str:
+        username, password, display = validate_registration(
+            {"username": args.username, "password": args.password,
+             "display_name": args.display_name})
+        user = await create_user(username, password, display, role=args.role)
+        return f"created {user.username} with roles {user.roles}"
+
+    try:
+        print(asyncio.run(_with_db(run)))
+    except CollabError as exc:
+        sys.exit(f"collab: {exc.message}")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from collab.seed import seed
+
+    print(asyncio.run(_with_db(lambda: seed(_settings()))))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="collab", description="collab server commands")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the server (migrates first)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--no-migrate", action="store_true", help="skip migrations")
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="apply pending schema migrations")
+    migrate.set_defaults(func=cmd_migrate)
+
+    create = sub.add_parser("createuser", help="create a user")
+    create.add_argument("--username", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--display-name", default=None)
+    create.add_argument("--role", choices=["member", "expert", "moderator", "admin"])
+    create.set_defaults(func=cmd_createuser)
+
+    seed = sub.add_parser("seed", help="add a small demo community (only to an empty database)")
+    seed.set_defaults(func=cmd_seed)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""The database: one ormar connection and metadata, SQLite write serialisation, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import ormar
+import sqlalchemy
+from sqlalchemy import event as sa_event
+
+metadata = sqlalchemy.MetaData()
+database = ormar.DatabaseConnection("sqlite+aiosqlite:///./collab.db")
+base_config = ormar.OrmarConfig(metadata=metadata, database=database)
+
+# SQLite allows one writer at a time; serialising writes inside the process turns
+# "database is locked" errors into a short wait. Other processes on the same file
+# wait on SQLite's busy timeout instead (set on every connection below).
+_sqlite_write_lock: asyncio.Lock | None = None
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def configure(url: str) -> None:
+    """Point the shared connection at `url` (already normalised with its async driver)."""
+    global _sqlite_write_lock
+    options: dict[str, object] = {}
+    if url.startswith("sqlite"):
+        options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    else:
+        options["pool_size"] = 10
+        options["max_overflow"] = 20
+    database.__init__(url, **options)  # type: ignore[misc]
+    _sqlite_write_lock = None
+
+
+def is_sqlite() -> bool:
+    return database.url.startswith("sqlite")
+
+
+async def connect() -> None:
+    await database.connect()
+    if is_sqlite():
+        @sa_event.listens_for(database.engine.sync_engine, "connect")
+        def _pragmas(dbapi_conn: object, _record: object) -> None:
+            cursor = dbapi_conn.cursor()  # type: ignore[attr-defined]
+            # WAL lets readers go on while one process writes; NORMAL sync is safe under WAL.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.close()
+
+
+async def disconnect() -> None:
+    await database.disconnect()
+
+
+@asynccontextmanager
+async def write_transaction() -> AsyncIterator[None]:
+    """A transaction for writes; on SQLite the process's writers queue up first."""
+    global _sqlite_write_lock
+    if is_sqlite():
+        if _sqlite_write_lock is None:
+            _sqlite_write_lock = asyncio.Lock()
+        async with _sqlite_write_lock, database.transaction():
+            yield
+    else:
+        async with database.transaction():
+            yield

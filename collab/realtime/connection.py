@@ -1,0 +1,194 @@
+"""One socket: its frame loop, its bounded outbox and the single writer task that drains it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from collab.errors import CollabError, RateLimited, TooLarge
+
+from . import protocol
+from .channels import Actor
+from .limits import TokenBucket, WindowCounter
+
+if TYPE_CHECKING:
+    from .hub import Hub
+
+log = logging.getLogger("collab.connection")
+
+ASGISend = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIReceive = Callable[[], Awaitable[dict[str, Any]]]
+
+CLOSE_SLOW = 4008
+CLOSE_POLICY = 1008
+
+
+class Connection:
+    """A socket on the hub. Fan-out only appends to `outbox`; it never awaits this socket."""
+
+    __slots__ = (
+        "__weakref__",
+        "_send",
+        "_wake",
+        "actor",
+        "bad_frames",
+        "channels",
+        "close_code",
+        "closed",
+        "html",
+        "hub",
+        "limit",
+        "outbox",
+        "send_bucket",
+    )
+
+    def __init__(self, hub: Hub, send: ASGISend, actor: Actor | None, html: bool = False) -> None:
+        self.hub = hub
+        self.actor = actor
+        self.html = html
+        self.channels: dict[str, Actor | None] = {}
+        self.outbox: deque[str] = deque()
+        self.limit = hub.settings.ws_outbox_frames
+        self._wake = asyncio.Event()
+        self._send = send
+        self.closed = False
+        self.close_code: int | None = None
+        self.send_bucket = TokenBucket(hub.settings.ws_send_rate)
+        self.bad_frames = WindowCounter(hub.settings.ws_bad_frames_per_minute)
+
+    def enqueue(self, text: str) -> bool:
+        """Queue a frame; False when the socket is closed or just overflowed (4008)."""
+        if self.closed:
+            return False
+        if len(self.outbox) >= self.limit:
+            self.close(CLOSE_SLOW)
+            return False
+        self.outbox.append(text)
+        if len(self.outbox) == 1:
+            self._wake.set()
+        return True
+
+    def close(self, code: int) -> None:
+        """Close after what is already written; an overflowing outbox is dropped at once."""
+        if self.closed:
+            return
+        self.closed = True
+        self.close_code = code
+        self.outbox.clear()
+        self._wake.set()
+
+    async def writer(self) -> None:
+        send, outbox, wake = self._send, self.outbox, self._wake
+        try:
+            while True:
+                while outbox:
+                    await send({"type": "websocket.send", "text": outbox.popleft()})
+                if self.closed:
+                    await send({"type": "websocket.close", "code": self.close_code or 1000})
+                    return
+                wake.clear()
+                await wake.wait()
+        except (OSError, RuntimeError, asyncio.CancelledError):
+            self.closed = True
+        except Exception as exc:  # a disconnect raised by the server (e.g. ClientDisconnected)
+            self.closed = True
+            log.debug("writer ended: %r", exc)
+
+    async def shutdown(self) -> None:
+        self.close(1001)
+
+    def reply(self, obj: dict[str, Any]) -> None:
+        self.enqueue(protocol.dumps(obj))
+
+    def error(self, exc: CollabError, ref: str | None) -> None:
+        if self.html:
+            self.enqueue(protocol.error_fragment(exc.message))
+            return
+        extra = {k: v for k, v in exc.extra.items() if k != "ref"}
+        self.enqueue(protocol.error_frame(exc.code, exc.message, ref or exc.extra.get("ref"),
+                                          **extra))
+
+    async def handle_text(self, text: str) -> None:
+        """One client frame: parse, dispatch, answer. CollabErrors become `error` frames."""
+        ref = None
+        try:
+            frame = protocol.parse(text, self.hub.settings.ws_max_frame_bytes)
+            ref = frame.ref
+            if frame.op == "ping":
+                self.reply({"op": "pong", "ref": ref})
+            elif frame.op == "join":
+                await self.hub.join(self, frame.channel, self.actor, frame.since, ref, self.html)
+            elif frame.op == "leave":
+                await self.hub.leave(self, frame.channel)
+                self.reply({"op": "left", "ref": ref, "channel": frame.channel})
+            elif frame.op == "send":
+                await self.perform(frame.channel, frame.type, frame.data or {}, ref)
+        except CollabError as exc:
+            self.error(exc, ref)
+            if exc.code in ("bad_frame", "unknown_op", "too_large", "invalid") and \
+                    self.bad_frames.hit():
+                self.close(CLOSE_POLICY)
+
+    async def perform(self, channel: str, type: str, data: dict[str, Any],
+                      ref: str | None) -> None:
+        if not self.send_bucket.take():
+            raise RateLimited(f"more than {self.hub.settings.ws_send_rate} sends a second")
+        kind, id = self.hub.kind_for(channel)
+        if channel not in self.channels:
+            # Sending to a channel one has not joined is allowed, but it must pass join's checks.
+            await kind.join(self.actor, id)
+        ack = await kind.handle(self.actor, id, type, data)
+        if self.html:
+            return
+        reply: dict[str, Any] = {"op": "ack", "ref": ref}
+        if ack.seq is not None:
+            reply["seq"] = ack.seq
+        if ack.data:
+            reply["data"] = ack.data
+        self.reply(reply)
+
+    async def run(self, receive: ASGIReceive, on_text: Callable[[str], Awaitable[None]]) -> None:
+        """Read frames until the client goes or the socket is closed; always clean up."""
+        writer = asyncio.create_task(self.writer())
+        self.hub.connections.add(self)
+        try:
+            while not self.closed:
+                message = await receive()
+                kind = message["type"]
+                if kind == "websocket.disconnect":
+                    break
+                if kind != "websocket.receive":
+                    continue
+                text = message.get("text")
+                if text is None:
+                    data = message.get("bytes") or b""
+                    if len(data) > self.hub.settings.ws_max_frame_bytes:
+                        self.error(TooLarge("frame too large"), None)
+                        continue
+                    try:
+                        text = data.decode()
+                    except UnicodeDecodeError:
+                        text = "\x00"
+                try:
+                    await on_text(text)
+                except CollabError as exc:
+                    self.error(exc, None)
+                except Exception:
+                    log.exception("frame handler failed")
+                    self.enqueue(protocol.error_frame("invalid", "the server could not handle "
+                                                      "this frame; nothing was changed"))
+        finally:
+            self.hub.connections.discard(self)
+            await self.hub.leave_all(self)
+            if not writer.done():
+                if self.close_code is None:
+                    # The client went away: nothing left to write.
+                    self.closed = True
+                    writer.cancel()
+                try:
+                    await asyncio.wait_for(writer, timeout=5)
+                except (TimeoutError, asyncio.CancelledError):
+                    pass

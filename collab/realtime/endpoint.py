@@ -1,0 +1,70 @@
+"""The ASGI WebSocket endpoints: `/ws` (JSON frames) and `/ws/html` (htmx fragments)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+import orjson
+
+from collab.errors import CollabError, Invalid
+
+from .channels import Actor
+from .connection import Connection
+
+if TYPE_CHECKING:
+    from .hub import Hub
+
+log = logging.getLogger("collab.ws")
+
+Authenticate = Callable[[dict[str, Any]], Awaitable[Actor | None]]
+
+# Fields htmx adds to every ws-send, and ours that are not action data.
+_HTMX_FIELDS = {"HEADERS", "type", "channel", "csrf_token"}
+
+
+class SocketEndpoint:
+    """An ASGI app for one socket path; `authenticate(scope)` is the accounts layer's hook."""
+
+    def __init__(self, hub: Hub, authenticate: Authenticate, html: bool = False) -> None:
+        self.hub = hub
+        self.authenticate = authenticate
+        self.html = html
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        message = await receive()
+        if message["type"] != "websocket.connect":
+            return
+        try:
+            actor = await self.authenticate(scope)
+        except CollabError as exc:
+            log.info("websocket refused: %s", exc.message)
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await send({"type": "websocket.accept"})
+        conn = Connection(self.hub, send, actor, html=self.html)
+        if not self.html:
+            await conn.run(receive, conn.handle_text)
+            return
+        query = parse_qs(scope.get("query_string", b"").decode())
+        channel = (query.get("channel") or [""])[0]
+        since_raw = (query.get("since") or [""])[0]
+        since = int(since_raw) if since_raw.isdigit() else None
+        try:
+            await self.hub.join(conn, channel, actor, since, None, html=True)
+        except CollabError as exc:
+            conn.error(exc, None)
+            conn.close(1008)
+        await conn.run(receive, lambda text: self._html_send(conn, channel, text))
+
+    async def _html_send(self, conn: Connection, channel: str, text: str) -> None:
+        try:
+            fields = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            raise Invalid("the form could not be read") from None
+        if not isinstance(fields, dict) or not isinstance(fields.get("type"), str):
+            raise Invalid("the form names no action")
+        data = {k: v for k, v in fields.items() if k not in _HTMX_FIELDS}
+        await conn.perform(channel, fields["type"], data, None)

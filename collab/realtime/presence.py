@@ -1,0 +1,140 @@
+"""Presence: the members (not sockets) present in each channel.
+
+In one process (`memory://`) counting sockets per member is the whole truth. With Redis,
+each process writes `{user_id}:{process}` fields with an expiry into one hash per channel
+and refreshes them on a heartbeat, so every process lists the same members and a crashed
+process's members age out after PRESENCE_TTL_SECONDS.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from typing import Any
+
+import orjson
+
+from .channels import Actor
+
+log = logging.getLogger("collab.presence")
+
+
+class Presence:
+    def __init__(self, redis_url: str | None, origin: str, ttl: int) -> None:
+        self._url = redis_url
+        self._origin = origin
+        self._ttl = ttl
+        self._redis: Any = None
+        # channel -> user id -> [sockets in this process, public user dict]
+        self._local: dict[str, dict[int, list[Any]]] = defaultdict(dict)
+
+    async def start(self) -> None:
+        if self._url:
+            from redis import asyncio as aioredis
+
+            self._redis = aioredis.Redis.from_url(self._url, socket_connect_timeout=2)
+
+    async def stop(self) -> None:
+        if self._redis is not None:
+            await self._redis.aclose()
+
+    @staticmethod
+    def _key(channel: str) -> str:
+        return f"collab:presence:{channel}"
+
+    def _field(self, user_id: int) -> str:
+        return f"{user_id}:{self._origin}"
+
+    def _value(self, user: dict[str, Any]) -> bytes:
+        return orjson.dumps({"until": time.time() + self._ttl, "user": user})
+
+    async def add(self, channel: str, actor: Actor) -> bool:
+        """Count one more socket of `actor` here; True when the member was not present before."""
+        entry = self._local[channel].get(actor.id)
+        if entry is not None:
+            entry[0] += 1
+            return False
+        user = {"id": actor.id, "username": actor.username,
+                "display_name": actor.display_name or actor.username}
+        self._local[channel][actor.id] = [1, user]
+        if self._redis is None:
+            return True
+        try:
+            others = await self._live_fields(channel, actor.id)
+            await self._redis.hset(self._key(channel), self._field(actor.id), self._value(user))
+            return not others
+        except Exception as exc:
+            log.warning("presence add failed (%s): counted locally only", exc)
+            return True
+
+    async def remove(self, channel: str, actor: Actor) -> bool:
+        """One socket fewer; True when the member has left the channel everywhere."""
+        members = self._local.get(channel)
+        entry = members.get(actor.id) if members else None
+        if entry is None:
+            return False
+        entry[0] -= 1
+        if entry[0] > 0:
+            return False
+        del members[actor.id]
+        if not members:
+            self._local.pop(channel, None)
+        if self._redis is None:
+            return True
+        try:
+            await self._redis.hdel(self._key(channel), self._field(actor.id))
+            return not await self._live_fields(channel, actor.id)
+        except Exception as exc:
+            log.warning("presence remove failed: %s", exc)
+            return True
+
+    async def _live_fields(self, channel: str, user_id: int) -> list[str]:
+        raw = await self._redis.hgetall(self._key(channel))
+        now = time.time()
+        prefix = f"{user_id}:"
+        return [
+            f.decode() for f, v in raw.items()
+            if f.decode().startswith(prefix) and f.decode() != self._field(user_id)
+            and orjson.loads(v)["until"] > now
+        ]
+
+    async def members(self, channel: str) -> list[dict[str, Any]]:
+        """Everyone present in `channel`, each once, in a stable order."""
+        found: dict[int, dict[str, Any]] = {
+            uid: entry[1] for uid, entry in self._local.get(channel, {}).items()
+        }
+        if self._redis is not None:
+            try:
+                raw = await self._redis.hgetall(self._key(channel))
+                now = time.time()
+                for value in raw.values():
+                    item = orjson.loads(value)
+                    if item["until"] > now:
+                        found.setdefault(item["user"]["id"], item["user"])
+            except Exception as exc:
+                log.warning("presence list failed (%s): listing local members", exc)
+        return sorted(found.values(), key=lambda u: u["username"])
+
+    async def heartbeat(self) -> dict[str, list[dict[str, Any]]]:
+        """Refresh this process's fields; drop expired ones. Returns members who aged out."""
+        if self._redis is None:
+            return {}
+        gone: dict[str, list[dict[str, Any]]] = {}
+        now = time.time()
+        for channel, members in list(self._local.items()):
+            key = self._key(channel)
+            if members:
+                await self._redis.hset(key, mapping={
+                    self._field(uid): self._value(entry[1]) for uid, entry in members.items()
+                })
+            await self._redis.expire(key, self._ttl * 4)
+            raw = await self._redis.hgetall(key)
+            live_users = {orjson.loads(v)["user"]["id"] for v in raw.values()
+                          if orjson.loads(v)["until"] > now}
+            for f, v in raw.items():
+                item = orjson.loads(v)
+                if item["until"] <= now and await self._redis.hdel(key, f) \
+                        and item["user"]["id"] not in live_users:
+                    gone.setdefault(channel, []).append(item["user"])
+        return gone

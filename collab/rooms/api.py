@@ -1,0 +1,111 @@
+"""JSON API of the forum: rooms, threads, posts (creating things; the socket changes them)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from collab.accounts.api import read_json
+from collab.accounts.auth import actor_of, current_user, require_user
+from collab.errors import Invalid
+
+from . import service
+from .models import Thread
+
+MAX_PAGE = 1000
+
+
+def _int_param(request: Request, name: str, default: int | None, maximum: int | None = None
+               ) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise Invalid(f"{name} must be a non-negative integer")
+    value = int(raw)
+    return min(value, maximum) if maximum else value
+
+
+def _path_id(request: Request, name: str = "id") -> int:
+    return request.path_params[name]
+
+
+async def rooms(request: Request) -> JSONResponse:
+    if request.method == "POST":
+        user = await require_user(request)
+        room = await service.create_room(user, await read_json(request))
+        return JSONResponse(service.room_dict(room), status_code=201)
+    viewer = await current_user(request)
+    return JSONResponse({"rooms": [service.room_dict(r) for r in
+                                   await service.visible_rooms(viewer)]})
+
+
+async def room(request: Request) -> JSONResponse:
+    found = await service.get_room(_path_id(request), await current_user(request))
+    return JSONResponse(service.room_dict(found))
+
+
+async def room_threads(request: Request) -> JSONResponse:
+    if request.method == "POST":
+        user = await require_user(request)
+        thread = await service.create_thread(request.app.state.hub, actor_of(user),
+                                             _path_id(request), await read_json(request))
+        return JSONResponse(service.thread_dict(thread), status_code=201)
+    found = await service.get_room(_path_id(request), await current_user(request))
+    limit = _int_param(request, "limit", 50, 200)
+    offset = _int_param(request, "offset", 0)
+    threads = await (Thread.objects.select_related(["room", "author"]).filter(room=found.id)
+                     .order_by(["-pinned", "-last_post_at"]).offset(offset).limit(limit).all())
+    return JSONResponse({"room": service.room_dict(found),
+                         "threads": [service.thread_dict(t) for t in threads],
+                         "total": found.thread_count})
+
+
+async def thread(request: Request) -> JSONResponse:
+    """The thread and its posts in seq order; `after`/`limit` page through long threads."""
+    found = await service.get_thread(_path_id(request), await current_user(request))
+    after = _int_param(request, "after", 0)
+    limit = _int_param(request, "limit", 500, MAX_PAGE)
+    posts = await service.thread_posts(found, after=after, limit=limit + 1)
+    more = len(posts) > limit
+    posts = posts[:limit]
+    body = service.thread_dict(found)
+    body["posts"] = [service.post_dict(p, p.author) for p in posts]
+    body["next_after"] = posts[-1].seq if more and posts else None
+    from collab.realtime import store
+
+    body["seq"] = await store.head(f"thread:{found.id}")
+    return JSONResponse(body)
+
+
+async def flags(request: Request) -> JSONResponse:
+    user = await require_user(request)
+    if not service.is_moderator(user):
+        from collab.errors import Forbidden
+
+        raise Forbidden("only moderators see the flag queue")
+    items = await service.open_flags(limit=_int_param(request, "limit", 50, 200),
+                                     offset=_int_param(request, "offset", 0))
+    return JSONResponse({"flags": [
+        {"id": f.id, "reason": f.reason, "post_id": f.post.id,
+         "reporter": f.reporter.username, "created_at": f.created_at.isoformat() + "Z"}
+        for f in items]})
+
+
+async def resolve_flag(request: Request) -> JSONResponse:
+    user = await require_user(request)
+    data = await read_json(request)
+    flag = await service.resolve_flag(request.app.state.hub, user, _path_id(request),
+                                      data.get("action"))
+    return JSONResponse({"id": flag.id, "resolution": flag.resolution})
+
+
+routes = [
+    Route("/api/rooms", rooms, methods=["GET", "POST"]),
+    Route("/api/rooms/{id:int}", room, methods=["GET"]),
+    Route("/api/rooms/{id:int}/threads", room_threads, methods=["GET", "POST"]),
+    Route("/api/threads/{id:int}", thread, methods=["GET"]),
+    Route("/api/flags", flags, methods=["GET"]),
+    Route("/api/flags/{id:int}", resolve_flag, methods=["POST"]),
+]

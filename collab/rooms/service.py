@@ -1,0 +1,277 @@
+"""Forum rules: who may see, write and moderate what; every change commits with its event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collab import db
+from collab.accounts.models import User, utcnow
+from collab.accounts.service import audit
+from collab.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from collab.markdown import render_markdown
+from collab.realtime import Actor, Hub
+
+from .models import Flag, Post, Room, Thread
+
+VISIBILITIES = ("public", "members")
+MAX_BODY = 20_000
+MAX_TITLE = 200
+
+
+def is_moderator(actor: Actor | User | None) -> bool:
+    return actor is not None and actor.has_role("moderator", "admin")
+
+
+def text_field(data: dict[str, Any], name: str, maximum: int, required: bool = True) -> str:
+    value = data.get(name)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str):
+        raise Invalid(f"{name} must be a string", extra={"field": name})
+    value = value.strip()
+    if required and not value:
+        raise Invalid(f"{name} must not be empty", extra={"field": name})
+    if len(value) > maximum:
+        raise Invalid(f"{name} must be at most {maximum} characters", extra={"field": name})
+    return value
+
+
+def int_field(data: dict[str, Any], name: str) -> int:
+    value = data.get(name)
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise Invalid(f"{name} must be a positive integer", extra={"field": name})
+    return value
+
+
+# -- rooms ---------------------------------------------------------------------------------
+def room_dict(room: Room) -> dict[str, Any]:
+    return {"id": room.id, "name": room.name, "description": room.description,
+            "visibility": room.visibility, "thread_count": room.thread_count,
+            "created_at": room.created_at.isoformat() + "Z"}
+
+
+def check_room_visible(room: Room, viewer: Actor | User | None) -> None:
+    if room.visibility == "members" and viewer is None:
+        raise Unauthenticated("this room is for signed-in members")
+
+
+async def create_room(actor: User, data: dict[str, Any]) -> Room:
+    if not is_moderator(actor):
+        raise Forbidden("only moderators and admins create rooms")
+    name = text_field(data, "name", 100)
+    description = text_field(data, "description", 2000, required=False)
+    visibility = data.get("visibility", "public")
+    if visibility not in VISIBILITIES:
+        raise Invalid("visibility must be 'public' or 'members'", extra={"field": "visibility"})
+    if await Room.objects.filter(name__iexact=name).exists():
+        raise Conflict(f"a room named {name!r} exists")
+    room = await Room.objects.create(name=name, description=description, visibility=visibility)
+    await audit(actor, "room.create", f"room:{room.id}", name)
+    return room
+
+
+async def visible_rooms(viewer: User | None) -> list[Room]:
+    query = Room.objects.order_by("name")
+    if viewer is None:
+        query = query.filter(visibility="public")
+    return await query.all()
+
+
+async def get_room(room_id: int, viewer: Actor | User | None) -> Room:
+    room = await Room.objects.get_or_none(id=room_id)
+    if room is None:
+        raise NotFound(f"no room {room_id}")
+    check_room_visible(room, viewer)
+    return room
+
+
+# -- threads -------------------------------------------------------------------------------
+def thread_dict(thread: Thread) -> dict[str, Any]:
+    return {"id": thread.id, "room_id": thread.room.id, "title": thread.title,
+            "author": thread.author.public(),
+            "created_at": thread.created_at.isoformat() + "Z",
+            "last_post_at": thread.last_post_at.isoformat() + "Z",
+            "post_count": thread.post_count, "locked": thread.locked, "pinned": thread.pinned}
+
+
+def post_dict(post: Post, author: User | Actor) -> dict[str, Any]:
+    return {"id": post.id, "thread_id": post.thread.id, "seq": post.seq,
+            "body": "" if post.deleted else post.body,
+            "body_html": "" if post.deleted else post.body_html,
+            "author": {"id": author.id, "username": author.username,
+                       "display_name": author.display_name or author.username},
+            "created_at": post.created_at.isoformat() + "Z",
+            "edited_at": post.edited_at.isoformat() + "Z" if post.edited_at else None,
+            "deleted": post.deleted}
+
+
+async def get_thread(thread_id: int, viewer: Actor | User | None) -> Thread:
+    thread = await Thread.objects.select_related(["room", "author"]).get_or_none(id=thread_id)
+    if thread is None:
+        raise NotFound(f"no thread {thread_id}")
+    check_room_visible(thread.room, viewer)
+    return thread
+
+
+async def create_thread(hub: Hub, actor: Actor, room_id: int, data: dict[str, Any]) -> Thread:
+    title = text_field(data, "title", MAX_TITLE)
+    body = text_field(data, "body", MAX_BODY)
+    room = await get_room(room_id, actor)
+    author = await User.objects.get(id=actor.id)
+    body_html = render_markdown(body)
+    async with hub.transaction() as tx:
+        now = utcnow()
+        thread = await Thread.objects.create(room=room, title=title, author=author,
+                                             created_at=now, last_post_at=now, post_count=1)
+        channel = f"thread:{thread.id}"
+        seq = await tx.reserve(channel)
+        post = await Post.objects.create(thread=thread, author=author, body=body,
+                                         body_html=body_html, seq=seq, created_at=now)
+        async with db.database.connection() as conn:
+            table = Room.ormar_config.table
+            await conn.execute(table.update().where(table.c.id == room.id)
+                               .values(thread_count=table.c.thread_count + 1))
+        await tx.emit(channel, "post.created", post_dict(post, author), actor, seq=seq)
+        await tx.emit(f"room:{room.id}", "thread.created", thread_dict(thread), actor)
+    return thread
+
+
+async def thread_posts(thread: Thread, before: int | None = None, limit: int = 50,
+                       after: int | None = None) -> list[Post]:
+    """Posts in seq order: the newest `limit` (or those before/after a seq), for paging."""
+    query = Post.objects.select_related("author").filter(thread=thread.id)
+    if after is not None:
+        return await query.filter(seq__gt=after).order_by("seq").limit(limit).all()
+    if before is not None:
+        query = query.filter(seq__lt=before)
+    posts = await query.order_by("-seq").limit(limit).all()
+    return list(reversed(posts))
+
+
+# -- posts ---------------------------------------------------------------------------------
+async def _count_post(thread_id: int, when: Any) -> None:
+    # An SQL increment: two writers on PostgreSQL must not both write the same count.
+    table = Thread.ormar_config.table
+    async with db.database.connection() as conn:
+        await conn.execute(table.update().where(table.c.id == thread_id)
+                           .values(post_count=table.c.post_count + 1, last_post_at=when))
+
+
+async def create_post(hub: Hub, actor: Actor | None, thread_id: int, data: dict[str, Any]) -> int:
+    if actor is None:
+        raise Unauthenticated("sign in to post")
+    body = text_field(data, "body", MAX_BODY)
+    body_html = render_markdown(body)
+    channel = f"thread:{thread_id}"
+    async with hub.transaction() as tx:
+        thread = await get_thread(thread_id, actor)
+        if thread.locked and not is_moderator(actor):
+            raise Forbidden("this thread is locked")
+        now = utcnow()
+        seq = await tx.reserve(channel)
+        post = await Post.objects.create(thread=thread.id, author=actor.id, body=body,
+                                         body_html=body_html, seq=seq, created_at=now)
+        await _count_post(thread.id, now)
+        event = await tx.emit(channel, "post.created", post_dict(post, actor), actor, seq=seq)
+    return event.seq
+
+
+async def _own_post(actor: Actor | None, thread_id: int, data: dict[str, Any],
+                    action: str) -> tuple[Thread, Post]:
+    if actor is None:
+        raise Unauthenticated(f"sign in to {action} posts")
+    post_id = int_field(data, "post_id")
+    thread = await get_thread(thread_id, actor)
+    post = await Post.objects.select_related("author").get_or_none(id=post_id, thread=thread_id)
+    if post is None or post.deleted:
+        raise NotFound(f"no post {post_id} in this thread")
+    if post.author.id != actor.id and not is_moderator(actor):
+        raise Forbidden(f"only the author or a moderator may {action} this post")
+    return thread, post
+
+
+async def edit_post(hub: Hub, actor: Actor | None, thread_id: int, data: dict[str, Any]) -> int:
+    body = text_field(data, "body", MAX_BODY)
+    async with hub.transaction() as tx:
+        thread, post = await _own_post(actor, thread_id, data, "edit")
+        if thread.locked and not is_moderator(actor):
+            raise Forbidden("this thread is locked")
+        post.body, post.body_html, post.edited_at = body, render_markdown(body), utcnow()
+        await post.update(_columns=["body", "body_html", "edited_at"])
+        if post.author.id != actor.id:
+            await audit(actor, "post.edit", f"post:{post.id}", f"thread:{thread_id}")
+        event = await tx.emit(f"thread:{thread_id}", "post.edited",
+                              post_dict(post, post.author), actor)
+    return event.seq
+
+
+async def delete_post(hub: Hub, actor: Actor | None, thread_id: int, data: dict[str, Any]) -> int:
+    async with hub.transaction() as tx:
+        _thread, post = await _own_post(actor, thread_id, data, "delete")
+        post.deleted = True
+        await post.update(_columns=["deleted"])
+        if post.author.id != actor.id:
+            await audit(actor, "post.delete", f"post:{post.id}", f"thread:{thread_id}")
+        event = await tx.emit(f"thread:{thread_id}", "post.deleted",
+                              {"id": post.id, "post_id": post.id, "thread_id": thread_id}, actor)
+    return event.seq
+
+
+async def flag_post(actor: Actor | None, thread_id: int, data: dict[str, Any]) -> Flag:
+    if actor is None:
+        raise Unauthenticated("sign in to flag posts")
+    post_id = int_field(data, "post_id")
+    reason = text_field(data, "reason", 1000)
+    await get_thread(thread_id, actor)
+    post = await Post.objects.get_or_none(id=post_id, thread=thread_id)
+    if post is None or post.deleted:
+        raise NotFound(f"no post {post_id} in this thread")
+    if await Flag.objects.filter(post=post_id, reporter=actor.id, resolved=False).exists():
+        raise Conflict("you have already flagged this post")
+    return await Flag.objects.create(post=post, reporter=actor.id, reason=reason)
+
+
+async def set_thread_flag(hub: Hub, actor: Actor | None, thread_id: int, data: dict[str, Any],
+                          field: str) -> int:
+    if not is_moderator(actor):
+        raise Forbidden(f"only moderators may {field[:-2]} threads")
+    value = data.get(field, data.get("value", True))
+    if not isinstance(value, bool):
+        raise Invalid(f"{field} must be true or false")
+    async with hub.transaction() as tx:
+        thread = await get_thread(thread_id, actor)
+        setattr(thread, field, value)
+        await thread.update(_columns=[field])
+        await audit(actor, f"thread.{field}", f"thread:{thread_id}", str(value).lower())
+        event = await tx.emit(f"thread:{thread_id}", f"thread.{field}",
+                              {"thread_id": thread_id, field: value}, actor)
+    return event.seq
+
+
+async def open_flags(limit: int = 50, offset: int = 0) -> list[Flag]:
+    return await (Flag.objects.select_related(["post", "post__author", "reporter"])
+                  .filter(resolved=False).order_by("created_at").offset(offset).limit(limit).all())
+
+
+async def resolve_flag(hub: Hub, actor: User, flag_id: int, action: str) -> Flag:
+    """A moderator dismisses a flag or deletes the post it points at."""
+    if not is_moderator(actor):
+        raise Forbidden("only moderators work the flag queue")
+    if action not in ("dismiss", "delete"):
+        raise Invalid("action must be 'dismiss' or 'delete'")
+    flag = await Flag.objects.select_related("post").get_or_none(id=flag_id)
+    if flag is None:
+        raise NotFound(f"no flag {flag_id}")
+    if flag.resolved:
+        raise Conflict("this flag was already handled")
+    if action == "delete" and not flag.post.deleted:
+        from collab.accounts.auth import actor_of
+
+        await delete_post(hub, actor_of(actor), flag.post.thread.id, {"post_id": flag.post.id})
+    await Flag.objects.filter(post=flag.post.id, resolved=False).update(
+        resolved=True, resolution=action, resolved_by_id=actor.id)
+    await audit(actor, f"flag.{action}", f"post:{flag.post.id}", f"flag:{flag.id}")
+    flag.resolved, flag.resolution = True, action
+    return flag

@@ -1,0 +1,115 @@
+"""Configuration from the environment, with embedded defaults (SQLite file + memory://)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Add the async driver that ormar needs to the URL forms platforms hand out."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        return "postgresql+asyncpg://" + url[len("postgresql://"):]
+    if url.startswith("sqlite://") and not url.startswith("sqlite+"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://"):]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise SettingsError(
+        f"DATABASE_URL {url!r} is not supported: use sqlite:///path or postgresql://…"
+    )
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _secret_key(env: Mapping[str, str], environment: str, secret_file: Path) -> str:
+    key = env.get("SECRET_KEY", "")
+    if key:
+        return key
+    if environment == "production":
+        raise SettingsError("SECRET_KEY is required when COLLAB_ENV=production")
+    # Development keeps one generated key on disk so sessions survive a restart.
+    if secret_file.exists():
+        return secret_file.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    secret_file.write_text(key)
+    secret_file.chmod(0o600)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite+aiosqlite:///./collab.db"
+    broadcast_url: str = "memory://"
+    secret_key: str = "development-only-secret"
+    environment: str = "development"
+    ws_max_frame_bytes: int = 65536
+    ws_outbox_frames: int = 1000
+    ws_send_rate: int = 10
+    ws_bad_frames_per_minute: int = 100
+    replay_max_events: int = 1000
+    login_attempts_per_minute: int = 10
+    http_writes_per_minute: int = 120
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    presence_ttl_seconds: int = 30
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def uses_memory_broadcast(self) -> bool:
+        return self.broadcast_url.startswith("memory://")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.environment == "production"
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some fields changed (tests build apps from explicit settings)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Read every setting from the environment; unset ones take the embedded defaults."""
+    env = os.environ if env is None else env
+    environment = env.get("COLLAB_ENV", "development")
+    if environment not in ENVIRONMENTS:
+        raise SettingsError(f"COLLAB_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    origins = tuple(o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip())
+    return Settings(
+        database_url=normalise_database_url(env.get("DATABASE_URL") or "sqlite:///./collab.db"),
+        broadcast_url=env.get("BROADCAST_URL") or "memory://",
+        secret_key=_secret_key(env, environment, Path(env.get("SECRET_FILE", ".collab-secret"))),
+        environment=environment,
+        ws_max_frame_bytes=_int(env, "WS_MAX_FRAME_BYTES", 65536, minimum=256),
+        ws_outbox_frames=_int(env, "WS_OUTBOX_FRAMES", 1000, minimum=1),
+        ws_send_rate=_int(env, "WS_SEND_RATE", 10),
+        ws_bad_frames_per_minute=_int(env, "WS_BAD_FRAMES_PER_MINUTE", 100, minimum=1),
+        replay_max_events=_int(env, "REPLAY_MAX_EVENTS", 1000, minimum=1),
+        login_attempts_per_minute=_int(env, "LOGIN_ATTEMPTS_PER_MINUTE", 10),
+        http_writes_per_minute=_int(env, "HTTP_WRITES_PER_MINUTE", 120),
+        allowed_origins=origins,
+        presence_ttl_seconds=_int(env, "PRESENCE_TTL_SECONDS", 30, minimum=3),
+    )
