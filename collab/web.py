@@ -20,17 +20,24 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = ROOT / "templates"
 STATIC_DIR = ROOT / "static"
 
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+def _page_context(request: Request) -> dict[str, Any]:
+    """What every page template sees: the signed-in user and the CSRF token."""
+    return {"user": getattr(request.state, "user", None), "csrf_token": csrf_token(request)}
+
+
 templates = Jinja2Templates(
     env=jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
-    )
+    ),
+    context_processors=[_page_context],
 )
-
-CSRF_FIELD = "csrf_token"
-CSRF_HEADER = "x-csrf-token"
 
 
 def csrf_token(request: Request) -> str:
