@@ -319,7 +319,7 @@ class Hub:
                     text = event.html(kind.render) if html else event.frame
                     if text is not None:
                         conn.enqueue(text)
-            members = await self._presence_join(state, actor)
+            members = await self._presence_join(state, actor, conn)
         except BaseException:
             state.subs.pop(conn, None)
             conn.channels.pop(channel, None)
@@ -372,21 +372,26 @@ class Hub:
                 await self.bus.unsubscribe(channel)
 
     # -- presence -------------------------------------------------------------------------
-    async def _presence_join(self, state: ChannelState, actor: Actor | None) -> list[dict]:
+    async def _presence_join(self, state: ChannelState, actor: Actor | None,
+                             joiner: Connection) -> list[dict]:
         if actor is not None and await self.presence.add(state.name, actor):
-            await self._publish_presence(state, [actor_public(actor)], [])
+            # The joiner learns the whole list from its `joined` frame instead.
+            await self._publish_presence(state, [actor_public(actor)], [], exclude=joiner)
         return await self.presence.members(state.name)
 
     async def _publish_presence(self, state: ChannelState, joins: list[dict],
-                                leaves: list[dict]) -> None:
+                                leaves: list[dict], exclude: Connection | None = None) -> None:
         frame = {"op": "presence", "channel": state.name, "joins": joins, "leaves": leaves}
         text = dumps(frame)
-        self._fanout_presence(state, text, frame)
+        self._fanout_presence(state, text, frame, exclude)
         await self.bus.publish(state.name, text)
 
-    def _fanout_presence(self, state: ChannelState, text: str, frame: dict) -> None:
+    def _fanout_presence(self, state: ChannelState, text: str, frame: dict,
+                         exclude: Connection | None = None) -> None:
         has_html = False
         for conn, sub in list(state.subs.items()):
+            if conn is exclude:
+                continue
             if sub.html:
                 has_html = True
             else:
