@@ -110,6 +110,12 @@ function bump(map, key) {
 
 const MAX_POSTS = 4000000;
 let delivered = null; // Uint32Array: deliveries per post index (allocated when needed)
+// Per post: send, ack, first and last delivery times (ms), to tell a stalled post (every
+// subscriber late, e.g. the publish path stalled) from slow sockets (a few subscribers late).
+let sentAt = null;
+let ackAt = null;
+let firstAt = null;
+let lastAt = null;
 let acked = null; // Uint8Array: 1 when the post's ack came
 let received = 0;
 let gaps = 0;
@@ -139,6 +145,8 @@ function onEvent(sub, msg, now) {
   lastReceipt = now;
   if (delivered) {
     delivered[idx]++;
+    if (!firstAt[idx]) firstAt[idx] = now;
+    lastAt[idx] = now;
     if (onDelivered) onDelivered(idx);
   }
 }
@@ -195,6 +203,8 @@ function fastEvent(sub, buf, now) {
   lastReceipt = now;
   if (delivered) {
     delivered[idx]++;
+    if (!firstAt[idx]) firstAt[idx] = now;
+    lastAt[idx] = now;
     if (onDelivered) onDelivered(idx);
   }
   return true;
@@ -339,6 +349,10 @@ function closeAll(socks) {
 async function runFanout(saturate) {
   delivered = new Uint32Array(MAX_POSTS);
   acked = new Uint8Array(MAX_POSTS);
+  sentAt = new Float64Array(MAX_POSTS);
+  ackAt = new Float64Array(MAX_POSTS);
+  firstAt = new Float64Array(MAX_POSTS);
+  lastAt = new Float64Array(MAX_POSTS);
   const t0 = performance.now();
   const { socks, failed } = await openMany(cfg.subscribers, cfg.subUrls, true, "sub");
   const pub = await openSocket(cfg.pubUrl, "pub");
@@ -374,8 +388,10 @@ async function runFanout(saturate) {
   }
   function sendOne() {
     const idx = sent++;
+    sentAt[idx] = performance.now();
     request(pub, postFrame(idx)).then(
       (answer) => {
+        ackAt[idx] = performance.now();
         if (answer.op === "ack") {
           ackCount++;
           acked[idx] = 1;
@@ -435,6 +451,19 @@ async function runFanout(saturate) {
   }
   const expected = ackCount * nsubs;
   const window = Math.max(lastReceipt, publishEnd) - start;
+  // The five posts whose first delivery came latest: when first and last delivery are both
+  // late, the whole post was held up before fan-out (publish path, broker); when only the last
+  // is, some sockets were slow.
+  const order = [];
+  for (let i = 0; i < sent; i++) if (firstAt[i]) order.push(i);
+  order.sort((a, b) => firstAt[b] - sentAt[b] - (firstAt[a] - sentAt[a]));
+  const worstPosts = order.slice(0, 5).map((i) => ({
+    post: i,
+    at_s: +((sentAt[i] - start) / 1000).toFixed(3),
+    ack_ms: ackAt[i] ? +(ackAt[i] - sentAt[i]).toFixed(2) : null,
+    first_ms: +(firstAt[i] - sentAt[i]).toFixed(2),
+    last_ms: +(lastAt[i] - sentAt[i]).toFixed(2),
+  }));
   const result = {
     mode: cfg.mode,
     subscribers: nsubs,
@@ -458,6 +487,7 @@ async function runFanout(saturate) {
     closes,
     extensions,
     fast_path: fastHits,
+    worst_posts: worstPosts,
   };
   await barrier("done", result);
   closeAll(socks.concat([pub]));

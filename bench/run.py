@@ -158,6 +158,29 @@ def wait_until(check: Callable[[], bool], deadline_s: float, what: str,
     raise RuntimeError(f"{what}: not ready after {deadline_s:.0f} s")
 
 
+def busy_cpu_s() -> float:
+    """CPU seconds the whole machine spent busy so far (all cores, all processes)."""
+    t = psutil.cpu_times()
+    return float(sum(t) - t.idle - getattr(t, "iowait", 0.0) - getattr(t, "guest", 0.0)
+                 - getattr(t, "guest_nice", 0.0))
+
+
+class OtherLoad:
+    """Machine CPU spent outside the processes we account for, over a window: a busy
+    neighbour (a test suite, a build) on a 2-core machine skews every figure, so we show it."""
+
+    def __init__(self, ours: list[Callable[[], float]]) -> None:
+        self.ours = ours
+        self.start_busy = busy_cpu_s()
+        self.start_ours = sum(f() for f in ours)
+        self.t0 = time.monotonic()
+
+    def cores(self) -> float:
+        busy = busy_cpu_s() - self.start_busy
+        ours = sum(f() for f in self.ours) - self.start_ours
+        return max(0.0, busy - ours) / max(time.monotonic() - self.t0, 1e-9)
+
+
 # ---------------------------------------------------------------------------------------------
 # Services: Redis and PostgreSQL
 
@@ -173,6 +196,11 @@ class Redis:
         with open(workdir / "redis.log", "wb") as log:
             self.proc = subprocess.Popen(pinned(cmd, cpus), stdout=log, stderr=subprocess.STDOUT)
         wait_until(self.ping, 15, "redis-server", lambda: self.proc.poll() is None)
+        self.ps = psutil.Process(self.proc.pid)
+
+    def cpu_s(self) -> float:
+        t = self.ps.cpu_times()
+        return float(t.user + t.system)
 
     def ping(self) -> bool:
         try:
@@ -456,6 +484,14 @@ class Context:
         collab_migrate(env, self.logdir)
         return CollabServer(name, env, self.logdir, self.placement.server)
 
+    def postgres_cpu(self) -> float:
+        """CPU seconds of every PostgreSQL process (the backends come and go)."""
+        total = 0.0
+        for proc in psutil.process_iter(["username", "cpu_times"]):
+            if proc.info["username"] == "postgres" and proc.info["cpu_times"]:
+                total += proc.info["cpu_times"].user + proc.info["cpu_times"].system
+        return total
+
     def sqlite_url(self, name: str) -> str:
         return f"sqlite:///{self.workdir / (name + '.db')}"
 
@@ -484,10 +520,12 @@ def measure_fanout(ctx: Context, servers: list[Server], publisher: Server, mode:
 
         cpu0 = [s.cpu_s() for s in servers]
         gen_cpu0 = gen.cpu_s()
+        other = OtherLoad([s.cpu_s for s in servers] + [gen.cpu_s, ctx.redis.cpu_s])
         gen.go()
         done = gen.phase("done", seconds + ctx.args.drain + 120, sample)
         cpu = [s.cpu_s() - c for s, c in zip(servers, cpu0)]
         gen_cpu = gen.cpu_s() - gen_cpu0
+        other_cores = other.cores()
         sample()
     finally:
         gen.close()
@@ -502,6 +540,7 @@ def measure_fanout(ctx: Context, servers: list[Server], publisher: Server, mode:
         "rss_before_mib": rss_before / 2**20,
         "rss_peak_mib": peak[0] / 2**20,
         "loadgen_cpu_util": gen_cpu / window,
+        "other_cpu_util": other_cores,
     })
     return done
 
@@ -533,6 +572,7 @@ def scenario_idle(ctx: Context, target: str) -> dict[str, Any]:
         try:
             gen.phase("ready", 60)
             rss0, cpu0 = server.rss(), server.cpu_s()
+            other = OtherLoad([server.cpu_s, gen.cpu_s, ctx.redis.cpu_s])
             gen.go()
             connected = gen.phase("connected", 300)
             cpu_connect = server.cpu_s() - cpu0
@@ -543,6 +583,7 @@ def scenario_idle(ctx: Context, target: str) -> dict[str, Any]:
             cpu_idle0 = server.cpu_s()
             time.sleep(2.0)
             cpu_idle = server.cpu_s() - cpu_idle0
+            other_cores = other.cores()
             gen.go()
             done = gen.phase("done", 60)
         finally:
@@ -559,6 +600,7 @@ def scenario_idle(ctx: Context, target: str) -> dict[str, Any]:
             "cpu_connect_s": cpu_connect,
             "us_cpu_per_connect": cpu_connect / n * 1e6,
             "idle_cpu_util": cpu_idle / 2.0,
+            "other_cpu_util": other_cores,
             "errors": done["errors"],
             "closes": done["closes"],
         }
@@ -584,9 +626,12 @@ def scenario_publish(ctx: Context, target: str, database: str = "sqlite") -> dic
         try:
             gen.phase("ready", 60)
             cpu0 = server.cpu_s()
+            pg = ctx.postgres_cpu if database == "postgres" else (lambda: 0.0)
+            other = OtherLoad([server.cpu_s, gen.cpu_s, ctx.redis.cpu_s, pg])
             gen.go()
             done = gen.phase("done", a.seconds + 120)
             cpu = server.cpu_s() - cpu0
+            done["other_cpu_util"] = other.cores()
         finally:
             gen.close()
         done["server_cpu_s"] = cpu
@@ -695,13 +740,23 @@ def fanout_rows() -> list[tuple[str, Callable[[dict[str, Any]], Any], int]]:
         ("server RSS before MiB", lambda r: r["rss_before_mib"], 1),
         ("server RSS peak MiB", lambda r: r["rss_peak_mib"], 1),
         ("loadgen CPU use (cores)", lambda r: r["loadgen_cpu_util"], 2),
+        ("other processes' CPU (cores)", lambda r: r["other_cpu_util"], 2),
         ("permessage-deflate", lambda r: "on" if r["extensions"] else "off", 0),
         ("errors / unexpected closes", _problems, 0),
     ]
 
 
+def warn_other(results: dict[str, dict[str, Any]]) -> None:
+    for target, r in results.items():
+        for key, run in (("", r), (" (1 process)", r.get("one")), (" (2 processes)", r.get("two"))):
+            if isinstance(run, dict) and run.get("other_cpu_util", 0) > 0.15:
+                print(f"  WARNING: other processes used {run['other_cpu_util']:.2f} cores during "
+                      f"the {target}{key} run: the machine was not quiet, figures are skewed")
+
+
 def print_fanout(title: str, results: dict[str, dict[str, Any]]) -> None:
     table(title, fanout_rows(), results)
+    warn_other(results)
     for target, r in results.items():
         if r.get("loadgen_cpu_util", 0) > 0.9:
             print(f"  note: the load generator used {r['loadgen_cpu_util']:.0%} of a core in the "
@@ -719,8 +774,10 @@ def print_idle(title: str, results: dict[str, dict[str, Any]]) -> None:
         ("server KiB per socket", lambda r: r["kib_per_socket"], 1),
         ("server µs CPU per connect", lambda r: r["us_cpu_per_connect"], 0),
         ("server CPU use while idle", lambda r: r["idle_cpu_util"], 3),
+        ("other processes' CPU (cores)", lambda r: r["other_cpu_util"], 2),
         ("errors / unexpected closes", _problems, 0),
     ], results)
+    warn_other(results)
 
 
 def print_publish(title: str, results: dict[str, dict[str, Any]]) -> None:
@@ -733,8 +790,10 @@ def print_publish(title: str, results: dict[str, dict[str, Any]]) -> None:
         ("ack latency p99 ms", lambda r: r["ack_latency"]["p99_ms"], 2),
         ("server CPU use (cores)", lambda r: r["server_cpu_util"], 2),
         ("server µs CPU / post", lambda r: r["us_cpu_per_post"], 0),
+        ("other processes' CPU (cores)", lambda r: r["other_cpu_util"], 2),
         ("errors / unexpected closes", _problems, 0),
     ], results)
+    warn_other(results)
 
 
 def print_scale(title: str, results: dict[str, dict[str, Any]]) -> None:
@@ -749,7 +808,10 @@ def print_scale(title: str, results: dict[str, dict[str, Any]]) -> None:
          lambda r: " / ".join(f"{c:.2f}" for c in r["two"]["server_cpu_per_process_s"]), 0),
         ("2 processes: µs CPU / delivery", lambda r: r["two"]["us_per_delivery"], 2),
         ("2 processes / 1 process (µs)", lambda r: r["two_over_one"], 2),
+        ("other processes' CPU (cores, 1 / 2)",
+         lambda r: f"{r['one']['other_cpu_util']:.2f} / {r['two']['other_cpu_util']:.2f}", 0),
     ], results)
+    warn_other(results)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -767,7 +829,7 @@ def run_one(ctx: Context, name: str, targets: list[str]) -> None:
         print(f"   ... {name}: {key}", file=sys.stderr, flush=True)
         try:
             results[key] = fn()
-        except Exception as exc:  # noqa: BLE001 - report and go on with the other target
+        except Exception as exc:  # report it and go on with the other target
             print(f"!! {name} against {key} failed: {exc}", file=sys.stderr)
             results[key + "_error"] = str(exc)
 
