@@ -102,21 +102,30 @@ def session_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
 
 
 @pytest.fixture(scope="session")
-def server(session_servers: ServerFactory) -> LiveServer:
+def _shared(session_servers: ServerFactory) -> tuple[LiveServer, User]:
+    # The admin registers before anything else can, so it is the database's first user.
+    server = session_servers(name="shared")
+    with Api(server.base_url) as api:
+        admin = api.register()
+    return server, admin
+
+
+@pytest.fixture(scope="session")
+def server(_shared: tuple[LiveServer, User]) -> LiveServer:
     """A default server (SQLite file + memory://) shared by tests that need no special settings."""
-    return session_servers(name="shared")
+    return _shared[0]
+
+
+@pytest.fixture(scope="session")
+def admin(_shared: tuple[LiveServer, User]) -> User:
+    """The shared server's first registered user, hence an admin (PROTOCOL.md)."""
+    return _shared[1]
 
 
 @pytest.fixture(scope="session")
 def api(server: LiveServer) -> Iterator[Api]:
     with Api(server.base_url) as client:
         yield client
-
-
-@pytest.fixture(scope="session")
-def admin(api: Api) -> User:
-    """The shared server's first registered user, hence an admin (PROTOCOL.md)."""
-    return api.register()
 
 
 @pytest.fixture(scope="session")

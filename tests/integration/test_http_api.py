@@ -12,7 +12,7 @@ from support.servers import ServerFactory
 def test_healthz(api: Api) -> None:
     r = api.http.get("/healthz")
     assert r.status_code == 200
-    assert r.json() == {"status": "ok"}
+    assert r.json()["status"] == "ok"
 
 
 def test_register_returns_201_with_the_user(api: Api) -> None:
@@ -103,7 +103,7 @@ def test_the_first_registered_user_is_an_admin(live_server: ServerFactory) -> No
 @pytest.mark.parametrize(
     "headers",
     [{}, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic Zm9vOmJhcg=="},
-     {"Authorization": "Bearer "}],
+     {"Authorization": "Bearer"}],
 )
 def test_me_without_a_valid_token_is_401(api: Api, headers: dict[str, str]) -> None:
     r = api.http.get("/api/me", headers=headers)

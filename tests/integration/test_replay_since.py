@@ -136,3 +136,26 @@ async def test_since_further_back_than_replay_limit_gets_reset(live_server: Serv
     finally:
         await writer.close()
         await reader.close()
+
+
+async def test_replay_longer_than_the_outbox_bound_is_delivered_not_cut_off(
+    live_server: ServerFactory,
+) -> None:
+    """A reader closed with 4008 rejoins with `since` and "misses nothing" (PROTOCOL.md, Slow
+    clients): a replay larger than WS_OUTBOX_FRAMES, read promptly, must arrive in full, or a
+    client that fell that far behind could never recover."""
+    server = live_server(env={"WS_OUTBOX_FRAMES": "20", "REPLAY_MAX_EVENTS": "1000"})
+    with Api(server.base_url) as api:
+        forum = setup_forum(api)
+    chan = forum.channel
+    writer = await WSClient.connect(server.ws_url, token=forum.admin.token, name="writer")
+    reader = await WSClient.connect(server.ws_url, token=forum.admin.token, name="reader")
+    try:
+        base = int((await writer.join_ok(chan))["seq"])
+        posted = [await writer.post(chan, f"post {i}") for i in range(100)]
+        joined = await reader.join_ok(chan, since=base)
+        assert joined["seq"] == posted[-1]
+        assert seqs(await reader.events(chan, 100, timeout=30)) == posted
+    finally:
+        await writer.close()
+        await reader.close()

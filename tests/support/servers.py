@@ -121,6 +121,7 @@ class LiveServer:
             sys.executable, "-m", "uvicorn", "collab.app:app",
             "--host", "127.0.0.1", "--port", str(self.port),
             "--log-level", "info",
+            "--no-access-log",  # readiness polls would drown the interesting lines
         ]
         with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
             self._proc = subprocess.Popen(
@@ -142,7 +143,7 @@ class LiveServer:
                     raise RuntimeError(f"{self.name} exited with {code} at start:\n{self.logs()}")
                 try:
                     r = http.get("/healthz")
-                    if r.status_code == 200 and r.json() == {"status": "ok"}:
+                    if r.status_code == 200 and r.json().get("status") == "ok":
                         return
                     last_error = f"GET /healthz -> {r.status_code} {r.text[:200]}"
                 except httpx2.TransportError as exc:
