@@ -43,6 +43,7 @@ const cfg = Object.assign(
     joinTimeoutSeconds: 60,
     deflate: true, // offer permessage-deflate as browsers do; the server decides
     bodyPad: 0, // extra characters in each post body
+    dumpFrames: 0, // log this many received frames to stderr (the loadgen log), to debug
   },
   JSON.parse(process.argv[2] || "{}"),
 );
@@ -152,11 +153,35 @@ function onEvent(sub, msg, now) {
 }
 let onDelivered = null;
 
-// The fast path accepts a frame only when it is unambiguous: it has `"op":"event"`, exactly one
-// `"seq":` (so a seq nested in `data` can never be mistaken for the channel's) and our body mark.
+// The fast path accepts a frame only when it is unambiguous: a top-level `"op":"event"`, a
+// top-level `"seq":` (collab also puts the post's seq inside `data`; nesting depth tells them
+// apart) and our body mark. Anything else goes to JSON.parse.
 const OP_EVENT = Buffer.from('"op":"event"');
 const SEQ = Buffer.from('"seq":');
 const BENCH_MARK = Buffer.from("bench ");
+// JSON nesting depth at byte `pos` (1 = inside the top-level object), skipping strings.
+function depthAt(buf, pos) {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < pos; i++) {
+    const c = buf[i];
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped byte
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) depth++;
+    else if (c === 125 || c === 93) depth--;
+  }
+  return inString ? -1 : depth;
+}
+function topLevel(buf, needle) {
+  let at = buf.indexOf(needle);
+  while (at >= 0) {
+    if (depthAt(buf, at) === 1) return at;
+    at = buf.indexOf(needle, at + needle.length);
+  }
+  return -1;
+}
 let fastHits = 0;
 function readNumber(buf, i) {
   // digits with an optional fraction; returns [value, next index] or null
@@ -180,9 +205,9 @@ function readNumber(buf, i) {
   return [v, i];
 }
 function fastEvent(sub, buf, now) {
-  if (!Buffer.isBuffer(buf) || buf.indexOf(OP_EVENT) < 0) return false;
-  const s1 = buf.indexOf(SEQ);
-  if (s1 < 0 || buf.indexOf(SEQ, s1 + SEQ.length) >= 0) return false;
+  if (!Buffer.isBuffer(buf) || topLevel(buf, OP_EVENT) < 0) return false;
+  const s1 = topLevel(buf, SEQ);
+  if (s1 < 0) return false;
   const mark = buf.indexOf(BENCH_MARK);
   if (mark < 0) return false;
   const seqNum = readNumber(buf, s1 + SEQ.length);
@@ -238,6 +263,10 @@ function openSocket(url, role) {
     });
     ws.on("message", (raw) => {
       const now = performance.now();
+      if (cfg.dumpFrames > 0 && role !== "idle") {
+        cfg.dumpFrames--;
+        log(`${role} frame: ${raw.toString().slice(0, 2000)}`);
+      }
       // Fast path for our own post events (nearly every frame): read seq, post index and send
       // time straight from the bytes, no JSON.parse, so the load generator stays cheaper than
       // the server it measures. Anything unusual falls through to JSON.parse.

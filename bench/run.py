@@ -497,6 +497,7 @@ class Context:
 
     def loadgen(self, cfg: dict[str, Any]) -> Loadgen:
         cfg.setdefault("deflate", not self.args.no_deflate)
+        cfg.setdefault("dumpFrames", self.args.dump_frames)
         return Loadgen(cfg, self.logdir, self.placement.loadgen)
 
 
@@ -903,6 +904,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
     p.add_argument("--no-deflate", action="store_true",
                    help="the load generator does not offer permessage-deflate")
+    p.add_argument("--dump-frames", type=int, default=0,
+                   help="the load generator logs this many received frames (see --keep)")
     p.add_argument("--json", type=Path, help="also write all figures to this file")
     p.add_argument("--keep", action="store_true", help="keep the work directory (logs, DBs)")
     return p.parse_args(argv)
