@@ -389,6 +389,61 @@ class CollabServer(Server):
         return f"thread:{thread['id']}", token
 
 
+class Profiler:
+    """py-spy on a server across the measured window (--profile): a raw collapsed-stack file and
+    a flame graph SVG per server, and a short text summary of where the time went."""
+
+    def __init__(self, server: Server, outdir: Path, label: str, cpus: set[int] | None) -> None:
+        self.raw = outdir / f"{label}-{server.name}.txt"
+        self.label = f"{label} / {server.name}"
+        spy = shutil.which("py-spy") or str(Path(PYTHON).parent / "py-spy")
+        # --nonblocking: do not pause the server at each sample, so profiling skews it less;
+        # -F: aggregate by function. py-spy runs on the load generator's core.
+        self.proc = subprocess.Popen(
+            pinned([spy, "record", "--pid", str(server.proc.pid), "--rate", "250",
+                    "--nonblocking", "-F", "--format", "raw", "-o", str(self.raw)], cpus),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self) -> str:
+        # py-spy writes its file on SIGINT.
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return f"profile {self.label}: py-spy did not finish"
+        return summarise_profile(self.raw, self.label)
+
+
+def summarise_profile(raw: Path, label: str, top: int = 18) -> str:
+    """Inclusive and self share of samples per function from py-spy's collapsed stacks."""
+    inclusive: dict[str, int] = {}
+    own: dict[str, int] = {}
+    total = 0
+    try:
+        lines = raw.read_text().splitlines()
+    except OSError:
+        return f"profile {label}: no output (is py-spy installed? pip install py-spy)"
+    for line in lines:
+        stack, _, count_text = line.rpartition(" ")
+        if not stack or not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        frames = stack.split(";")
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+    if not total:
+        return f"profile {label}: no samples"
+    out = [f"profile {label}: {total} samples, raw stacks in {raw}",
+           "  self%  incl%  function"]
+    for frame, count in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+        out.append(f"  {100 * count / total:5.1f}  {100 * inclusive[frame] / total:5.1f}  "
+                   f"{frame[:110]}")
+    return "\n".join(out)
+
+
 # ---------------------------------------------------------------------------------------------
 # The load generator
 
@@ -473,6 +528,7 @@ class Context:
     redis: Redis
     postgres: Postgres | None = None
     results: dict[str, Any] = field(default_factory=dict)
+    profiles: list[str] = field(default_factory=list)
 
     def start(self, target: str, name: str | None = None,
               database_url: str | None = None) -> Server:
@@ -483,6 +539,16 @@ class Context:
                          self.args.collab_env)
         collab_migrate(env, self.logdir)
         return CollabServer(name, env, self.logdir, self.placement.server)
+
+    def profile(self, servers: list[Server], label: str) -> list[Profiler]:
+        if not self.args.profile:
+            return []
+        self.args.profile.mkdir(parents=True, exist_ok=True)
+        return [Profiler(s, self.args.profile, label, self.placement.loadgen) for s in servers]
+
+    def stop_profiles(self, profilers: list[Profiler]) -> None:
+        for prof in profilers:
+            self.profiles.append(prof.stop())
 
     def postgres_cpu(self) -> float:
         """CPU seconds of every PostgreSQL process (the backends come and go)."""
@@ -522,8 +588,10 @@ def measure_fanout(ctx: Context, servers: list[Server], publisher: Server, mode:
         cpu0 = [s.cpu_s() for s in servers]
         gen_cpu0 = gen.cpu_s()
         other = OtherLoad([s.cpu_s for s in servers] + [gen.cpu_s, ctx.redis.cpu_s])
+        profilers = ctx.profile(servers, mode)
         gen.go()
         done = gen.phase("done", seconds + ctx.args.drain + 120, sample)
+        ctx.stop_profiles(profilers)
         cpu = [s.cpu_s() - c for s, c in zip(servers, cpu0)]
         gen_cpu = gen.cpu_s() - gen_cpu0
         other_cores = other.cores()
@@ -629,8 +697,10 @@ def scenario_publish(ctx: Context, target: str, database: str = "sqlite") -> dic
             cpu0 = server.cpu_s()
             pg = ctx.postgres_cpu if database == "postgres" else (lambda: 0.0)
             other = OtherLoad([server.cpu_s, gen.cpu_s, ctx.redis.cpu_s, pg])
+            profilers = ctx.profile([server], "publish")
             gen.go()
             done = gen.phase("done", a.seconds + 120)
+            ctx.stop_profiles(profilers)
             cpu = server.cpu_s() - cpu0
             done["other_cpu_util"] = other.cores()
         finally:
@@ -906,6 +976,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="the load generator does not offer permessage-deflate")
     p.add_argument("--dump-frames", type=int, default=0,
                    help="the load generator logs this many received frames (see --keep)")
+    p.add_argument("--profile", type=Path, metavar="DIR",
+                   help="record each server with py-spy during the measured window into DIR "
+                        "and print where the time went (skews the figures a little)")
     p.add_argument("--json", type=Path, help="also write all figures to this file")
     p.add_argument("--keep", action="store_true", help="keep the work directory (logs, DBs)")
     return p.parse_args(argv)
@@ -951,6 +1024,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     with bench_context(args) as ctx:
         for name in names:
             run_one(ctx, name, targets)
+        for text in ctx.profiles:
+            print("\n" + text)
         print(f"\n(total {time.monotonic() - started:.0f} s)")
         if args.json:
             args.json.write_text(json.dumps(ctx.results, indent=2, default=str))
