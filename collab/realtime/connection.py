@@ -31,6 +31,7 @@ class Connection:
 
     __slots__ = (
         "__weakref__",
+        "_room",
         "_send",
         "_wake",
         "actor",
@@ -54,6 +55,7 @@ class Connection:
         self.limit = hub.settings.ws_outbox_frames
         self._wake = asyncio.Event()
         self._send = send
+        self._room: asyncio.Event | None = None
         self.closed = False
         self.close_code: int | None = None
         self.send_bucket = TokenBucket(hub.settings.ws_send_rate)
@@ -71,6 +73,14 @@ class Connection:
             self._wake.set()
         return True
 
+    async def room(self) -> None:
+        """Wait until the outbox is at most half full (a replay paces itself by this)."""
+        while not self.closed and len(self.outbox) > self.limit // 2:
+            if self._room is None:
+                self._room = asyncio.Event()
+            self._room.clear()
+            await self._room.wait()
+
     def close(self, code: int) -> None:
         """Close after what is already written; an overflowing outbox is dropped at once."""
         if self.closed:
@@ -79,6 +89,8 @@ class Connection:
         self.close_code = code
         self.outbox.clear()
         self._wake.set()
+        if self._room is not None:
+            self._room.set()
 
     async def writer(self) -> None:
         send, outbox, wake = self._send, self.outbox, self._wake
@@ -86,6 +98,8 @@ class Connection:
             while True:
                 while outbox:
                     await send({"type": "websocket.send", "text": outbox.popleft()})
+                    if self._room is not None and len(outbox) <= self.limit // 4:
+                        self._room.set()
                 if self.closed:
                     await send({"type": "websocket.close", "code": self.close_code or 1000})
                     return

@@ -207,7 +207,12 @@ class Hub:
         dead: list[Connection] = []
         for conn, sub in state.subs.items():
             if sub.buffer is not None:
-                sub.buffer.append(event)
+                # Live events wait while this socket replays; bounded like its outbox.
+                if len(sub.buffer) >= conn.limit:
+                    conn.close(4008)
+                    dead.append(conn)
+                else:
+                    sub.buffer.append(event)
                 continue
             if sub.html:
                 if not rendered:
@@ -318,6 +323,9 @@ class Hub:
                 for event in await store.read(channel, since, head):
                     text = event.html(kind.render) if html else event.frame
                     if text is not None:
+                        # A replay may be longer than the outbox: pace it by the writer
+                        # rather than closing a client that is catching up with 4008.
+                        await conn.room()
                         conn.enqueue(text)
             members = await self._presence_join(state, actor, conn)
         except BaseException:
@@ -331,6 +339,8 @@ class Hub:
             fragment = kind.render_presence(channel, members)
             if fragment:
                 conn.enqueue(fragment)
+        if conn.closed:
+            return
         buffered, sub.buffer = sub.buffer, None
         for event in buffered or ():
             if event.seq is None or event.seq > head:

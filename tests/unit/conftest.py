@@ -52,6 +52,12 @@ class FakeConnection:
         self.frames.append(text)
         return True
 
+    async def room(self) -> None:
+        return None
+
+    def close(self, code: int) -> None:
+        self.closed = True
+
     def parsed(self) -> list[dict[str, Any]]:
         return [orjson.loads(f) for f in self.frames]
 
