@@ -126,7 +126,7 @@ async def test_presence_lists_members_once_and_announces_joins_and_leaves(hub: H
     await hub.join(second, "echo:1", ALICE, None, "b")  # same member, second socket
     bob = Actor(id=2, username="bob")
     await hub.join(third, "echo:1", bob, None, "c")
-    joined = [f for f in third.parsed() if f["op"] == "joined"][0]
+    joined = next(f for f in third.parsed() if f["op"] == "joined")
     assert [m["username"] for m in joined["presence"]] == ["alice", "bob"]
     # `first` learns of bob by a diff; its own arrival came in its `joined` frame, and
     # alice's second socket is no new member.
