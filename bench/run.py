@@ -642,8 +642,10 @@ def scenario_idle(ctx: Context, target: str) -> dict[str, Any]:
             gen.phase("ready", 60)
             rss0, cpu0 = server.rss(), server.cpu_s()
             other = OtherLoad([server.cpu_s, gen.cpu_s, ctx.redis.cpu_s])
+            profilers = ctx.profile([server], "idle-connect")
             gen.go()
             connected = gen.phase("connected", 300)
+            ctx.stop_profiles(profilers)
             cpu_connect = server.cpu_s() - cpu0
             # Let the server settle (its per-connection tasks park, buffers are released) before
             # reading memory; CPU spent meanwhile is idle cost, not connect cost.
@@ -969,8 +971,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--targets", default="reference,collab",
                    help="comma-separated: reference, collab")
     p.add_argument("--collab-env", default="production", choices=("production", "development"))
-    p.add_argument("--drain", type=float, default=10,
-                   help="seconds to wait for outstanding deliveries after publishing stops")
+    p.add_argument("--drain", type=float, default=30,
+                   help="seconds to wait for outstanding deliveries after publishing stops; "
+                        "what has not arrived by then counts as loss")
     p.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
     p.add_argument("--no-deflate", action="store_true",
                    help="the load generator does not offer permessage-deflate")
