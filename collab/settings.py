@@ -73,6 +73,7 @@ class Settings:
     http_writes_per_minute: int = 120
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     presence_ttl_seconds: int = 30
+    ws_direct_writes: bool = True
 
     @property
     def is_sqlite(self) -> bool:
@@ -112,4 +113,5 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         http_writes_per_minute=_int(env, "HTTP_WRITES_PER_MINUTE", 120),
         allowed_origins=origins,
         presence_ttl_seconds=_int(env, "PRESENCE_TTL_SECONDS", 30, minimum=3),
+        ws_direct_writes=env.get("WS_DIRECT_WRITES", "1") not in ("0", "false", "no"),
     )

@@ -13,6 +13,7 @@ from collab.errors import CollabError, RateLimited, TooLarge
 from . import protocol
 from .channels import Actor
 from .limits import TokenBucket, WindowCounter
+from .wire import DirectWriter, text_frame
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -39,6 +40,7 @@ class Connection:
         "channels",
         "close_code",
         "closed",
+        "direct",
         "html",
         "hub",
         "limit",
@@ -55,6 +57,8 @@ class Connection:
         self.limit = hub.settings.ws_outbox_frames
         self._wake = asyncio.Event()
         self._send = send
+        # Set by the endpoint after the handshake when frames can go straight out.
+        self.direct: DirectWriter | None = None
         self._room: asyncio.Event | None = None
         self.closed = False
         self.close_code: int | None = None
@@ -63,13 +67,32 @@ class Connection:
 
     def enqueue(self, text: str) -> bool:
         """Queue a frame; False when the socket is closed or just overflowed (4008)."""
+        return self.push(text, None)
+
+    def push(self, text: str, wire: bytes | None) -> bool:
+        """Send `text` (whose pre-built frame is `wire`, if the caller shares one) in order.
+
+        Written straight to the transport when nothing is queued and it is not paused;
+        otherwise queued for the writer task. False when closed or just overflowed (4008).
+        """
         if self.closed:
             return False
-        if len(self.outbox) >= self.limit:
+        outbox = self.outbox
+        direct = self.direct
+        if direct is not None:
+            if wire is None:
+                wire = text_frame(text.encode())
+            if not outbox and direct.ready():
+                direct.write(wire)
+                return True
+            item: str | bytes = wire
+        else:
+            item = text
+        if len(outbox) >= self.limit:
             self.close(CLOSE_SLOW)
             return False
-        self.outbox.append(text)
-        if len(self.outbox) == 1:
+        outbox.append(item)
+        if len(outbox) == 1:
             self._wake.set()
         return True
 
@@ -93,11 +116,21 @@ class Connection:
             self._room.set()
 
     async def writer(self) -> None:
-        send, outbox, wake = self._send, self.outbox, self._wake
+        send, outbox, wake, direct = self._send, self.outbox, self._wake, self.direct
         try:
             while True:
                 while outbox:
-                    await send({"type": "websocket.send", "text": outbox.popleft()})
+                    if direct is not None:
+                        if not direct.ready():
+                            if direct.protocol.close_sent or direct.transport.is_closing():
+                                self.closed = True
+                                return
+                            await direct.writable.wait()  # the transport is paused
+                            continue
+                        direct.write(outbox.popleft())  # type: ignore[arg-type]
+                    else:
+                        # Popped before the await: close() may empty the outbox meanwhile.
+                        await send({"type": "websocket.send", "text": outbox.popleft()})
                     if self._room is not None and len(outbox) <= self.limit // 4:
                         self._room.set()
                 if self.closed:

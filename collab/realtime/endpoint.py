@@ -13,6 +13,7 @@ from collab.errors import CollabError, Invalid
 
 from .channels import Actor
 from .connection import Connection
+from .wire import DirectWriter
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -45,6 +46,8 @@ class SocketEndpoint:
             return
         await send({"type": "websocket.accept"})
         conn = Connection(self.hub, send, actor, html=self.html)
+        if self.hub.settings.ws_direct_writes:
+            conn.direct = DirectWriter.for_send(send)
         if not self.html:
             await conn.run(receive, conn.handle_text)
             return

@@ -7,6 +7,8 @@ from typing import Any
 
 import orjson
 
+from .wire import text_frame
+
 _UNRENDERED = object()
 
 
@@ -17,7 +19,8 @@ def now_iso() -> str:
 class Event:
     """One event of one channel. `seq` is None for ephemeral events (typing, presence)."""
 
-    __slots__ = ("_frame", "_html", "actor", "channel", "data", "seq", "ts", "type")
+    __slots__ = ("_frame", "_html", "_html_wire", "_wire", "actor", "channel", "data", "seq", "ts",
+                 "type")
 
     def __init__(
         self,
@@ -38,6 +41,8 @@ class Event:
         self.ts = ts or now_iso()
         self._frame = frame
         self._html: object = _UNRENDERED
+        self._wire: bytes | None = None
+        self._html_wire: bytes | None = None
 
     @classmethod
     def from_frame(cls, frame: str) -> Event:
@@ -65,6 +70,18 @@ class Event:
         if self._frame is None:
             self._frame = orjson.dumps(self.as_frame()).decode()
         return self._frame
+
+    @property
+    def wire(self) -> bytes:
+        """The WebSocket frame carrying `frame`, built once for every socket."""
+        if self._wire is None:
+            self._wire = text_frame(self.frame.encode())
+        return self._wire
+
+    def html_wire(self, html: str) -> bytes:
+        if self._html_wire is None:
+            self._html_wire = text_frame(html.encode())
+        return self._html_wire
 
     def html(self, render: Any) -> str | None:
         """The HTML fragment, rendered by `render(event)` once and then shared."""

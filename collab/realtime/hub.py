@@ -202,7 +202,9 @@ class Hub:
 
     def _fanout(self, state: ChannelState, event: Event) -> None:
         frame = event.frame
+        wire = event.wire
         html: str | None = None
+        html_wire: bytes | None = None
         rendered = False
         dead: list[Connection] = []
         for conn, sub in state.subs.items():
@@ -217,12 +219,13 @@ class Hub:
             if sub.html:
                 if not rendered:
                     html, rendered = event.html(state.kind.render), True
+                    if html is not None:
+                        html_wire = event.html_wire(html)
                 if html is None:
                     continue
-                text = html
-            else:
-                text = frame
-            if not conn.enqueue(text):
+                if not conn.push(html, html_wire):
+                    dead.append(conn)
+            elif not conn.push(frame, wire):
                 dead.append(conn)
         for conn in dead:
             state.subs.pop(conn, None)

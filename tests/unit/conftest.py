@@ -43,6 +43,9 @@ class FakeConnection:
         self.limit = limit
         self.closed = False
 
+    def push(self, text: str, wire: bytes | None) -> bool:
+        return self.enqueue(text)
+
     def enqueue(self, text: str) -> bool:
         if self.closed:
             return False
