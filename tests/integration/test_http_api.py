@@ -145,3 +145,18 @@ def test_missing_thread_is_404_json(api: Api) -> None:
     r = api.http.get("/api/threads/999999")
     assert r.status_code == 404
     assert_error_shape(r)
+
+
+def test_token_attempts_are_rate_limited_per_username(api: Api) -> None:
+    """docs/protocol.md: at most LOGIN_ATTEMPTS_PER_MINUTE (10) attempts a minute, then 429."""
+    user = api.register()  # register() itself used one attempt (its token)
+    statuses = [api.token_raw(user.username, "wrong password").status_code for _ in range(12)]
+    assert statuses[:9] == [401] * 9, statuses
+    assert statuses[-1] == 429, statuses
+    r = api.token_raw(user.username, user.password)
+    assert r.status_code == 429, "the right password does not bypass the limit"
+    assert_error_shape(r)
+    assert r.headers.get("Retry-After"), r.headers
+    # Another username from the same address is not locked out.
+    other = api.register()
+    assert api.token(other.username, other.password)

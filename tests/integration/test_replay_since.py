@@ -127,7 +127,8 @@ async def test_since_further_back_than_replay_limit_gets_reset(live_server: Serv
         await reader.ping()
         replayed = reader.buffered(lambda f: f.get("op") == "event" and f.get("type") != "reset")
         assert replayed == [], "a reset replaces the replay"
-        await reader.leave(chan)
+        left = await reader.leave(chan)
+        assert left == {"op": "left", "ref": left["ref"], "channel": chan}, left
 
         # Within the limit: an ordinary replay.
         rejoined = await reader.join_ok(chan, since=latest - 3)

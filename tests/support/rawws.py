@@ -28,6 +28,7 @@ class Drained:
     frames: list[dict[str, Any]] = field(default_factory=list)
     close: Close | None = None  # the close frame the server sent, if any
     eof: bool = False  # the TCP connection ended
+    timed_out: bool = False  # the server neither closed nor sent anything before the deadline
 
     @property
     def close_code(self) -> int | None:
@@ -122,7 +123,11 @@ class SlowRawClient:
         deadline = time.monotonic() + timeout
         result = Drained()
         while True:
-            events = self._feed(deadline)
+            try:
+                events = self._feed(deadline)
+            except AssertionError:
+                result.timed_out = True
+                return result
             result.frames.extend(self._texts(events))
             if self.proto.close_rcvd is not None:
                 result.close = self.proto.close_rcvd

@@ -24,19 +24,23 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 
-# Settings every test server gets unless a test overrides them. The send rate limit is off by
-# default because tests post in bursts; the rate-limit test turns it back on.
+# Settings every test server gets unless a test overrides them. The socket send rate and the
+# HTTP write rate limits are off by default because tests post and register in bursts from one
+# address; the rate-limit tests turn them back on.
 BASE_ENV: dict[str, str] = {
     "BROADCAST_URL": "memory://",
     "SECRET_KEY": "test-secret",
     "COLLAB_ENV": "test",
     "WS_SEND_RATE": "0",
+    "HTTP_WRITES_PER_MINUTE": "0",
 }
 
 # Variables of the developer's shell that would change what the server does under test.
 _SCRUBBED = (
     "DATABASE_URL", "BROADCAST_URL", "SECRET_KEY", "COLLAB_ENV", "WS_MAX_FRAME_BYTES",
     "WS_OUTBOX_FRAMES", "WS_SEND_RATE", "WS_BAD_FRAMES_PER_MINUTE", "REPLAY_MAX_EVENTS",
+    "SECRET_FILE", "LOGIN_ATTEMPTS_PER_MINUTE", "HTTP_WRITES_PER_MINUTE", "ALLOWED_ORIGINS",
+    "PRESENCE_TTL_SECONDS", "WS_DIRECT_WRITES", "FORWARDED_ALLOW_IPS", "PORT",
     "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy",
 )
 
