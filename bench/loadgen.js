@@ -65,28 +65,36 @@ function log(msg) {
   process.stderr.write(`[loadgen] ${msg}\n`);
 }
 
-// ---- latency histogram: 10 µs buckets up to 20 s, exact max --------------------------------
-const BUCKET_MS = 0.01;
-const NBUCKETS = 2000000;
-const hist = new Uint32Array(NBUCKETS + 1);
+// ---- latency histogram: 10 µs buckets up to 10 s, then 1 ms buckets up to 1,000 s; exact max --
+const FINE_MS = 0.01;
+const FINE = 1000000; // 10 s / 10 µs
+const COARSE_MS = 1;
+const COARSE = 990000; // (1,000 s - 10 s) / 1 ms
+const hist = new Uint32Array(FINE + COARSE + 1);
 let histCount = 0;
 let histMax = 0;
 let histSum = 0;
 function record(ms) {
   if (ms < 0) ms = 0;
-  const b = Math.min(NBUCKETS, Math.floor(ms / BUCKET_MS));
+  const b =
+    ms < FINE * FINE_MS
+      ? Math.floor(ms / FINE_MS)
+      : Math.min(FINE + COARSE, FINE + Math.floor((ms - FINE * FINE_MS) / COARSE_MS));
   hist[b]++;
   histCount++;
   histSum += ms;
   if (ms > histMax) histMax = ms;
 }
+function bucketTop(i) {
+  return i < FINE ? (i + 1) * FINE_MS : FINE * FINE_MS + (i - FINE + 1) * COARSE_MS;
+}
 function percentile(p) {
   if (!histCount) return null;
   const rank = Math.ceil((p / 100) * histCount);
   let seen = 0;
-  for (let i = 0; i <= NBUCKETS; i++) {
+  for (let i = 0; i < hist.length; i++) {
     seen += hist[i];
-    if (seen >= rank) return Math.min(histMax, (i + 1) * BUCKET_MS);
+    if (seen >= rank) return Math.min(histMax, bucketTop(i));
   }
   return histMax;
 }
@@ -428,7 +436,7 @@ async function runFanout(saturate) {
         } else {
           sendErrors++;
           if (saturate) {
-            acked[idx] = 2;
+            acked[idx] = 3; // refused: out of the window, not a post
             inFlight--;
             setImmediate(pumpSaturate);
           }
@@ -473,12 +481,20 @@ async function runFanout(saturate) {
   while (publishing) await sleep(5);
   const publishEnd = performance.now();
   const drainDeadline = publishEnd + cfg.drainSeconds * 1000;
+  let drained = false;
   while (performance.now() < drainDeadline) {
     const settled = ackCount + sendErrors >= sent;
-    if (settled && received >= ackCount * nsubs) break;
+    if (settled && received >= ackCount * nsubs) {
+      drained = true;
+      break;
+    }
     await sleep(5);
   }
-  const expected = ackCount * nsubs;
+  // A post exists once it was acked or anyone received it (the ack may still be queued behind
+  // the fan-out); every subscriber must get every such post.
+  let posts = 0;
+  for (let i = 0; i < sent; i++) if (acked[i] === 1 || acked[i] === 2 || delivered[i]) posts++;
+  const expected = posts * nsubs;
   const window = Math.max(lastReceipt, publishEnd) - start;
   // The five posts whose first delivery came latest: when first and last delivery are both
   // late, the whole post was held up before fan-out (publish path, broker); when only the last
@@ -501,9 +517,11 @@ async function runFanout(saturate) {
     acked: ackCount,
     send_errors: sendErrors,
     unacked: sent - ackCount - sendErrors,
+    posts,
     expected,
     received,
     loss: expected - received,
+    drained, // false: the drain deadline passed with deliveries or acks outstanding
     gaps,
     dups,
     foreign,

@@ -802,7 +802,8 @@ def fanout_rows() -> list[tuple[str, Callable[[dict[str, Any]], Any], int]]:
         ("posts acked (posts/s)", lambda r: r["posts_per_s"], 1),
         ("deliveries", lambda r: r["received"], 0),
         ("deliveries/s", lambda r: r["deliveries_per_s"], 0),
-        ("loss (expected - received)", lambda r: r["loss"], 0),
+        ("loss (expected - received)",
+         lambda r: r["loss"] if r.get("drained", True) else f"{r['loss']:,} (drain cut)", 0),
         ("seq gaps / duplicates", lambda r: f"{r['gaps']} / {r['dups']}", 0),
         ("latency p50 ms", lambda r: r["latency"]["p50_ms"], 2),
         ("latency p99 ms", lambda r: r["latency"]["p99_ms"], 2),
@@ -833,6 +834,11 @@ def warn_other(results: dict[str, dict[str, Any]]) -> None:
 def print_fanout(title: str, results: dict[str, dict[str, Any]]) -> None:
     table(title, fanout_rows(), results)
     warn_other(results)
+    for target, r in results.items():
+        if not r.get("drained", True):
+            print(f"  note: {target} still had deliveries or acks outstanding when the drain "
+                  f"deadline (--drain) passed: it cannot keep up with this load; what had not "
+                  f"arrived counts as loss")
     for target, r in results.items():
         if r.get("loadgen_cpu_util", 0) > 0.9:
             print(f"  note: the load generator used {r['loadgen_cpu_util']:.0%} of a core in the "
@@ -876,6 +882,7 @@ def print_scale(title: str, results: dict[str, dict[str, Any]]) -> None:
     table(title, [
         ("1 process: deliveries/s", lambda r: r["one"]["deliveries_per_s"], 0),
         ("1 process: loss", lambda r: r["one"]["loss"], 0),
+        ("1 process: latency p99 ms", lambda r: r["one"]["latency"]["p99_ms"], 2),
         ("1 process: µs CPU / delivery", lambda r: r["one"]["us_per_delivery"], 2),
         ("2 processes: deliveries/s", lambda r: r["two"]["deliveries_per_s"], 0),
         ("2 processes: loss", lambda r: r["two"]["loss"], 0),
