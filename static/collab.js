@@ -96,6 +96,13 @@
       }
       el.setAttribute('data-seq', String(seq));
     }
+    // An edit or delete of a post this page does not show (older than its 50): nothing to do,
+    // and htmx would log a missing target as an error.
+    var swap = top.getAttribute('hx-swap-oob');
+    if ((swap === 'true' || swap === 'outerHTML') && top.id && !document.getElementById(top.id)) {
+      evt.preventDefault();
+      return;
+    }
     // A new post: skip it if the page already has it (it was rendered between the page's read
     // of the channel head and its read of the posts); and its author has stopped typing.
     if (top.id === 'posts') {

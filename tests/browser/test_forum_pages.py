@@ -21,6 +21,8 @@ from websockets.sync.client import connect
 LIVE_MS = 1000
 # Generous waits for things that are not the promise under test (page loads, socket joins).
 SLOW_MS = 10_000
+# The test server's replay window: a socket further behind than this gets a reset.
+REPLAY_MAX = 20
 
 
 @dataclass
@@ -41,8 +43,10 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(session_servers: ServerFactory) -> Iterator[Site]:
-    """A server of its own: browsers post in bursts, so the HTTP write limit is off here."""
-    server = session_servers(name="browser", env={"HTTP_WRITES_PER_MINUTE": "0"})
+    """A server of its own: browsers post in bursts, so the HTTP write limit is off here, and
+    replay is kept short so that a page can be made to fall too far behind (reset)."""
+    server = session_servers(name="browser", env={"HTTP_WRITES_PER_MINUTE": "0",
+                                                  "REPLAY_MAX_EVENTS": str(REPLAY_MAX)})
     with Api(server.base_url) as api:
         admin = api.register(unique_name("admin"))  # the first user is an admin (moderator)
         room = api.create_room(admin.token, name=unique_name("Browser room "))
@@ -264,6 +268,33 @@ def test_moderator_lock_is_seen_live_and_replies_are_refused(
         .to_be_visible()
 
 
+def test_flag_queue_delete_removes_the_post_live(browser: Browser, site: Site,
+                                                 contexts: list[BrowserContext]) -> None:
+    thread_id = site.new_thread(title="Needs a moderator")
+    offender = site.api.register(unique_name("offender"))
+    text = f"Something out of line {unique_name('p')}"
+    _post_over_socket(site, offender, thread_id, text)
+    reporter, moderator = new_page(browser, contexts), new_page(browser, contexts)
+    member(reporter, site, "reporter")
+    sign_in(moderator, site, site.admin.username, site.admin.password)
+
+    open_thread(reporter, site, thread_id)
+    posts(reporter, text).get_by_role("link", name=re.compile("^Report")).click()
+    reporter.get_by_label("Why should a moderator look at it?").fill("Personal attack")
+    reporter.get_by_role("button", name="Send report").click()
+    expect(reporter.get_by_role("status")).to_contain_text("The moderators will look")
+    reporter.get_by_role("link", name="Back to the thread").click()
+    expect(reporter.locator("#presence li").first).to_be_visible()
+
+    moderator.goto(f"{site.url}/moderation/flags")
+    flag = moderator.locator(".flag", has_text="Personal attack")
+    expect(flag).to_contain_text(text)
+    flag.get_by_role("button", name=re.compile("^Delete post")).click()
+    expect(moderator.get_by_role("status")).to_contain_text("Post deleted")
+    expect(moderator.locator(".flag", has_text="Personal attack")).to_have_count(0)
+    expect(posts(reporter, text)).to_have_count(0, timeout=LIVE_MS)
+
+
 # -- 5. hostile Markdown ---------------------------------------------------------------------
 def test_script_and_event_handlers_in_posts_are_harmless(
         browser: Browser, site: Site, contexts: list[BrowserContext]) -> None:
@@ -351,13 +382,68 @@ def test_lost_socket_resumes_from_last_seq_without_duplicates(
     assert found == missed, found
 
 
-def _post_over_socket(site: Site, user: User, thread_id: int, text: str) -> None:
-    """A post by someone else while the page is offline, through the JSON socket API."""
+def test_page_too_far_behind_reloads_itself(browser: Browser, site: Site,
+                                            contexts: list[BrowserContext]) -> None:
+    thread_id = site.new_thread(title="Back from holiday")
+    page = new_page(browser, contexts)
+    page.add_init_script(_SOCKET_SPY)
+    member(page, site, "holiday")
+    writer = site.api.register(unique_name("busy"))
+    open_thread(page, site, thread_id)
+    page.evaluate("() => { window.__notReloaded = true; window.__wsBlocked = true;"
+                  " window.__sockets.filter(s => s.url.includes('channel=thread')).at(-1)"
+                  ".close(4008); }")
+    expect(page.locator("#connection")).to_have_text("Reconnecting…", timeout=SLOW_MS)
+    missed = [f"While away {i}" for i in range(REPLAY_MAX + 5)]
+    _post_over_socket(site, writer, thread_id, *missed)
+    page.evaluate("() => { window.__wsBlocked = false; }")
+    # Too many to replay: the server says reset, and the page reloads to the current state.
+    expect(posts(page, missed[-1])).to_have_count(1, timeout=SLOW_MS)
+    expect(page.locator("#posts article.post")).to_have_count(len(missed) + 1)
+    assert page.evaluate("() => window.__notReloaded === undefined")
+
+
+def _post_over_socket(site: Site, user: User, thread_id: int, *texts: str) -> None:
+    """Posts by someone else (e.g. while the page is offline), through the JSON socket API."""
     with connect(f"{site.server.ws_url}?token={user.token}") as ws:
-        ws.send(json.dumps({"op": "send", "ref": "1", "channel": f"thread:{thread_id}",
-                            "type": "post.create", "data": {"body": text}}))
-        while True:
-            frame = json.loads(ws.recv(timeout=SLOW_MS / 1000))
-            if frame.get("ref") == "1":
-                assert frame["op"] == "ack", frame
-                return
+        for ref, text in enumerate(texts):
+            ws.send(json.dumps({"op": "send", "ref": str(ref), "channel": f"thread:{thread_id}",
+                                "type": "post.create", "data": {"body": text}}))
+            while True:
+                frame = json.loads(ws.recv(timeout=SLOW_MS / 1000))
+                if frame.get("ref") == str(ref):
+                    assert frame["op"] == "ack", frame
+                    break
+
+
+# -- the room page and long threads ----------------------------------------------------------
+def test_new_thread_appears_live_on_the_room_page(browser: Browser, site: Site,
+                                                  contexts: list[BrowserContext]) -> None:
+    page = new_page(browser, contexts)
+    page.goto(f"{site.url}/rooms/{site.room_id}")
+    # No wait for the socket: the page asks for `since` the room's seq at render time, so a
+    # thread made before the socket joins is replayed to it, and one made after is live.
+    title = f"Fresh topic {unique_name('t')}"
+    site.new_thread(title=title)
+    expect(page.locator("#threads li").first).to_contain_text(title, timeout=LIVE_MS * 2)
+    expect(page.locator("#threads li", has_text=title)).to_have_count(1)
+
+
+def test_long_thread_pages_back_to_older_posts(browser: Browser, site: Site,
+                                               contexts: list[BrowserContext]) -> None:
+    thread_id = site.new_thread(title="A long one", body="Post 0")
+    writer = site.api.register(unique_name("chatty"))
+    _post_over_socket(site, writer, thread_id, *(f"Post {i}" for i in range(1, 56)))
+    page = new_page(browser, contexts)
+    page.goto(f"{site.url}/threads/{thread_id}")
+    bodies = page.locator("#posts article.post .post-body")
+    expect(bodies).to_have_count(50)
+    expect(bodies.first).to_have_text("Post 6")
+    expect(bodies.last).to_have_text("Post 55")
+    page.get_by_role("link", name="Older posts").click()
+    expect(bodies).to_have_count(6)
+    expect(bodies.first).to_have_text("Post 0")
+    expect(bodies.last).to_have_text("Post 5")
+    expect(page.get_by_role("link", name="Older posts")).to_have_count(0)
+    # History is not live: no socket on an older page.
+    expect(page.locator("[ws-connect*='channel=thread']")).to_have_count(0)
