@@ -21,7 +21,7 @@ import httpx2
 from .services import free_port, tail
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-READY_TIMEOUT = 20.0
+READY_TIMEOUT = 30.0  # generous: CI machines may be busy
 STOP_TIMEOUT = 10.0
 
 # Settings every test server gets unless a test overrides them. The socket send rate and the
