@@ -20,6 +20,7 @@
   var FINAL_CODES = [1000, 1008];
   var MAX_DELAY_MS = 15000;     // the extension's default backoff grows to 64 s; a page should not
 
+  document.documentElement.classList.add('js');
   var body = document.body;
   var userId = body.getAttribute('data-user-id') || '';
   var moderator = body.getAttribute('data-moderator') === 'true';
