@@ -26,6 +26,7 @@ from collab.errors import CollabError
 from collab.ratelimit import KeyedLimiter
 from collab.realtime import Hub
 from collab.realtime.endpoint import SocketEndpoint
+from collab.realtime.wire import RawSendMiddleware
 from collab.rooms import api as rooms_api
 from collab.rooms import pages as rooms_pages
 from collab.rooms.channels import RoomChannel, ThreadChannel
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Mount("/static", StaticFiles(directory=str(web.STATIC_DIR)), name="static"),
     ]
     middleware = [
+        Middleware(RawSendMiddleware),
         Middleware(web.SecurityHeadersMiddleware),
         Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="collab",
                    same_site="lax", https_only=settings.secure_cookies),

@@ -13,7 +13,7 @@ from collab.errors import CollabError, Invalid
 
 from .channels import Actor
 from .connection import Connection
-from .wire import DirectWriter
+from .wire import RAW_SEND_KEY, DirectWriter
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -47,7 +47,7 @@ class SocketEndpoint:
         await send({"type": "websocket.accept"})
         conn = Connection(self.hub, send, actor, html=self.html)
         if self.hub.settings.ws_direct_writes:
-            conn.direct = DirectWriter.for_send(send)
+            conn.direct = DirectWriter.for_send(scope.get(RAW_SEND_KEY, send))
         if not self.html:
             await conn.run(receive, conn.handle_text)
             return
