@@ -51,6 +51,11 @@ class Conflict(CollabError):
 class RateLimited(CollabError):
     code, status = "rate_limited", 429
 
+    def __init__(self, message: str, *, retry_after: int | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message, extra=extra)
+        self.retry_after = retry_after
+
 
 class TooLarge(CollabError):
     code, status = "too_large", 413

@@ -92,7 +92,11 @@ def error_response(request: Request, status: int, code: str, message: str,
 
 async def collab_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CollabError)
-    return error_response(request, exc.status, exc.code, exc.message, exc.extra)
+    response = error_response(request, exc.status, exc.code, exc.message, exc.extra)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        response.headers["retry-after"] = str(retry_after)
+    return response
 
 
 _HTTP_CODES = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found",

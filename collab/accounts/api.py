@@ -37,7 +37,8 @@ async def tokens(request: Request) -> JSONResponse:
     key = f"{client_key(request)}:{str(data.get('username'))[:40].lower()}"
     limiter = request.app.state.login_limiter
     if not limiter.hit(key):
-        raise RateLimited(f"too many sign-in attempts; retry in {limiter.retry_after(key)} s")
+        wait = limiter.retry_after(key)
+        raise RateLimited(f"too many sign-in attempts; retry in {wait} s", retry_after=wait)
     user = await check_credentials(data.get("username"), data.get("password"))
     return JSONResponse({"token": await issue_token(user)}, status_code=201)
 

@@ -25,7 +25,8 @@ class Actor:
         return bool(self.roles.intersection(roles))
 
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "username": self.username}
+        return {"id": self.id, "username": self.username,
+                "display_name": self.display_name or self.username}
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ class Connection:
         "_send",
         "_wake",
         "actor",
+        "authorized",
         "bad_frames",
         "channels",
         "close_code",
@@ -53,6 +54,7 @@ class Connection:
         self.actor = actor
         self.html = html
         self.channels: dict[str, Actor | None] = {}
+        self.authorized: set[str] | None = None
         self.outbox: deque[str] = deque()
         self.limit = hub.settings.ws_outbox_frames
         self._wake = asyncio.Event()
@@ -184,9 +186,14 @@ class Connection:
         if not self.send_bucket.take():
             raise RateLimited(f"more than {self.hub.settings.ws_send_rate} sends a second")
         kind, id = self.hub.kind_for(channel)
-        if channel not in self.channels:
-            # Sending to a channel one has not joined is allowed, but it must pass join's checks.
+        authorized = self.authorized
+        if channel not in self.channels and (authorized is None or channel not in authorized):
+            # Sending to a channel one has not joined is allowed, but it must pass join's
+            # checks; a socket's identity does not change, so one pass is remembered.
             await kind.join(self.actor, id)
+            if authorized is None or len(authorized) >= 64:
+                authorized = self.authorized = set()
+            authorized.add(channel)
         ack = await kind.handle(self.actor, id, type, data)
         if self.html:
             return

@@ -34,7 +34,7 @@ class RoomChannel(ChannelKind):
 
     def render(self, event: Event) -> str | None:
         if event.type == "thread.created":
-            return _fragment("rooms/_thread_oob.html", thread=event.data)
+            return _fragment("rooms/_thread_oob.html", thread=event.data, event=event)
         return None
 
 

@@ -13,6 +13,7 @@ from collab.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticate
 from collab.markdown import render_markdown
 from collab.realtime import Actor, Hub
 
+from . import posting
 from .models import Flag, Post, Room, Thread
 
 VISIBILITIES = ("public", "members")
@@ -183,6 +184,9 @@ async def create_post(hub: Hub, actor: Actor | None, thread_id: int, data: dict[
         raise Unauthenticated("sign in to post")
     body = text_field(data, "body", MAX_BODY)
     body_html = render_markdown(body)
+    if db.is_sqlite():
+        return await posting.insert_post_sqlite(hub, actor, actor_public(actor),
+                                                is_moderator(actor), thread_id, body, body_html)
     channel = f"thread:{thread_id}"
     posts = Post.ormar_config.table
     async with hub.transaction() as tx:
@@ -198,10 +202,8 @@ async def create_post(hub: Hub, actor: Actor | None, thread_id: int, data: dict[
                                       deleted=False).returning(posts.c.id)
             )).scalar_one()
         await _count_post(thread_id, now)
-        data_out = {"id": post_id, "thread_id": thread_id, "seq": seq, "body": body,
-                    "body_html": body_html, "author": actor_public(actor),
-                    "created_at": now.isoformat() + "Z", "edited_at": None, "deleted": False}
-        event = await tx.emit(channel, "post.created", data_out, actor, seq=seq)
+        event = await tx.emit(channel, "post.created", posting.post_created_data(
+            post_id, thread_id, seq, body, body_html, actor_public(actor), now), actor, seq=seq)
     return event.seq
 
 
