@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import httpx2
+import psutil
 
 from .services import free_port, tail
 
@@ -84,6 +85,10 @@ def migrate(env: Mapping[str, str], workdir: Path) -> None:
         )
 
 
+class PortTaken(RuntimeError):
+    """uvicorn could not bind: another process took the port after free_port() chose it."""
+
+
 class LiveServer:
     """One `uvicorn collab.app:app` process with its own port and captured logs."""
 
@@ -120,7 +125,20 @@ class LiveServer:
             f"{tail(self.stderr_path)}\n--- {self.name} stdout ---\n{tail(self.stdout_path)}"
         )
 
-    def start(self, timeout: float = READY_TIMEOUT) -> None:
+    def start(self, timeout: float = READY_TIMEOUT, attempts: int = 3) -> None:
+        """Start and wait for `/healthz`; a port taken meanwhile by another process is retried
+        on a fresh port (free_port() can only promise the port was free when it looked)."""
+        for attempt in range(1, attempts + 1):
+            self._spawn()
+            try:
+                self._wait_ready(timeout)
+                return
+            except PortTaken:
+                if attempt == attempts:
+                    raise
+                self.port = free_port()
+
+    def _spawn(self) -> None:
         args = [
             sys.executable, "-m", "uvicorn", "collab.app:app",
             "--host", "127.0.0.1", "--port", str(self.port),
@@ -133,7 +151,16 @@ class LiveServer:
                 stdin=subprocess.DEVNULL,
             )
         RUNNING.append(self)
-        self._wait_ready(timeout)
+
+    def _listening(self) -> bool:
+        """Whether our own process holds the port (not some other server answering on it)."""
+        assert self._proc is not None
+        try:
+            conns = psutil.Process(self._proc.pid).net_connections(kind="tcp")
+        except psutil.Error:
+            return False
+        return any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == self.port
+                   for c in conns)
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -144,10 +171,13 @@ class LiveServer:
                 if self._proc.poll() is not None:
                     code = self._proc.returncode
                     self.stop()
+                    if "address already in use" in tail(self.stderr_path, 2000):
+                        raise PortTaken(f"{self.name}: port {self.port} was taken")
                     raise RuntimeError(f"{self.name} exited with {code} at start:\n{self.logs()}")
                 try:
                     r = http.get("/healthz")
-                    if r.status_code == 200 and r.json().get("status") == "ok":
+                    if (r.status_code == 200 and r.json().get("status") == "ok"
+                            and self._listening()):
                         return
                     last_error = f"GET /healthz -> {r.status_code} {r.text[:200]}"
                 except httpx2.TransportError as exc:
