@@ -881,11 +881,15 @@ def print_publish(title: str, results: dict[str, dict[str, Any]]) -> None:
 def print_scale(title: str, results: dict[str, dict[str, Any]]) -> None:
     table(title, [
         ("1 process: deliveries/s", lambda r: r["one"]["deliveries_per_s"], 0),
-        ("1 process: loss", lambda r: r["one"]["loss"], 0),
+        ("1 process: loss", lambda r: r["one"]["loss"] if r["one"].get("drained", True)
+         else f"{r['one']['loss']:,} (drain cut)", 0),
         ("1 process: latency p99 ms", lambda r: r["one"]["latency"]["p99_ms"], 2),
         ("1 process: µs CPU / delivery", lambda r: r["one"]["us_per_delivery"], 2),
         ("2 processes: deliveries/s", lambda r: r["two"]["deliveries_per_s"], 0),
-        ("2 processes: loss", lambda r: r["two"]["loss"], 0),
+        ("2 processes: loss", lambda r: r["two"]["loss"] if r["two"].get("drained", True)
+         else f"{r['two']['loss']:,} (drain cut)", 0),
+        ("errors / unexpected closes (1 / 2)",
+         lambda r: f"{_problems(r['one'])} / {_problems(r['two'])}", 0),
         ("2 processes: latency p99 ms", lambda r: r["two"]["latency"]["p99_ms"], 2),
         ("2 processes: CPU s (a, b)",
          lambda r: " / ".join(f"{c:.2f}" for c in r["two"]["server_cpu_per_process_s"]), 0),
@@ -1010,7 +1014,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="record each server with py-spy during the measured window into DIR "
                         "and print where the time went (skews the figures a little)")
     p.add_argument("--json", type=Path, help="also write all figures to this file")
-    p.add_argument("--keep", action="store_true", help="keep the work directory (logs, DBs)")
+    p.add_argument("--keep", action="store_true",
+                   help="keep the work directory (databases); logs always go to bench/results/")
     return p.parse_args(argv)
 
 
@@ -1020,8 +1025,11 @@ def bench_context(args: argparse.Namespace) -> Iterator[Context]:
     placement = plan_cores(args.no_pin)
     info = machine_info(placement, fd_limit)  # before the driver pins itself below
     workdir = Path(tempfile.mkdtemp(prefix="collab-bench-"))
-    logdir = workdir / "logs"
-    logdir.mkdir()
+    # Logs and figures of every run stay in bench/results/ (git-ignored): an unexpected close or
+    # error in the table can then be looked up afterwards. Databases stay in the temp dir.
+    stamp_dir = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    logdir = BENCH / "results" / stamp_dir
+    logdir.mkdir(parents=True, exist_ok=True)
     if placement.loadgen:
         # The driver itself and everything it starts stay off the server's core.
         os.sched_setaffinity(0, placement.loadgen)
@@ -1032,18 +1040,18 @@ def bench_context(args: argparse.Namespace) -> Iterator[Context]:
     print(f"collab bench, {stamp}: python bench/run.py {' '.join(sys.argv[1:])}")
     for key, value in info.items():
         print(f"  {key:12} {value}")
-    print(f"  {'work dir':12} {workdir}  (server and load generator logs in logs/)")
+    print(f"  {'logs':12} {logdir}")
     try:
         yield ctx
     finally:
         if ctx.postgres:
             ctx.postgres.stop()
         redis.stop()
-        if not args.keep and not any(k.endswith("_error") for r in ctx.results.values()
-                                     if isinstance(r, dict) for k in r):
-            shutil.rmtree(workdir, ignore_errors=True)
+        (logdir / "results.json").write_text(json.dumps(ctx.results, indent=2, default=str))
+        if args.keep:
+            print(f"\nwork directory kept: {workdir}")
         else:
-            print(f"\nlogs kept in {logdir}")
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
