@@ -13,20 +13,19 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from collab import db, web
 from collab.accounts import api as accounts_api
 from collab.accounts import pages as accounts_pages
-from collab.accounts.auth import socket_authenticator
+from collab.accounts.auth import SESSION_COOKIE, socket_authenticator
 from collab.accounts.channels import UserChannel
 from collab.accounts.middleware import SessionUserMiddleware
 from collab.errors import CollabError
 from collab.ratelimit import KeyedLimiter
 from collab.realtime import Hub
-from collab.realtime.endpoint import SocketEndpoint
-from collab.realtime.wire import RawSendMiddleware
+from collab.realtime.endpoint import SocketEndpoint, SocketRouter
 from collab.rooms import api as rooms_api
 from collab.rooms import pages as rooms_pages
 from collab.rooms.channels import RoomChannel, ThreadChannel
@@ -53,7 +52,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     hub.register(RoomChannel)
     hub.register(ThreadChannel)
     hub.register(UserChannel)
-    authenticate = socket_authenticator(settings.allowed_origins)
+    authenticate = socket_authenticator(settings.secret_key, settings.allowed_origins)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -74,14 +73,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
         *rooms_api.routes,
         *accounts_pages.routes,
         *rooms_pages.routes,
-        WebSocketRoute("/ws", SocketEndpoint(hub, authenticate)),
-        WebSocketRoute("/ws/html", SocketEndpoint(hub, authenticate, html=True)),
         Mount("/static", StaticFiles(directory=str(web.STATIC_DIR)), name="static"),
     ]
+    sockets = {"/ws": SocketEndpoint(hub, authenticate),
+               "/ws/html": SocketEndpoint(hub, authenticate, html=True)}
     middleware = [
-        Middleware(RawSendMiddleware),
+        Middleware(SocketRouter, endpoints=sockets),
         Middleware(web.SecurityHeadersMiddleware),
-        Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="collab",
+        Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie=SESSION_COOKIE,
                    same_site="lax", https_only=settings.secure_cookies),
         Middleware(SessionUserMiddleware),
         Middleware(WriteRateLimitMiddleware, limit=settings.http_writes_per_minute),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from base64 import b64decode
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from itsdangerous import BadSignature, TimestampSigner
 from starlette.requests import HTTPConnection, Request
 
 from collab.errors import Forbidden, Unauthenticated
@@ -65,8 +68,25 @@ def _origin_allowed(conn: HTTPConnection, allowed: tuple[str, ...]) -> bool:
     return parts.netloc == conn.headers.get("host", "")
 
 
-def socket_authenticator(allowed_origins: tuple[str, ...]) -> Any:
+SESSION_COOKIE = "collab"
+SESSION_MAX_AGE = 14 * 24 * 60 * 60  # Starlette's SessionMiddleware default, which pages use
+
+
+def read_session(conn: HTTPConnection, signer: TimestampSigner) -> dict[str, Any]:
+    """The page session, decoded as Starlette's SessionMiddleware encodes it."""
+    raw = conn.cookies.get(SESSION_COOKIE)
+    if not raw:
+        return {}
+    try:
+        data = json.loads(b64decode(signer.unsign(raw.encode(), max_age=SESSION_MAX_AGE)))
+    except (BadSignature, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def socket_authenticator(secret_key: str, allowed_origins: tuple[str, ...]) -> Any:
     """The hub's `authenticate(scope)` hook: token (header or ?token=) or session cookie."""
+    signer = TimestampSigner(secret_key)
 
     async def authenticate(scope: dict[str, Any]) -> Actor | None:
         conn = HTTPConnection(scope)
@@ -79,7 +99,7 @@ def socket_authenticator(allowed_origins: tuple[str, ...]) -> Any:
             if user is None:
                 raise Unauthenticated("the API token is not valid")
             return actor_of(user)
-        session = scope.get("session") or {}
+        session = scope.get("session") or read_session(conn, signer)
         user_id = session.get("user_id")
         if not isinstance(user_id, int):
             return None

@@ -13,7 +13,7 @@ from collab.errors import CollabError, Invalid
 
 from .channels import Actor
 from .connection import Connection
-from .wire import RAW_SEND_KEY, DirectWriter
+from .wire import DirectWriter
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -47,7 +47,7 @@ class SocketEndpoint:
         await send({"type": "websocket.accept"})
         conn = Connection(self.hub, send, actor, html=self.html)
         if self.hub.settings.ws_direct_writes:
-            conn.direct = DirectWriter.for_send(scope.get(RAW_SEND_KEY, send))
+            conn.direct = DirectWriter.for_send(send)
         if not self.html:
             await conn.run(receive, conn.handle_text)
             return
@@ -71,3 +71,26 @@ class SocketEndpoint:
             raise Invalid("the form names no action")
         data = {k: v for k, v in fields.items() if k not in _HTMX_FIELDS}
         await conn.perform(channel, fields["type"], data, None)
+
+
+class SocketRouter:
+    """Outermost middleware: hands socket upgrades for its paths straight to their endpoints.
+
+    A socket lives for hours, and every middleware it passes through keeps a suspended
+    frame for all that time; these paths need none of them (the authenticate hook reads
+    the session cookie itself), so they skip the stack. The endpoint also gets the
+    server's own `send`, which is what lets DirectWriter write frames straight out.
+    """
+
+    def __init__(self, app: Any, endpoints: dict[str, SocketEndpoint]) -> None:
+        self.app = app
+        self.endpoints = endpoints
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            endpoint = self.endpoints.get(scope["path"])
+            if endpoint is not None:
+                scope.setdefault("app", self.app)
+                await endpoint(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

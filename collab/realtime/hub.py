@@ -91,6 +91,7 @@ class Hub:
         self.presence = Presence(redis_url, self.bus.origin, settings.presence_ttl_seconds)
         self.listeners: list[Any] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._background: set[asyncio.Task[None]] = set()
         self.connections: set[Connection] = set()
 
     # -- set-up ---------------------------------------------------------------------------
@@ -113,7 +114,14 @@ class Hub:
             self._tasks.append(asyncio.create_task(self._presence_heartbeat(),
                                                    name="collab-presence"))
 
+    def _spawn(self, coro: Any) -> None:
+        """A short background job (repair, presence render), kept so stop() can end it."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def stop(self) -> None:
+        self._tasks.extend(self._background)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -243,7 +251,7 @@ class Hub:
     def _start_repair(self, state: ChannelState) -> None:
         if not state.repairing:
             state.repairing = True
-            asyncio.get_running_loop().create_task(self._repair(state))
+            self._spawn(self._repair(state))
 
     async def _repair(self, state: ChannelState) -> None:
         """Fill a gap from the store; the store is the truth, the bus only the fast path."""
@@ -420,7 +428,7 @@ class Hub:
             else:
                 conn.enqueue(text)
         if has_html:
-            asyncio.get_running_loop().create_task(self._fanout_presence_html(state))
+            self._spawn(self._fanout_presence_html(state))
 
     async def _fanout_presence_html(self, state: ChannelState) -> None:
         """Pages show the whole list ("3 here now"), so they get it rendered from the store."""

@@ -26,25 +26,6 @@ def text_frame(payload: bytes) -> bytes:
     return b"\x81\x7f" + struct.pack("!Q", length) + payload
 
 
-RAW_SEND_KEY = "collab.server_send"
-
-
-class RawSendMiddleware:
-    """Outermost middleware: keeps the server's own `send` for sockets in the scope.
-
-    Middleware below (sessions, exception handling) wraps `send`; the wrappers matter for
-    the handshake and the close, not for data frames, so DirectWriter looks past them.
-    """
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "websocket":
-            scope[RAW_SEND_KEY] = send
-        await self.app(scope, receive, send)
-
-
 class DirectWriter:
     """The transport behind an ASGI `send`, when frames may be written to it directly."""
 
