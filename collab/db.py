@@ -31,6 +31,11 @@ def configure(url: str) -> None:
     options: dict[str, object] = {}
     if url.startswith("sqlite"):
         options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        # Each aiosqlite connection is a thread with its own malloc arena: a burst of joins
+        # that opened overflow connections left the process tens of MiB larger. Writers
+        # queue on one lock anyway, so a fixed pool with no overflow loses nothing.
+        options["pool_size"] = 8
+        options["max_overflow"] = 0
     else:
         options["pool_size"] = 10
         options["max_overflow"] = 20

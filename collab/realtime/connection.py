@@ -32,12 +32,14 @@ class Connection:
 
     __slots__ = (
         "__weakref__",
+        "_bad_frames",
         "_room",
         "_send",
+        "_send_bucket",
         "_wake",
+        "_writer",
         "actor",
         "authorized",
-        "bad_frames",
         "channels",
         "close_code",
         "closed",
@@ -46,7 +48,6 @@ class Connection:
         "hub",
         "limit",
         "outbox",
-        "send_bucket",
     )
 
     def __init__(self, hub: Hub, send: ASGISend, actor: Actor | None, html: bool = False) -> None:
@@ -54,18 +55,22 @@ class Connection:
         self.actor = actor
         self.html = html
         self.channels: dict[str, Actor | None] = {}
-        self.authorized: set[str] | None = None
-        self.outbox: deque[str] = deque()
         self.limit = hub.settings.ws_outbox_frames
-        self._wake = asyncio.Event()
         self._send = send
         # Set by the endpoint after the handshake when frames can go straight out.
         self.direct: DirectWriter | None = None
-        self._room: asyncio.Event | None = None
         self.closed = False
         self.close_code: int | None = None
-        self.send_bucket = TokenBucket(hub.settings.ws_send_rate)
-        self.bad_frames = WindowCounter(hub.settings.ws_bad_frames_per_minute)
+        # Made on first use: most sockets sit idle for hours, and with direct writes most
+        # never queue a frame, so each of these would be memory held for nothing
+        # (about 2 KiB a socket together; see bench/ idle).
+        self.outbox: deque[str | bytes] | None = None
+        self._wake: asyncio.Event | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._room: asyncio.Event | None = None
+        self.authorized: set[str] | None = None
+        self._send_bucket: TokenBucket | None = None
+        self._bad_frames: WindowCounter | None = None
 
     def enqueue(self, text: str) -> bool:
         """Queue a frame; False when the socket is closed or just overflowed (4008)."""
@@ -90,17 +95,25 @@ class Connection:
             item: str | bytes = wire
         else:
             item = text
-        if len(outbox) >= self.limit:
+        if outbox is None:
+            outbox = self._start_writer()
+        elif len(outbox) >= self.limit:
             self.close(CLOSE_SLOW)
             return False
         outbox.append(item)
         if len(outbox) == 1:
-            self._wake.set()
+            self._wake.set()  # type: ignore[union-attr]
         return True
+
+    def _start_writer(self) -> deque[str | bytes]:
+        self.outbox = deque()
+        self._wake = asyncio.Event()
+        self._writer = asyncio.get_running_loop().create_task(self.writer())
+        return self.outbox
 
     async def room(self) -> None:
         """Wait until the outbox is at most half full (a replay paces itself by this)."""
-        while not self.closed and len(self.outbox) > self.limit // 2:
+        while not self.closed and self.outbox and len(self.outbox) > self.limit // 2:
             if self._room is None:
                 self._room = asyncio.Event()
             self._room.clear()
@@ -112,13 +125,16 @@ class Connection:
             return
         self.closed = True
         self.close_code = code
-        self.outbox.clear()
-        self._wake.set()
+        if self.outbox is None:
+            self._start_writer()  # it sends the close frame and ends
+        self.outbox.clear()  # type: ignore[union-attr]
+        self._wake.set()  # type: ignore[union-attr]
         if self._room is not None:
             self._room.set()
 
     async def writer(self) -> None:
         send, outbox, wake, direct = self._send, self.outbox, self._wake, self.direct
+        assert outbox is not None and wake is not None
         try:
             while True:
                 while outbox:
@@ -177,13 +193,17 @@ class Connection:
                 await self.perform(frame.channel, frame.type, frame.data or {}, ref)
         except CollabError as exc:
             self.error(exc, ref)
-            if exc.code in ("bad_frame", "unknown_op", "too_large", "invalid") and \
-                    self.bad_frames.hit():
-                self.close(CLOSE_POLICY)
+            if exc.code in ("bad_frame", "unknown_op", "too_large", "invalid"):
+                if self._bad_frames is None:
+                    self._bad_frames = WindowCounter(self.hub.settings.ws_bad_frames_per_minute)
+                if self._bad_frames.hit():
+                    self.close(CLOSE_POLICY)
 
     async def perform(self, channel: str, type: str, data: dict[str, Any],
                       ref: str | None) -> None:
-        if not self.send_bucket.take():
+        if self._send_bucket is None:
+            self._send_bucket = TokenBucket(self.hub.settings.ws_send_rate)
+        if not self._send_bucket.take():
             raise RateLimited(f"more than {self.hub.settings.ws_send_rate} sends a second")
         kind, id = self.hub.kind_for(channel)
         authorized = self.authorized
@@ -206,7 +226,6 @@ class Connection:
 
     async def run(self, receive: ASGIReceive, on_text: Callable[[str], Awaitable[None]]) -> None:
         """Read frames until the client goes or the socket is closed; always clean up."""
-        writer = asyncio.create_task(self.writer())
         self.hub.connections.add(self)
         try:
             while not self.closed:
@@ -237,7 +256,8 @@ class Connection:
         finally:
             self.hub.connections.discard(self)
             await self.hub.leave_all(self)
-            if not writer.done():
+            writer = self._writer
+            if writer is not None and not writer.done():
                 if self.close_code is None:
                     # The client went away: nothing left to write.
                     self.closed = True
@@ -246,3 +266,5 @@ class Connection:
                     await asyncio.wait_for(writer, timeout=5)
                 except (TimeoutError, asyncio.CancelledError):
                     pass
+            elif self.close_code is None:
+                self.closed = True

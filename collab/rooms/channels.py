@@ -42,7 +42,7 @@ class ThreadChannel(ChannelKind):
     kind = "thread"
 
     async def join(self, actor: Actor | None, id: str) -> None:
-        await service.thread_access(int_id(id, self.kind), actor)
+        await service.check_thread_readable(int_id(id, self.kind), actor)
 
     async def handle(self, actor: Actor | None, id: str, type: str, data: dict[str, Any]) -> Ack:
         thread_id = int_id(id, self.kind)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -117,6 +118,23 @@ async def get_thread(thread_id: int, viewer: Actor | User | None) -> Thread:
     return thread
 
 
+# thread id -> (expires, room visibility): a thousand people joining one webinar-sized
+# thread at once ask the same question; the answer may be a few seconds old.
+_VISIBILITY_TTL = 5.0
+_visibility: dict[int, tuple[float, str]] = {}
+
+
+async def check_thread_readable(thread_id: int, viewer: Actor | User | None) -> None:
+    """Raise unless the thread exists and `viewer` may read it (joins ask this)."""
+    cached = _visibility.get(thread_id)
+    now = time.monotonic()
+    if cached is None or cached[0] < now:
+        await thread_access(thread_id, viewer)
+        return
+    if cached[1] == "members" and viewer is None:
+        raise Unauthenticated("this room is for signed-in members")
+
+
 async def thread_access(thread_id: int, viewer: Actor | User | None) -> bool:
     """Check `viewer` may read the thread; returns whether it is locked.
 
@@ -130,6 +148,9 @@ async def thread_access(thread_id: int, viewer: Actor | User | None) -> bool:
         row = (await conn.execute(query)).first()
     if row is None:
         raise NotFound(f"no thread {thread_id}")
+    if len(_visibility) > 10_000:
+        _visibility.clear()
+    _visibility[thread_id] = (time.monotonic() + _VISIBILITY_TTL, row.visibility)
     if row.visibility == "members" and viewer is None:
         raise Unauthenticated("this room is for signed-in members")
     return bool(row.locked)
