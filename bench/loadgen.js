@@ -41,7 +41,7 @@ const cfg = Object.assign(
     connectConcurrency: 100,
     drainSeconds: 10,
     joinTimeoutSeconds: 60,
-    deflate: true, // offer permessage-deflate as browsers do; the server decides
+    deflate: false, // offer permessage-deflate (as browsers do); the server decides
     bodyPad: 0, // extra characters in each post body
     dumpFrames: 0, // log this many received frames to stderr (the loadgen log), to debug
   },
