@@ -554,6 +554,7 @@ async function runIdle() {
     failed,
     connect_s: connectS,
     connects_per_s: socks.length / connectS,
+    extensions: socks.length ? socks[0].ws.extensions : "",
     errors,
     closes,
   });

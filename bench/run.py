@@ -665,6 +665,7 @@ def scenario_idle(ctx: Context, target: str) -> dict[str, Any]:
             "failed": connected["failed"],
             "alive_after": done["alive"],
             "connects_per_s": connected["connects_per_s"],
+            "extensions": connected.get("extensions", ""),
             "rss_before_mib": rss0 / 2**20,
             "rss_after_mib": rss1 / 2**20,
             "kib_per_socket": (rss1 - rss0) / n / 1024,
@@ -856,6 +857,7 @@ def print_idle(title: str, results: dict[str, dict[str, Any]]) -> None:
         ("server KiB per socket", lambda r: r["kib_per_socket"], 1),
         ("server µs CPU per connect", lambda r: r["us_cpu_per_connect"], 0),
         ("server CPU use while idle", lambda r: r["idle_cpu_util"], 3),
+        ("permessage-deflate", lambda r: "on" if r["extensions"] else "off", 0),
         ("other processes' CPU (cores)", lambda r: r["other_cpu_util"], 2),
         ("errors / unexpected closes", _problems, 0),
     ], results)
