@@ -6,7 +6,7 @@ import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import ormar
 import sqlalchemy
@@ -67,26 +67,50 @@ async def disconnect() -> None:
 @asynccontextmanager
 async def write_transaction() -> AsyncIterator[None]:
     """A transaction for writes; on SQLite the process's writers queue up first."""
-    global _sqlite_write_lock
     if is_sqlite():
-        if _sqlite_write_lock is None:
-            _sqlite_write_lock = asyncio.Lock()
-        async with _sqlite_write_lock, database.transaction():
+        async with _write_lock(), database.transaction():
             yield
     else:
         async with database.transaction():
             yield
 
 
-async def run_in_sqlite_thread(fn: Callable[[sqlite3.Connection], T]) -> T:
-    """Run `fn(connection)` on the current SQLite transaction, in the driver's own thread.
+def _write_lock() -> asyncio.Lock:
+    global _sqlite_write_lock
+    if _sqlite_write_lock is None:
+        _sqlite_write_lock = asyncio.Lock()
+    return _sqlite_write_lock
+
+
+async def sqlite_atomic(fn: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `fn(connection)` as one SQLite transaction, entirely in the driver's thread.
 
     Through SQLAlchemy's aiosqlite adapter every statement costs three or four hops to that
-    thread (about 0.1 ms each here); a hot write path of several statements can go in one.
+    thread (each a thread switch and a self-pipe wake-up); a hot write of several statements
+    goes in one hop instead. `fn` may raise to roll back; the exception reaches the caller.
     """
-    conn = database.get_transaction_connection()
-    if conn is None or not is_sqlite():
-        raise RuntimeError("run_in_sqlite_thread needs an open SQLite transaction")
-    raw = await conn.get_raw_connection()
-    driver = raw.driver_connection  # aiosqlite.Connection
-    return await driver._execute(fn, driver._conn)
+    def atomic(c: sqlite3.Connection) -> T:
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(c)
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        c.execute("COMMIT")
+        return result
+
+    async with _write_lock(), database.connection() as conn:
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection  # aiosqlite.Connection
+        return await driver._execute(atomic, driver._conn)
+
+
+async def postgres_fetchrow(sql: str, *args: object) -> Any:
+    """One statement on a pooled asyncpg connection, as its own transaction.
+
+    For hot paths written as a single statement (data-modifying CTEs): no BEGIN/COMMIT round
+    trips and no SQLAlchemy statement building.
+    """
+    async with database.connection() as conn:
+        raw = await conn.get_raw_connection()
+        return await raw.driver_connection.fetchrow(sql, *args)

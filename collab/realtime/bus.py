@@ -19,6 +19,7 @@ from broadcaster._backends.memory import MemoryBackend
 log = logging.getLogger("collab.bus")
 
 Handler = Callable[[str, str], None]
+PROBE_SECONDS = 1.0
 ReconnectHook = Callable[[], Awaitable[None]]
 
 
@@ -42,6 +43,7 @@ class RedisBusBackend(BroadcastBackend):
             self._url, socket_connect_timeout=2, health_check_interval=10
         )
         self._pubsub = self._conn.pubsub(ignore_subscribe_messages=True)
+        self._has_subscription = asyncio.Event()
         await self._conn.ping()
 
     async def disconnect(self) -> None:
@@ -56,9 +58,12 @@ class RedisBusBackend(BroadcastBackend):
 
     async def subscribe(self, channel: str) -> None:
         await self._pubsub.subscribe(channel)
+        self._has_subscription.set()
 
     async def unsubscribe(self, channel: str) -> None:
         await self._pubsub.unsubscribe(channel)
+        if not self._pubsub.subscribed:
+            self._has_subscription.clear()
 
     async def publish(self, channel: str, message: str) -> None:
         await self._conn.publish(channel, message)
@@ -67,8 +72,12 @@ class RedisBusBackend(BroadcastBackend):
         """The next published message, or None after a quiet second; raises if the link broke."""
         if not self._pubsub.subscribed:
             # redis-py will not read a pubsub connection with no subscription; probe the link
-            # so that a dead broker is still noticed while this process follows no channel.
-            await self._conn.ping()
+            # once a second so that a dead broker is still noticed while this process follows
+            # no channel (without the pause this loop pinged Redis flat out).
+            try:
+                await asyncio.wait_for(self._has_subscription.wait(), PROBE_SECONDS)
+            except TimeoutError:
+                await self._conn.ping()
             return None
         message = await self._pubsub.get_message(timeout=1.0)
         if message is None or message["type"] != "message":

@@ -66,11 +66,6 @@ class Transaction:
         """Take `channel`'s next seq now, to store it on a domain row before emitting."""
         return await store.next_seq(self._conn, channel)
 
-    def record(self, event: Event) -> Event:
-        """An event the domain stored itself (with store.events_table) in this transaction."""
-        self.events.append(event)
-        return event
-
     async def emit(self, channel: str, type: str, data: dict[str, Any],
                    actor: Actor | None = None, seq: int | None = None) -> Event:
         """Store an event of `channel` (with the seq `reserve` gave, if any)."""
@@ -143,17 +138,12 @@ class Hub:
 
     # -- writes ---------------------------------------------------------------------------
     @asynccontextmanager
-    async def transaction(self, writes_first: bool = False) -> AsyncIterator[Transaction]:
-        """`async with hub.transaction() as tx:` domain writes, then `await tx.emit(...)`.
-
-        `writes_first=True` promises the first statement writes, which on SQLite takes the
-        write lock by itself, so the extra locking statement is skipped.
-        """
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """`async with hub.transaction() as tx:` domain writes, then `await tx.emit(...)`."""
         tx = Transaction()
         async with db.write_transaction():
             tx._conn = db.database.get_transaction_connection()
-            if not writes_first:
-                await store.take_write_lock(tx._conn)
+            await store.take_write_lock(tx._conn)
             yield tx
         for event in tx.events:
             await self.publish(event)

@@ -192,40 +192,13 @@ async def thread_posts(thread: Thread, before: int | None = None, limit: int = 5
 
 
 # -- posts ---------------------------------------------------------------------------------
-async def _count_post(thread_id: int, when: Any) -> None:
-    # An SQL increment: two writers on PostgreSQL must not both write the same count.
-    table = Thread.ormar_config.table
-    async with db.database.connection() as conn:
-        await conn.execute(table.update().where(table.c.id == thread_id)
-                           .values(post_count=table.c.post_count + 1, last_post_at=when))
-
-
 async def create_post(hub: Hub, actor: Actor | None, thread_id: int, data: dict[str, Any]) -> int:
     if actor is None:
         raise Unauthenticated("sign in to post")
     body = text_field(data, "body", MAX_BODY)
     body_html = render_markdown(body)
-    if db.is_sqlite():
-        return await posting.insert_post_sqlite(hub, actor, actor_public(actor),
-                                                is_moderator(actor), thread_id, body, body_html)
-    channel = f"thread:{thread_id}"
-    posts = Post.ormar_config.table
-    async with hub.transaction() as tx:
-        if await thread_access(thread_id, actor) and not is_moderator(actor):
-            raise Forbidden("this thread is locked")
-        now = utcnow()
-        seq = await tx.reserve(channel)
-        # Core rather than ormar on this path: posting is the busiest write there is.
-        async with db.database.connection() as conn:
-            post_id = (await conn.execute(
-                posts.insert().values(thread=thread_id, author=actor.id, body=body,
-                                      body_html=body_html, seq=seq, created_at=now,
-                                      deleted=False).returning(posts.c.id)
-            )).scalar_one()
-        await _count_post(thread_id, now)
-        event = await tx.emit(channel, "post.created", posting.post_created_data(
-            post_id, thread_id, seq, body, body_html, actor_public(actor), now), actor, seq=seq)
-    return event.seq
+    return await posting.insert_post(hub, actor, actor_public(actor), is_moderator(actor),
+                                     thread_id, body, body_html)
 
 
 def actor_public(actor: Actor | User) -> dict[str, Any]:

@@ -54,10 +54,18 @@ async def test_authors_edit_and_delete_their_posts_and_others_may_not(
     assert gone["deleted"] and gone["body"] == "" and gone["body_html"] == ""
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, live_server: ServerFactory) -> str:
+    if request.param == "sqlite":
+        return live_server.new_sqlite_url()
+    return str(request.getfixturevalue("postgres_db"))
+
+
 async def test_locking_refuses_members_posts_and_moderators_act_on_any_post(
-    live_server: ServerFactory,
+    live_server: ServerFactory, database_url: str
 ) -> None:
-    server = live_server()
+    """Posting has a one-trip write path per database (rooms/posting.py): both must refuse."""
+    server = live_server(database_url=database_url)
     with Api(server.base_url) as api:
         forum = setup_forum(api)  # its admin counts as a moderator
         member = api.register()
@@ -80,6 +88,8 @@ async def test_locking_refuses_members_posts_and_moderators_act_on_any_post(
 
         refused = await mem.send_action(chan, "post.create", {"body": "too late"})
         assert (refused["op"], refused["code"]) == ("error", "forbidden")
+        nowhere = await mem.send_action("thread:987654", "post.create", {"body": "lost"})
+        assert (nowhere["op"], nowhere["code"]) == ("error", "not_found")
         assert await mod.post(chan, "moderators may still post") > lock["seq"]
 
         removed = await mod.send_action(chan, "post.delete", {"post_id": created["data"]["id"]})
@@ -131,3 +141,24 @@ async def test_flags_reach_the_moderators_queue_once_per_member(
         assert all(f["post_id"] != post_id for f in queue.json()["flags"])
         thread = http.get(f"/api/threads/{forum.thread_id}").json()
     assert next(p for p in thread["posts"] if p["id"] == post_id)["deleted"] is True
+
+
+async def test_a_replayed_post_is_the_post_that_was_delivered_live(
+    live_server: ServerFactory, database_url: str
+) -> None:
+    server = live_server(database_url=database_url)
+    with Api(server.base_url) as api:
+        forum = setup_forum(api)
+    chan = forum.channel
+    async with await WSClient.connect(server.ws_url, token=forum.admin.token) as live:
+        base = int((await live.join_ok(chan))["seq"])
+        await live.post(chan, "Ünïcode, **bold**, \"quotes\" and <b>tags</b>")
+        [delivered] = await live.events(chan, 1)
+    async with await WSClient.connect(server.ws_url) as late:
+        await late.join_ok(chan, since=base)
+        [replayed] = await late.events(chan, 1)
+    assert replayed == delivered
+    with Api(server.base_url) as api:
+        [stored] = [p for p in api.get_thread(forum.thread_id)["posts"]
+                    if p["id"] == delivered["data"]["id"]]
+    assert stored == delivered["data"]
