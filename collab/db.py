@@ -105,7 +105,7 @@ async def sqlite_atomic(fn: Callable[[sqlite3.Connection], T]) -> T:
         return await driver._execute(atomic, driver._conn)
 
 
-async def postgres_fetchrow(sql: str, *args: object) -> Any:
+async def postgres_fetch(sql: str, *args: object) -> list[Any]:
     """One statement on a pooled asyncpg connection, as its own transaction.
 
     For hot paths written as a single statement (data-modifying CTEs): no BEGIN/COMMIT round
@@ -113,4 +113,4 @@ async def postgres_fetchrow(sql: str, *args: object) -> Any:
     """
     async with database.connection() as conn:
         raw = await conn.get_raw_connection()
-        return await raw.driver_connection.fetchrow(sql, *args)
+        return await raw.driver_connection.fetch(sql, *args)
