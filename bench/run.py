@@ -1011,7 +1011,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--deflate", action="store_true",
                    help="the load generator offers permessage-deflate, as browsers do (off by "
                         "default: inflating every frame in Node makes the load generator the "
-                        "bottleneck near 25,000 frames/s on a small machine)")
+                        "bottleneck near 20,000 frames/s on a small machine)")
     p.add_argument("--dump-frames", type=int, default=0,
                    help="the load generator logs this many received frames (see --keep)")
     p.add_argument("--profile", type=Path, metavar="DIR",
