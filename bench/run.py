@@ -5,7 +5,7 @@
 
 It starts a throwaway Redis (and PostgreSQL for `publish`), the reference ceiling server
 (bench/reference_server.py: bare `websockets` + `broadcast()` fed by Redis pub/sub) and collab
-under uvicorn with its fastest settings, drives both with bench/loadgen.js (Node + `ws`, pinned to
+as production runs it (`collab serve`), drives both with bench/loadgen.js (Node + `ws`, pinned to
 another core than the servers) and prints each figure with the ratio collab / reference.
 
 Server CPU is user+system seconds of the server process (psutil) across the measured window, so
@@ -369,9 +369,10 @@ class CollabServer(Server):
     def __init__(self, name: str, env: dict[str, str], logdir: Path,
                  cpus: set[int] | None) -> None:
         port = free_port()
-        cmd = [PYTHON, "-m", "uvicorn", "collab.app:app", "--host", "127.0.0.1", "--port",
-               str(port), "--ws", "websockets-sansio", "--http", "httptools", "--loop", "uvloop",
-               "--no-access-log"]
+        # As production runs it (Procfile): `collab serve` picks uvicorn's fastest settings
+        # (websockets-sansio, httptools, uvloop) and turns permessage-deflate off.
+        cmd = [PYTHON, "-m", "collab.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+               "--no-migrate"]
         super().__init__(name, cmd, env, logdir, cpus)
 
     def setup_channel(self) -> tuple[str, str | None]:
