@@ -141,3 +141,12 @@ def forum(server: LiveServer, api: Api, admin: User, public_room: dict[str, Any]
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"collab tests: euid={os.geteuid()}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, live_server: ServerFactory) -> str:
+    """Each test that takes it runs twice: on a SQLite file and on a fresh PostgreSQL database
+    (one URL several servers can share)."""
+    if request.param == "sqlite":
+        return live_server.new_sqlite_url()
+    return str(request.getfixturevalue("postgres_db"))

@@ -14,13 +14,6 @@ WRITERS = 10
 POSTS_EACH = 20
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, live_server: ServerFactory) -> str:
-    if request.param == "sqlite":
-        return live_server.new_sqlite_url()
-    return str(request.getfixturevalue("postgres_db"))
-
-
 async def test_concurrent_writers_get_distinct_gapless_seqs(
     live_server: ServerFactory, database_url: str
 ) -> None:

@@ -54,13 +54,6 @@ async def test_authors_edit_and_delete_their_posts_and_others_may_not(
     assert gone["deleted"] and gone["body"] == "" and gone["body_html"] == ""
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, live_server: ServerFactory) -> str:
-    if request.param == "sqlite":
-        return live_server.new_sqlite_url()
-    return str(request.getfixturevalue("postgres_db"))
-
-
 async def test_locking_refuses_members_posts_and_moderators_act_on_any_post(
     live_server: ServerFactory, database_url: str
 ) -> None:

@@ -12,18 +12,11 @@ from support.wsclient import WSClient, seqs
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def shared_database_url(request: pytest.FixtureRequest, live_server: ServerFactory) -> str:
-    if request.param == "sqlite":
-        return live_server.new_sqlite_url()
-    return str(request.getfixturevalue("postgres_db"))
-
-
 async def test_posts_cross_between_two_processes_on_one_redis(
-    live_server: ServerFactory, redis_server: RedisServer, shared_database_url: str
+    live_server: ServerFactory, redis_server: RedisServer, database_url: str
 ) -> None:
-    a = live_server(database_url=shared_database_url, broadcast_url=redis_server.url, name="A")
-    b = live_server(database_url=shared_database_url, broadcast_url=redis_server.url, name="B")
+    a = live_server(database_url=database_url, broadcast_url=redis_server.url, name="A")
+    b = live_server(database_url=database_url, broadcast_url=redis_server.url, name="B")
     with Api(a.base_url) as api_a:
         forum = setup_forum(api_a)
         other = api_a.register()
