@@ -16,9 +16,6 @@ class CollabError(Exception):
         self.message = message
         self.extra = extra or {}
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, **self.extra}
-
 
 class BadFrame(CollabError):
     code, status = "bad_frame", 400

@@ -6,10 +6,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from collab.errors import Invalid, RateLimited
+from collab.errors import Invalid, NotFound, RateLimited
 
 from .auth import require_user
-from .service import check_credentials, create_user, issue_token, validate_registration
+from .models import User
+from .service import (
+    check_credentials,
+    create_user,
+    issue_token,
+    set_roles,
+    validate_registration,
+)
 
 
 async def read_json(request: Request) -> dict:
@@ -48,8 +55,20 @@ async def me(request: Request) -> JSONResponse:
     return JSONResponse(user.me())
 
 
+async def user_roles(request: Request) -> JSONResponse:
+    """`PUT /api/users/{username}/roles` `{"roles": [...]}`: admins only, audited."""
+    actor = await require_user(request)
+    user = await User.objects.get_or_none(username=request.path_params["username"])
+    if user is None:
+        raise NotFound("no such user")
+    data = await read_json(request)
+    user = await set_roles(actor, user, data.get("roles"))
+    return JSONResponse(user.me())
+
+
 routes = [
     Route("/api/users", register, methods=["POST"]),
     Route("/api/tokens", tokens, methods=["POST"]),
     Route("/api/me", me, methods=["GET"]),
+    Route("/api/users/{username}/roles", user_roles, methods=["PUT"]),
 ]

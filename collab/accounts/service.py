@@ -11,7 +11,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from collab.errors import Conflict, Invalid, Unauthenticated
+from collab.errors import Conflict, Forbidden, Invalid, Unauthenticated
 
 from .models import ROLES, ApiToken, AuditEntry, User
 
@@ -97,8 +97,16 @@ async def user_for_token(token: str) -> User | None:
     return row.user if row else None
 
 
-async def set_roles(actor: User, user: User, roles: set[str]) -> User:
-    roles = {r for r in roles if r in ROLES} | {"member"}
+async def set_roles(actor: User, user: User, roles: Any) -> User:
+    """An admin gives `user` exactly `roles` (member always stays); audited."""
+    if not actor.has_role("admin"):
+        raise Forbidden("only admins change roles")
+    if not isinstance(roles, list) or not all(isinstance(r, str) and r in ROLES for r in roles):
+        raise Invalid(f"roles must be a list drawn from {', '.join(ROLES)}",
+                      extra={"field": "roles"})
+    if user.id == actor.id and "admin" not in roles:
+        raise Conflict("admins cannot remove their own admin role; ask another admin")
+    roles = set(roles) | {"member"}
     before = user.roles
     user.roles = ",".join(r for r in ROLES if r in roles)
     await user.update(_columns=["roles"])

@@ -147,3 +147,21 @@ async def test_a_full_outbox_drops_only_that_socket(hub: Hub) -> None:
     assert slow.closed
     assert fast.seqs("echo:1") == list(range(1, 11))
     assert slow not in hub.channels["echo:1"].subs
+
+
+async def test_listeners_hear_each_committed_event_once_and_never_a_rolled_back_one(
+    hub: Hub,
+) -> None:
+    heard: list[tuple[str, int | None]] = []
+
+    async def listener(event: Event) -> None:
+        heard.append((event.channel, event.seq))
+
+    hub.listen(listener)
+    await hub.kinds["echo"].handle(ALICE, "1", "note", {"n": 1})
+    with pytest.raises(RuntimeError):
+        async with hub.transaction() as tx:
+            await tx.emit("echo:1", "note", {"n": 2}, ALICE)
+            raise RuntimeError("the domain write failed")
+    await hub.kinds["echo"].handle(ALICE, "1", "note", {"n": 3})
+    assert heard == [("echo:1", 1), ("echo:1", 2)]
