@@ -99,9 +99,13 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     if environment not in ENVIRONMENTS:
         raise SettingsError(f"COLLAB_ENV must be one of {', '.join(ENVIRONMENTS)}")
     origins = tuple(o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip())
+    broadcast_url = env.get("BROADCAST_URL") or "memory://"
+    if not broadcast_url.startswith(("memory://", "redis://", "rediss://")):
+        raise SettingsError(f"BROADCAST_URL {broadcast_url!r} is not supported: "
+                            "use memory:// or redis://host:port/db")
     return Settings(
         database_url=normalise_database_url(env.get("DATABASE_URL") or "sqlite:///./collab.db"),
-        broadcast_url=env.get("BROADCAST_URL") or "memory://",
+        broadcast_url=broadcast_url,
         secret_key=_secret_key(env, environment, Path(env.get("SECRET_FILE", ".collab-secret"))),
         environment=environment,
         ws_max_frame_bytes=_int(env, "WS_MAX_FRAME_BYTES", 65536, minimum=256),

@@ -1,0 +1,54 @@
+"""The `collab` command: refusals that protect the user, and the account commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collab.cli import main
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("BROADCAST_URL", "COLLAB_ENV", "SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("SECRET_FILE", str(tmp_path / "secret"))
+    return tmp_path
+
+
+def test_serve_refuses_several_workers_on_memory_broadcast(env: Path) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--workers", "2"])
+    assert "BROADCAST_URL" in str(exited.value.code)
+
+
+def test_bad_settings_are_named_not_tracebacks(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BROADCAST_URL", "kafka://nope")
+    with pytest.raises(SystemExit) as exited:
+        main(["migrate"])
+    assert "BROADCAST_URL" in str(exited.value.code)
+
+
+def test_createuser_gives_the_role_and_refuses_a_taken_name(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+    assert main(["createuser", "--username", "first", "--password", "long-enough"]) == 0
+    assert main(["createuser", "--username", "mod", "--password", "long-enough",
+                 "--role", "moderator"]) == 0
+    out = capsys.readouterr().out
+    assert "created first with roles member,admin" in out
+    assert "created mod with roles member,moderator" in out
+    with pytest.raises(SystemExit) as exited:
+        main(["createuser", "--username", "MOD", "--password", "long-enough"])
+    assert "taken" in str(exited.value.code)
+
+
+def test_seed_fills_an_empty_database_once(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate"]) == 0
+    assert main(["seed"]) == 0
+    assert main(["seed"]) == 0
+    out = capsys.readouterr().out
+    assert "seeded 4 rooms" in out and "nothing seeded" in out
