@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from collab import db
-from collab.errors import NotFound
+from collab.errors import Invalid, NotFound
 from collab.settings import Settings
 
 from . import store
@@ -29,6 +29,9 @@ log = logging.getLogger("collab.hub")
 # How often each process compares its channels' last delivered seq with the store, so a
 # publish lost on the bus is delivered even when no later event reveals the gap.
 TAIL_CHECK_SECONDS = 2.0
+# A page follows one or two channels and a busy bot a few dozen; the cap keeps one socket
+# from subscribing this process to thousands.
+MAX_CHANNELS_PER_SOCKET = 200
 
 
 class Subscription:
@@ -315,6 +318,9 @@ class Hub:
     async def join(self, conn: Connection, channel: str, actor: Actor | None,
                    since: int | None, ref: str | None, html: bool = False) -> None:
         """Authorise, subscribe, replay from `since`, and queue the `joined` frame."""
+        if channel not in conn.channels and len(conn.channels) >= MAX_CHANNELS_PER_SOCKET:
+            raise Invalid(f"a socket may follow at most {MAX_CHANNELS_PER_SOCKET} channels; "
+                          "leave one first")
         kind, id = self.kind_for(channel)
         await kind.join(actor, id)
         state = await self._state(channel, kind)

@@ -165,3 +165,16 @@ async def test_listeners_hear_each_committed_event_once_and_never_a_rolled_back_
             raise RuntimeError("the domain write failed")
     await hub.kinds["echo"].handle(ALICE, "1", "note", {"n": 3})
     assert heard == [("echo:1", 1), ("echo:1", 2)]
+
+
+async def test_one_socket_cannot_follow_unbounded_channels(hub: Hub) -> None:
+    from collab.errors import Invalid
+    from collab.realtime.hub import MAX_CHANNELS_PER_SOCKET
+
+    conn = FakeConnection()
+    for n in range(1, MAX_CHANNELS_PER_SOCKET + 1):
+        await hub.join(conn, f"echo:{n}", None, None, None)
+    with pytest.raises(Invalid):
+        await hub.join(conn, "echo:999999", None, None, None)
+    await hub.join(conn, "echo:1", None, None, None)  # rejoining one it follows is fine
+    assert len(conn.channels) == MAX_CHANNELS_PER_SOCKET
