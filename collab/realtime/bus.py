@@ -147,7 +147,9 @@ class Bus:
 
     async def publish(self, channel: str, frame: str) -> None:
         """Best effort: the store has the event, so a lost publish is repaired, not fatal."""
-        if self.local_only:
+        if self.local_only or not self.connected.is_set():
+            # While the broker is away, waiting on it would hold up every acknowledgement;
+            # other processes catch up from the store when it is back (Hub.repair_all).
             return
         try:
             await self.backend.publish(channel, self.origin + "\n" + frame)

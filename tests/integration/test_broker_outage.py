@@ -99,3 +99,27 @@ async def test_redis_restart_loses_no_acknowledged_post(
             await client.close()
     # Reported for context when the test passes with refusals.
     print(f"acked {len(acked)} posts, {len(refused)} refused during the outage: {refused[:3]}")
+
+
+async def test_while_redis_is_down_a_process_still_serves_its_own_sockets(
+    live_server: ServerFactory, redis_server: RedisServer
+) -> None:
+    server = live_server(broadcast_url=redis_server.url)
+    with Api(server.base_url) as api:
+        forum = setup_forum(api)
+    chan = forum.channel
+    async with (
+        await WSClient.connect(server.ws_url, token=forum.admin.token, name="writer") as writer,
+        await WSClient.connect(server.ws_url, name="reader on the same process") as reader,
+    ):
+        await writer.join_ok(chan)
+        base = int((await reader.join_ok(chan))["seq"])
+        redis_server.stop()
+        try:
+            # Acknowledged and delivered without the broker, well before it returns.
+            sent = [await writer.post(chan, f"during the outage {i}", timeout=5)
+                    for i in range(5)]
+            assert sent == list(range(base + 1, base + 6))
+            assert seqs(await reader.events(chan, 5, timeout=5)) == sent
+        finally:
+            redis_server.start()
