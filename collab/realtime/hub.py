@@ -32,6 +32,7 @@ TAIL_CHECK_SECONDS = 2.0
 # A page follows one or two channels and a busy bot a few dozen; the cap keeps one socket
 # from subscribing this process to thousands.
 MAX_CHANNELS_PER_SOCKET = 200
+MAX_PENDING_EVENTS = 10_000
 
 
 class Subscription:
@@ -189,7 +190,10 @@ class Hub:
             return
         last = state.last_seq
         if last is None or seq > last + 1:
-            state.pending[seq] = event
+            # Held until the gap is filled. Past the cap (the store unreachable for long) later
+            # events are not held: the store has them, and the repair reads up to its head.
+            if len(state.pending) < MAX_PENDING_EVENTS:
+                state.pending[seq] = event
             if last is not None:
                 self._start_repair(state)
             return
@@ -250,7 +254,7 @@ class Hub:
         """Fill a gap from the store; the store is the truth, the bus only the fast path."""
         try:
             for attempt in range(50):
-                target = max(state.pending) if state.pending else await store.head(state.name)
+                target = max(max(state.pending, default=0), await store.head(state.name))
                 if state.last_seq is None or state.last_seq >= target:
                     break
                 events = await store.read(state.name, state.last_seq, target)
