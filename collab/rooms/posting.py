@@ -8,7 +8,7 @@ own seq, order and acknowledgement, and the database flushes once for all of the
 
 Each batch is one trip to the database: on SQLite one transaction run entirely in the
 driver's thread (db.sqlite_atomic); on PostgreSQL one statement of data-modifying CTEs
-(db.postgres_fetchrow). Both write the rows the ORM would and store the same event JSON
+(db.postgres_fetch). Both write the rows the ORM would and store the same event JSON
 that live delivery sends.
 """
 
