@@ -3,34 +3,31 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import Route
 
-from collab import db, web
-from collab.accounts import api as accounts_api
-from collab.accounts import pages as accounts_pages
-from collab.accounts.auth import SESSION_COOKIE, socket_authenticator
-from collab.accounts.channels import UserChannel
+from collab import db, openapi, web
+from collab.accounts.auth import SESSION_COOKIE, reauthenticate, socket_authenticator
 from collab.accounts.middleware import SessionUserMiddleware
+from collab.domain import Domain
 from collab.errors import CollabError
-from collab.ratelimit import KeyedLimiter
+from collab.limits import KeyedLimiter
 from collab.realtime import Hub
 from collab.realtime.endpoint import SocketEndpoint, SocketRouter
-from collab.rooms import api as rooms_api
-from collab.rooms import pages as rooms_pages
-from collab.rooms.channels import RoomChannel, ThreadChannel
 from collab.settings import Settings, from_env
-from collab.writelimit import WriteRateLimitMiddleware
+from collab.web.live import LiveFragments
+from collab.web.static import StaticFiles
+from collab.web.writelimit import WriteRateLimitMiddleware
 
 log = logging.getLogger("collab")
 
@@ -44,20 +41,32 @@ async def home(request: Request) -> Response:
     return RedirectResponse("/rooms", status_code=302)
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None,
+               domains: Sequence[Domain] | None = None) -> Starlette:
     """Build the application from explicit settings (tests) or the environment."""
     settings = settings or from_env()
+    if domains is None:
+        from collab.domains import DOMAINS
+
+        domains = DOMAINS
     db.configure(settings.database_url)
-    hub = Hub(settings)
-    hub.register(RoomChannel)
-    hub.register(ThreadChannel)
-    hub.register(UserChannel)
+    hub = Hub(settings, renderer=LiveFragments())
+    hub.reauthenticate = reauthenticate
+    for domain in domains:
+        for kind in domain.channels:
+            hub.register(kind)
+        for listener in domain.listeners:
+            hub.listen(listener(hub))
     authenticate = socket_authenticator(settings.secret_key, settings.allowed_origins)
+    static = StaticFiles(web.STATIC_DIR)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.connect()
         await hub.start()
+        for domain in domains:
+            if domain.on_start is not None:
+                await domain.on_start(hub)
         log.info("collab started: database %s, broadcast %s", settings.database_url.split(":")[0],
                  settings.broadcast_url.split(":")[0])
         try:
@@ -69,17 +78,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes = [
         Route("/", home),
         Route("/healthz", healthz),
-        *accounts_api.routes,
-        *rooms_api.routes,
-        *accounts_pages.routes,
-        *rooms_pages.routes,
-        Mount("/static", StaticFiles(directory=str(web.STATIC_DIR)), name="static"),
+        Route("/api/openapi.json", openapi.openapi_json),
+        *(route for domain in domains for route in domain.routes),
+        static.route(),
     ]
     sockets = {"/ws": SocketEndpoint(hub, authenticate),
                "/ws/html": SocketEndpoint(hub, authenticate, html=True)}
     middleware = [
         Middleware(SocketRouter, endpoints=sockets),
         Middleware(web.SecurityHeadersMiddleware),
+        # HTML and JSON gzipped when the client accepts it (static files come gzipped).
+        Middleware(GZipMiddleware, minimum_size=1024),
         Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie=SESSION_COOKIE,
                    same_site="lax", https_only=settings.secure_cookies),
         Middleware(SessionUserMiddleware),
@@ -89,11 +98,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         routes=routes,
         middleware=middleware,
         exception_handlers={CollabError: web.collab_error_handler,
-                            HTTPException: web.http_error_handler},
+                            HTTPException: web.http_error_handler,
+                            Exception: web.server_error_handler},
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.hub = hub
+    app.state.domains = list(domains)
+    app.state.openapi = openapi.build(domains)
+    app.state.nav = sorted((entry for domain in domains for entry in domain.nav),
+                           key=lambda entry: entry.order)
+    app.state.static = static
     app.state.login_limiter = KeyedLimiter(settings.login_attempts_per_minute)
     return app
 

@@ -12,6 +12,8 @@ import ormar
 import sqlalchemy
 from sqlalchemy import event as sa_event
 
+from collab.errors import CollabError, Conflict, Invalid, Unavailable
+
 T = TypeVar("T")
 
 metadata = sqlalchemy.MetaData()
@@ -114,3 +116,41 @@ async def postgres_fetch(sql: str, *args: object) -> list[Any]:
     async with database.connection() as conn:
         raw = await conn.get_raw_connection()
         return await raw.driver_connection.fetch(sql, *args)
+
+
+def failure(exc: BaseException) -> CollabError | None:
+    """What a database exception means for the client, or None when it is a programming error.
+
+    A lost or unreachable database is `unavailable` (nothing was changed; retry); a row that
+    collides with another is `conflict`; a value the database refused is `invalid`.
+    """
+    if isinstance(exc, CollabError):
+        return exc
+    orig = getattr(exc, "orig", None) or exc
+    name = type(orig).__name__
+    module = type(orig).__module__
+    if isinstance(orig, (OSError, ConnectionError, TimeoutError)) or (
+            module.startswith("asyncpg") and name in _UNAVAILABLE):
+        return Unavailable("the database is unavailable; nothing was changed, retry shortly")
+    if getattr(exc, "connection_invalidated", False):
+        return Unavailable("the database connection was lost; nothing was changed, retry")
+    if isinstance(orig, sqlite3.OperationalError):
+        return Unavailable(f"the database is busy or unavailable ({orig}); retry shortly")
+    if isinstance(orig, sqlite3.IntegrityError) or "IntegrityConstraintViolation" in _mro(orig) \
+            or name == "IntegrityError":
+        return Conflict("this change collides with another one; reload and retry")
+    if isinstance(orig, sqlite3.DataError) or (module.startswith("asyncpg") and (
+            "DataError" in _mro(orig))):
+        return Invalid("the database refused a value of this change")
+    if module.startswith("asyncpg") and "PostgresConnectionError" in _mro(orig):
+        return Unavailable("the database is unavailable; nothing was changed, retry shortly")
+    return None
+
+
+_UNAVAILABLE = {"ConnectionDoesNotExistError", "CannotConnectNowError", "InterfaceError",
+                "ConnectionFailureError", "TooManyConnectionsError", "AdminShutdownError",
+                "CrashShutdownError"}
+
+
+def _mro(exc: BaseException) -> str:
+    return " ".join(k.__name__ for k in type(exc).__mro__)

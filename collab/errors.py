@@ -58,8 +58,14 @@ class TooLarge(CollabError):
     code, status = "too_large", 413
 
 
+class Unavailable(CollabError):
+    """The database or broker is down for now: nothing was changed; retry (with the same key)."""
+
+    code, status = "unavailable", 503
+
+
 ERROR_CODES = tuple(
     cls.code
     for cls in (BadFrame, UnknownOp, NotFound, Forbidden, Unauthenticated, Invalid, Conflict,
-                RateLimited, TooLarge)
+                RateLimited, TooLarge, Unavailable)
 )

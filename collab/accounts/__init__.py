@@ -1,0 +1,16 @@
+"""Accounts: users, roles, passwords, sessions, API tokens, the `user:ID` channel."""
+
+from collab.domain import Domain
+
+from . import api, pages, seed
+from .channels import UserChannel
+from .openapi import PATHS, SCHEMAS
+
+DOMAIN = Domain(
+    name="accounts",
+    routes=[*api.routes, *pages.routes],
+    channels=[UserChannel],
+    seed=seed.seed,
+    openapi_paths=PATHS,
+    openapi_schemas=SCHEMAS,
+)

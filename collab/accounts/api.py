@@ -6,7 +6,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from collab.errors import Invalid, NotFound, RateLimited
+from collab.errors import NotFound, RateLimited
+from collab.web import read_json
 
 from .auth import require_user
 from .models import User
@@ -17,16 +18,6 @@ from .service import (
     set_roles,
     validate_registration,
 )
-
-
-async def read_json(request: Request) -> dict:
-    try:
-        data = await request.json()
-    except ValueError:
-        raise Invalid("the body must be JSON") from None
-    if not isinstance(data, dict):
-        raise Invalid("the body must be a JSON object")
-    return data
 
 
 def client_key(request: Request) -> str:
@@ -63,6 +54,7 @@ async def user_roles(request: Request) -> JSONResponse:
         raise NotFound("no such user")
     data = await read_json(request)
     user = await set_roles(actor, user, data.get("roles"))
+    await request.app.state.hub.access_changed(user.id)
     return JSONResponse(user.me())
 
 

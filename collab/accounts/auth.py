@@ -13,8 +13,8 @@ from starlette.requests import HTTPConnection, Request
 from collab.errors import Forbidden, Unauthenticated
 from collab.realtime import Actor
 
-from .models import User
-from .service import user_for_token
+from .models import ApiToken, User
+from .service import token_and_user, user_for_token
 
 _UNSET = object()
 
@@ -53,9 +53,22 @@ async def require_user(request: Request) -> User:
     return user
 
 
-def actor_of(user: User) -> Actor:
+def actor_of(user: User, credential: str | None = None) -> Actor:
     return Actor(id=user.id, username=user.username, display_name=user.display_name,
-                 roles=user.role_set)
+                 roles=user.role_set, credential=credential)
+
+
+async def reauthenticate(actor: Actor) -> Actor | None:
+    """The hub's check when a socket's access may have changed: the member as they are now,
+    or None when what signed the socket in was revoked."""
+    credential = actor.credential or ""
+    if credential.startswith("token:"):
+        row = await ApiToken.objects.select_related("user").get_or_none(
+            id=int(credential.partition(":")[2]))
+        user = row.user if row is not None else None
+    else:
+        user = await User.objects.get_or_none(id=actor.id)
+    return actor_of(user, actor.credential) if user is not None else None
 
 
 def _origin_allowed(conn: HTTPConnection, allowed: tuple[str, ...]) -> bool:
@@ -95,10 +108,10 @@ def socket_authenticator(secret_key: str, allowed_origins: tuple[str, ...]) -> A
             query = parse_qs(scope.get("query_string", b"").decode())
             token = (query.get("token") or [None])[0]
         if token:
-            user = await user_for_token(token)
-            if user is None:
+            found = await token_and_user(token)
+            if found is None:
                 raise Unauthenticated("the API token is not valid")
-            return actor_of(user)
+            return actor_of(found[1], f"token:{found[0]}")
         session = scope.get("session") or read_session(conn, signer)
         user_id = session.get("user_id")
         if not isinstance(user_id, int):
@@ -107,6 +120,6 @@ def socket_authenticator(secret_key: str, allowed_origins: tuple[str, ...]) -> A
         if not _origin_allowed(conn, allowed_origins):
             raise Forbidden("this socket's Origin may not use the session cookie")
         user = await User.objects.get_or_none(id=user_id)
-        return actor_of(user) if user else None
+        return actor_of(user, f"session:{user_id}") if user else None
 
     return authenticate

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from collab.errors import Forbidden, NotFound, Unauthenticated
-from collab.realtime import Actor, ChannelKind, Event, int_id
-
-from .models import User
+from collab.errors import Forbidden, Unauthenticated
+from collab.realtime import Actor, ChannelKind
 
 
 class UserChannel(ChannelKind):
     kind = "user"
+    presence = False  # one member's own channel: nobody to show
+    fragments = {"notification": "accounts/_notification_oob.html"}
 
-    async def join(self, actor: Actor | None, id: str) -> None:
-        user_id = int_id(id, self.kind)
+    async def join(self, actor: Actor | None, id: int) -> None:
         if actor is None:
             raise Unauthenticated("sign in to follow your notifications")
-        if actor.id != user_id:
-            if not await User.objects.filter(id=user_id).exists():
-                raise NotFound(f"no user {user_id}")
+        if actor.id != id:
+            # The same answer whether or not that member exists: ids are not probed here.
             raise Forbidden("only that member may join a user channel")
-
-    def render(self, event: Event) -> str | None:
-        from collab.web import templates
-
-        if event.type == "notification":
-            return templates.get_template("accounts/_notification_oob.html").render(
-                data=event.data)
-        return None

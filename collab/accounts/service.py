@@ -90,11 +90,17 @@ async def issue_token(user: User) -> str:
     return token
 
 
-async def user_for_token(token: str) -> User | None:
+async def token_and_user(token: str) -> tuple[int, User] | None:
+    """The token's id and its user, for a valid token."""
     if not token or len(token) > 200:
         return None
     row = await ApiToken.objects.select_related("user").get_or_none(token_hash=_token_hash(token))
-    return row.user if row else None
+    return (row.id, row.user) if row else None
+
+
+async def user_for_token(token: str) -> User | None:
+    found = await token_and_user(token)
+    return found[1] if found else None
 
 
 async def set_roles(actor: User, user: User, roles: Any) -> User:

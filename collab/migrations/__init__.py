@@ -1,4 +1,8 @@
-"""Schema migrations: numbered steps, each applied once, recorded in `schema_migrations`."""
+"""Schema migrations: numbered steps, each applied once, recorded in `schema_migrations`.
+
+The core's steps come first, then each domain's (`Domain.migrations`), in the order of the
+domain list. `0001_initial` predates the plug and also holds the forum's tables.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,14 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from . import m0001_initial
+from . import m0001_initial, m0002_realtime
 
 log = logging.getLogger("collab.migrations")
 
 Step = Callable[[sa.Connection], None]
-MIGRATIONS: list[tuple[str, Step]] = [
+CORE: list[tuple[str, Step]] = [
     ("0001_initial", m0001_initial.upgrade),
+    ("0002_realtime", m0002_realtime.upgrade),
 ]
 
 _versions = sa.Table(
@@ -25,11 +30,24 @@ _versions = sa.Table(
 )
 
 
-def _pending(conn: sa.Connection) -> list[str]:
+def all_migrations() -> list[tuple[str, Step]]:
+    """The core's steps, then every domain's, in order."""
+    from collab.domains import DOMAINS
+
+    steps = list(CORE)
+    for domain in DOMAINS:
+        steps.extend(domain.migrations)
+    versions = [version for version, _ in steps]
+    if len(set(versions)) != len(versions):
+        raise RuntimeError(f"two migrations share a version: {versions}")
+    return steps
+
+
+def _pending(conn: sa.Connection, steps: list[tuple[str, Step]]) -> list[str]:
     _versions.create(conn, checkfirst=True)
     done = {row[0] for row in conn.execute(sa.select(_versions.c.version))}
     applied = []
-    for version, step in MIGRATIONS:
+    for version, step in steps:
         if version in done:
             continue
         log.info("applying migration %s", version)
@@ -39,14 +57,21 @@ def _pending(conn: sa.Connection) -> list[str]:
     return applied
 
 
-async def migrate(url: str) -> list[str]:
+async def migrate(url: str, steps: list[tuple[str, Step]] | None = None) -> list[str]:
     """Apply every pending migration to the database at `url`; returns what was applied."""
+    steps = all_migrations() if steps is None else steps
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
             if engine.dialect.name == "postgresql":
                 # Two releases migrating at once must not both create the same table.
                 await conn.execute(sa.text("SELECT pg_advisory_xact_lock(8124550)"))
-            return await conn.run_sync(_pending)
+            return await conn.run_sync(_pending, steps)
     finally:
         await engine.dispose()
+
+
+def __getattr__(name: str) -> object:
+    if name == "MIGRATIONS":
+        return all_migrations()
+    raise AttributeError(name)

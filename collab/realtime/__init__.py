@@ -1,7 +1,12 @@
-"""The real-time hub. It knows no domain: domains register ChannelKind classes with it."""
+"""The real-time hub. It knows no domain: domains plug in channel kinds and write through its doors.
 
-from .channels import Ack, Actor, ChannelKind, int_id, split_channel
+This is everything a domain may import from `realtime`.
+"""
+
+from .channels import Ack, Actor, Call, ChannelKind, handles
+from .door import Change, Step, Stmt, Written
 from .events import Event
-from .hub import Hub
+from .hub import Hub, Position
 
-__all__ = ["Ack", "Actor", "ChannelKind", "Event", "Hub", "int_id", "split_channel"]
+__all__ = ["Ack", "Actor", "Call", "Change", "ChannelKind", "Event", "Hub", "Position", "Step",
+           "Stmt", "Written", "handles"]

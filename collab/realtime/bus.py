@@ -4,6 +4,11 @@ broadcaster 0.3.1 never reconnects, races on concurrent subscribe and has unboun
 queues (../shared/STACK.md). We therefore use only its backend layer, one subscription
 per channel per process, and read the Redis connection ourselves so that a dropped
 connection surfaces as an exception the supervisor can act on.
+
+Publishing never holds up an acknowledgement: events are stored before they are published,
+so `publish_soon` queues the frame for a publisher task and returns. A stalled or lost broker
+marks the bus down; other processes deliver what they missed from the store (gap repair and
+the tail check), so nothing acknowledged is lost.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 
 from broadcaster._backends.base import BroadcastBackend
@@ -19,31 +25,43 @@ from broadcaster._backends.memory import MemoryBackend
 log = logging.getLogger("collab.bus")
 
 Handler = Callable[[str, str], None]
-PROBE_SECONDS = 1.0
 ReconnectHook = Callable[[], Awaitable[None]]
+PROBE_SECONDS = 1.0
+# A publish that takes longer than this means the broker is stalled: mark it down rather than
+# let the queue of frames grow behind it.
+PUBLISH_TIMEOUT = 2.0
+# Frames waiting to be published; past this (the broker far behind) the oldest are dropped:
+# the store has them and the other processes' tail check delivers them.
+MAX_QUEUED_PUBLISHES = 10_000
 
 
 class RedisBusBackend(BroadcastBackend):
     """broadcaster's Redis backend, made safe for supervision.
 
-    Everything loop-bound is created in connect() (so a second event loop in tests works),
-    subscribe() returns only once Redis has confirmed nothing is pending on our side, and
-    next_published() reads the pub/sub connection directly so errors propagate.
+    Everything loop-bound is created in connect() (so a second event loop in tests works);
+    which channels are followed is tracked here, not read from redis-py's `subscribed` flag
+    (that flag stays set until the unsubscribe confirmation is read, and a reader that
+    trusts it spins on `get_message` returning at once); next_message() reads the pub/sub
+    connection directly so errors propagate.
     """
 
     def __init__(self, url: str) -> None:
         self._url = url
         self._conn = None
         self._pubsub = None
+        self._following: set[str] = set()
+        self._has_subscription = asyncio.Event()
 
     async def connect(self) -> None:
         from redis import asyncio as aioredis
 
         self._conn = aioredis.Redis.from_url(
-            self._url, socket_connect_timeout=2, health_check_interval=10
+            self._url, socket_connect_timeout=2, socket_timeout=PUBLISH_TIMEOUT + 1,
+            health_check_interval=10,
         )
         self._pubsub = self._conn.pubsub(ignore_subscribe_messages=True)
         self._has_subscription = asyncio.Event()
+        self._following = set()
         await self._conn.ping()
 
     async def disconnect(self) -> None:
@@ -58,24 +76,26 @@ class RedisBusBackend(BroadcastBackend):
 
     async def subscribe(self, channel: str) -> None:
         await self._pubsub.subscribe(channel)
+        self._following.add(channel)
         self._has_subscription.set()
 
     async def unsubscribe(self, channel: str) -> None:
-        await self._pubsub.unsubscribe(channel)
-        if not self._pubsub.subscribed:
+        self._following.discard(channel)
+        if not self._following:
             self._has_subscription.clear()
+        await self._pubsub.unsubscribe(channel)
 
     async def publish(self, channel: str, message: str) -> None:
         await self._conn.publish(channel, message)
 
     async def next_message(self) -> tuple[str, str] | None:
         """The next published message, or None after a quiet second; raises if the link broke."""
-        if not self._pubsub.subscribed:
-            # redis-py will not read a pubsub connection with no subscription; probe the link
-            # once a second so that a dead broker is still noticed while this process follows
-            # no channel (without the pause this loop pinged Redis flat out).
+        if not self._following:
+            # Nothing to read: wait for a subscription, probing the link once a second so a
+            # dead broker is noticed even while this process follows no channel.
             try:
-                await asyncio.wait_for(self._has_subscription.wait(), PROBE_SECONDS)
+                async with asyncio.timeout(PROBE_SECONDS):
+                    await self._has_subscription.wait()
             except TimeoutError:
                 await self._conn.ping()
             return None
@@ -110,21 +130,31 @@ class Bus:
         self._on_reconnect = on_reconnect
         self._channels: set[str] = set()
         self._task: asyncio.Task[None] | None = None
+        self._publisher: asyncio.Task[None] | None = None
+        self._outgoing: deque[tuple[str, str]] = deque()
+        self._wake = asyncio.Event()
+        self._broken = asyncio.Event()
         self.connected = asyncio.Event()
         self.reconnects = 0
+        self.dropped = 0
 
     async def start(self) -> None:
+        self._wake = asyncio.Event()
+        self._broken = asyncio.Event()
         await self.backend.connect()
         self.connected.set()
         self._task = asyncio.create_task(self._supervise(), name="collab-bus")
+        if not self.local_only:
+            self._publisher = asyncio.create_task(self._publish_loop(), name="collab-publish")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        for task in (self._publisher, self._task):
+            if task is not None:
+                task.cancel()
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
         await self.backend.disconnect()
 
     async def subscribe(self, channel: str) -> None:
@@ -135,6 +165,7 @@ class Bus:
             await self.backend.subscribe(channel)
         except Exception as exc:
             log.warning("bus subscribe %s failed (%s); will resubscribe on reconnect", channel, exc)
+            self._mark_down()
 
     async def unsubscribe(self, channel: str) -> None:
         self._channels.discard(channel)
@@ -145,16 +176,47 @@ class Bus:
         except Exception as exc:
             log.warning("bus unsubscribe %s failed: %s", channel, exc)
 
-    async def publish(self, channel: str, frame: str) -> None:
-        """Best effort: the store has the event, so a lost publish is repaired, not fatal."""
+    def publish_soon(self, channel: str, frame: str) -> None:
+        """Queue a frame for the other processes; never waits on the broker."""
         if self.local_only or not self.connected.is_set():
-            # While the broker is away, waiting on it would hold up every acknowledgement;
-            # other processes catch up from the store when it is back (Hub.repair_all).
+            # While the broker is away, other processes catch up from the store when it is
+            # back (Hub repair_all after the reconnect).
             return
-        try:
-            await self.backend.publish(channel, self.origin + "\n" + frame)
-        except Exception as exc:
-            log.warning("bus publish on %s failed: %s", channel, exc)
+        if len(self._outgoing) >= MAX_QUEUED_PUBLISHES:
+            self._outgoing.popleft()
+            self.dropped += 1
+        self._outgoing.append((channel, self.origin + "\n" + frame))
+        self._wake.set()
+
+    async def publish(self, channel: str, frame: str) -> None:
+        """Queue a frame and let the publisher run (the order of frames is kept)."""
+        self.publish_soon(channel, frame)
+
+    async def _publish_loop(self) -> None:
+        outgoing = self._outgoing
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while outgoing:
+                if not self.connected.is_set():
+                    outgoing.clear()
+                    break
+                channel, message = outgoing[0]
+                try:
+                    async with asyncio.timeout(PUBLISH_TIMEOUT):
+                        await self.backend.publish(channel, message)
+                except Exception as exc:  # TimeoutError included: a stalled broker
+                    log.warning("bus publish on %s failed (%s); marking the bus down",
+                                channel, exc)
+                    outgoing.clear()
+                    self._mark_down()
+                    break
+                outgoing.popleft()
+
+    def _mark_down(self) -> None:
+        if self.connected.is_set():
+            self.connected.clear()
+            self._broken.set()
 
     def _dispatch(self, channel: str, message: str) -> None:
         origin, _, frame = message.partition("\n")
@@ -165,20 +227,30 @@ class Bus:
         except Exception:
             log.exception("bus message on %s could not be delivered", channel)
 
+    async def _read(self) -> None:
+        while True:
+            item = await self.backend.next_message()
+            if item is not None:
+                self._dispatch(*item)
+
     async def _supervise(self) -> None:
         delay = 0.1
         while True:
+            reader = asyncio.ensure_future(self._read())
+            broken = asyncio.ensure_future(self._broken.wait())
             try:
-                while True:
-                    item = await self.backend.next_message()
-                    if item is not None:
-                        self._dispatch(*item)
-                    delay = 0.1
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.connected.clear()
-                log.warning("bus connection lost (%s); reconnecting", exc)
+                await asyncio.wait({reader, broken}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (reader, broken):
+                    task.cancel()
+                for task in (reader, broken):
+                    try:
+                        await task
+                    except (asyncio.CancelledError, Exception):
+                        pass
+            self._broken.clear()
+            self.connected.clear()
+            log.warning("bus connection lost; reconnecting")
             # Back off from 0.1 s to 5 s so a long outage costs one attempt every few seconds.
             while True:
                 await self.backend.disconnect()
@@ -193,6 +265,7 @@ class Bus:
                     raise
                 except Exception as exc:
                     log.info("bus reconnect failed: %s", exc)
+            delay = 0.1
             self.connected.set()
             self.reconnects += 1
             log.warning("bus reconnected; resubscribed %d channels", len(self._channels))

@@ -9,10 +9,11 @@ from urllib.parse import parse_qs
 
 import orjson
 
-from collab.errors import CollabError, Invalid
+from collab.errors import CollabError, Invalid, TooLarge
 
 from .channels import Actor
 from .connection import Connection
+from .encoders import JSON
 from .wire import DirectWriter
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ log = logging.getLogger("collab.ws")
 Authenticate = Callable[[dict[str, Any]], Awaitable[Actor | None]]
 
 # Fields htmx adds to every ws-send, and ours that are not action data.
-_HTMX_FIELDS = {"HEADERS", "type", "channel", "csrf_token"}
+_HTMX_FIELDS = {"HEADERS", "type", "channel", "csrf_token", "key"}
 
 
 class SocketEndpoint:
@@ -45,32 +46,46 @@ class SocketEndpoint:
             await send({"type": "websocket.close", "code": 1008})
             return
         await send({"type": "websocket.accept"})
-        conn = Connection(self.hub, send, actor, html=self.html)
+        encoder = self.hub.html if self.html else JSON
+        if encoder is None:
+            await send({"type": "websocket.close", "code": 1011})
+            return
+        conn = Connection(self.hub, send, actor, encoder)
         if self.hub.settings.ws_direct_writes:
             conn.direct = DirectWriter.for_send(send)
         if not self.html:
             await conn.run(receive, conn.handle_text)
             return
         query = parse_qs(scope.get("query_string", b"").decode())
-        channel = (query.get("channel") or [""])[0]
+        channel = (query.get("channel") or [""])[0][:200]
         since_raw = (query.get("since") or [""])[0]
-        since = int(since_raw) if since_raw.isdigit() else None
+        since = int(since_raw) if since_raw.isascii() and since_raw.isdigit() \
+            and len(since_raw) < 19 else None
+        epoch = (query.get("epoch") or [None])[0]
         try:
-            await self.hub.join(conn, channel, actor, since, None, html=True)
+            await self.hub.joins.join(conn, channel, since, epoch and epoch[:64], None)
         except CollabError as exc:
             conn.error(exc, None)
             conn.close(1008)
         await conn.run(receive, lambda text: self._html_send(conn, channel, text))
 
     async def _html_send(self, conn: Connection, channel: str, text: str) -> None:
+        """A `ws-send` form: its fields are a `send` on the page's channel."""
+        limit = self.hub.settings.ws_max_frame_bytes
+        if len(text) > limit or (len(text) * 4 > limit and len(text.encode()) > limit):
+            raise TooLarge(f"the form is larger than {limit} bytes")
         try:
             fields = orjson.loads(text)
         except orjson.JSONDecodeError:
             raise Invalid("the form could not be read") from None
         if not isinstance(fields, dict) or not isinstance(fields.get("type"), str):
             raise Invalid("the form names no action")
+        key = fields.get("key")
+        if not isinstance(key, str) or not 0 < len(key) <= 64:
+            key = None
         data = {k: v for k, v in fields.items() if k not in _HTMX_FIELDS}
-        await conn.perform(channel, fields["type"], data, None)
+        # The key doubles as the ref, so the page's answer names the form it settles.
+        await conn.send_action(channel, fields["type"][:64], data, key, key)
 
 
 class SocketRouter:

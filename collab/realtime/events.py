@@ -83,10 +83,10 @@ class Event:
             self._html_wire = text_frame(html.encode())
         return self._html_wire
 
-    def html(self, render: Any) -> str | None:
-        """The HTML fragment, rendered by `render(event)` once and then shared."""
+    def html(self, kind: Any, renderer: Any) -> str | None:
+        """The HTML fragment, rendered by the web layer once and then shared by every page."""
         if self._html is _UNRENDERED:
-            self._html = render(self)
+            self._html = renderer.event(kind, self)
         return self._html  # type: ignore[return-value]
 
     def __repr__(self) -> str:

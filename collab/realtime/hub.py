@@ -1,25 +1,35 @@
-"""The hub: channels, ordered and gap-free fan-out, replay, and the bus between processes."""
+"""The hub: channel kinds, the doors for events, delivery, joins, presence, the bus.
+
+Domains use only its public face: `register`, `head`, `members`, `transaction`, `write`,
+`broadcast`, `listen` and `access_changed`. The machinery lives beside it: `ordering`
+(delivery in seq order and gap repair), `joining` (join, replay, leave), `crowd` (coalesced
+presence), `door` (group commit), `encoders` (JSON and HTML frames).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from collab import db
-from collab.errors import Invalid, NotFound
+from collab.errors import NotFound
 from collab.settings import Settings
 
 from . import store
 from .bus import Bus
 from .channels import Actor, ChannelKind, split_channel
+from .crowd import Crowd
+from .door import Change, Door, Written
+from .encoders import HtmlEncoder, Renderer
 from .events import Event
+from .joining import Joins
+from .ordering import Delivery
 from .presence import Presence
-from .protocol import dumps
+from .transaction import Transaction
 
 if TYPE_CHECKING:
     from .connection import Connection
@@ -29,133 +39,156 @@ log = logging.getLogger("collab.hub")
 # How often each process compares its channels' last delivered seq with the store, so a
 # publish lost on the bus is delivered even when no later event reveals the gap.
 TAIL_CHECK_SECONDS = 2.0
-# A page follows one or two channels and a busy bot a few dozen; the cap keeps one socket
-# from subscribing this process to thousands.
-MAX_CHANNELS_PER_SOCKET = 200
-MAX_PENDING_EVENTS = 10_000
+# Pruning is cheap but not free; once every ten minutes keeps a busy channel's table near
+# REPLAY_MAX_EVENTS rows without adding work to any write.
+PRUNE_SECONDS = 600.0
+# Access changes (a revoked token, a removed role or membership) cross processes here.
+ACCESS_CHANNEL = "collab:access"
+
+Reauthenticate = Callable[[Actor], Awaitable[Actor | None]]
+Listener = Callable[[Event], Awaitable[None]]
 
 
-class Subscription:
-    __slots__ = ("buffer", "conn", "html")
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a channel's history stands: its latest seq and the epoch that names it."""
 
-    def __init__(self, conn: Connection, html: bool) -> None:
-        self.conn = conn
-        self.html = html
-        # While a join replays from the store, live events wait here to keep seq order.
-        self.buffer: list[Event] | None = None
-
-
-class ChannelState:
-    """One channel followed by this process: its sockets and the last seq delivered to them."""
-
-    __slots__ = ("kind", "last_seq", "name", "pending", "repairing", "subs")
-
-    def __init__(self, name: str, kind: ChannelKind) -> None:
-        self.name = name
-        self.kind = kind
-        self.last_seq: int | None = None  # None until read from the store
-        self.subs: dict[Connection, Subscription] = {}
-        self.pending: dict[int, Event] = {}
-        self.repairing = False
-
-
-class Transaction:
-    """Domain writes plus their events, committed together; events publish after commit."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self._conn: Any = None
-
-    async def reserve(self, channel: str) -> int:
-        """Take `channel`'s next seq now, to store it on a domain row before emitting."""
-        return await store.next_seq(self._conn, channel)
-
-    async def emit(self, channel: str, type: str, data: dict[str, Any],
-                   actor: Actor | None = None, seq: int | None = None) -> Event:
-        """Store an event of `channel` (with the seq `reserve` gave, if any)."""
-        event = Event(channel, type, data, seq=seq, actor=actor.public() if actor else None)
-        await store.append(self._conn, event)
-        self.events.append(event)
-        return event
+    seq: int
+    epoch: str
 
 
 class Hub:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, renderer: Renderer | None = None) -> None:
         self.settings = settings
         self.kinds: dict[str, ChannelKind] = {}
-        self.channels: dict[str, ChannelState] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-        self.bus = Bus(settings.broadcast_url, self._on_bus_message, self.repair_all)
-        redis_url = None if self.bus.local_only else settings.broadcast_url
-        self.presence = Presence(redis_url, self.bus.origin, settings.presence_ttl_seconds)
-        self.listeners: list[Any] = []
-        self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.bus = Bus(settings.broadcast_url, self._on_bus_message, self._after_reconnect)
+        redis_url = None if self.bus.local_only else settings.broadcast_url
+        self.delivery = Delivery(self._spawn)
+        self.crowd = Crowd(Presence(redis_url, self.bus.origin, settings.presence_ttl_seconds),
+                           self.bus, self.delivery, self._spawn)
+        self.joins = Joins(self)
+        self.door = Door(lambda: self.epoch)
+        self.html = HtmlEncoder(renderer) if renderer is not None else None
+        self.epoch = ""
+        self.listeners: list[Listener] = []
         self.connections: set[Connection] = set()
+        self.by_user: dict[int, set[Connection]] = {}
+        self.reauthenticate: Reauthenticate | None = None
 
     # -- set-up ---------------------------------------------------------------------------
     def register(self, kind_class: type[ChannelKind]) -> ChannelKind:
         kind = kind_class(self)
-        if kind.kind in self.kinds:
-            raise ValueError(f"channel kind {kind.kind!r} registered twice")
+        if not kind.kind or kind.kind in self.kinds:
+            raise ValueError(f"channel kind {kind.kind!r} is empty or registered twice")
         self.kinds[kind.kind] = kind
         return kind
 
-    def listen(self, callback: Any) -> None:
+    def listen(self, callback: Listener) -> None:
         """Call `callback(event)` after every persisted event commits in this process."""
         self.listeners.append(callback)
 
-    async def start(self) -> None:
-        await self.bus.start()
-        await self.presence.start()
-        self._tasks.append(asyncio.create_task(self._tail_check(), name="collab-tail-check"))
-        if not self.bus.local_only:
-            self._tasks.append(asyncio.create_task(self._presence_heartbeat(),
-                                                   name="collab-presence"))
+    async def prepare(self) -> None:
+        """Read what writes need from the store (the database's epoch for new channels)."""
+        self.epoch = await store.database_epoch()
 
-    def _spawn(self, coro: Any) -> None:
-        """A short background job (repair, presence render), kept so stop() can end it."""
+    async def start(self) -> None:
+        await self.prepare()
+        await self.bus.start()
+        await self.bus.subscribe(ACCESS_CHANNEL)
+        await self.crowd.presence.start()
+        self._tasks.append(asyncio.create_task(self._every(TAIL_CHECK_SECONDS,
+                                                           self.delivery.repair_all),
+                                               name="collab-tail-check"))
+        self._tasks.append(asyncio.create_task(self._every(PRUNE_SECONDS, self.prune),
+                                               name="collab-prune"))
+        if not self.bus.local_only:
+            self._tasks.append(asyncio.create_task(
+                self._every(max(1.0, self.settings.presence_ttl_seconds / 3),
+                            self.crowd.heartbeat), name="collab-presence"))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """A short background job (repair, presence), kept so stop() can end it."""
         task = asyncio.get_running_loop().create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
     async def stop(self) -> None:
-        self._tasks.extend(self._background)
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._background]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             try:
                 await task
             except (asyncio.CancelledError, Exception):
                 pass
         for conn in list(self.connections):
-            await conn.shutdown()
+            conn.close(1001)
         await self.bus.stop()
-        await self.presence.stop()
+        await self.crowd.presence.stop()
 
-    def kind_for(self, channel: str) -> tuple[ChannelKind, str]:
+    async def _every(self, seconds: float, job: Callable[[], Awaitable[Any]]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except Exception as exc:
+                log.warning("%s failed: %s", getattr(job, "__name__", job), exc)
+
+    def kind_for(self, channel: str) -> tuple[ChannelKind, int]:
         name, id = split_channel(channel)
         kind = self.kinds.get(name)
         if kind is None or not id:
             raise NotFound(f"no channel kind {name[:40]!r}")
-        return kind, id
+        return kind, kind.parse_id(id)
 
-    # -- writes ---------------------------------------------------------------------------
+    # -- what domains ask -----------------------------------------------------------------
+    async def head(self, channel: str) -> Position:
+        """The channel's latest seq and epoch: a page renders them, then joins with `since`."""
+        state = self.delivery.channels.get(channel)
+        if state is not None and state.last_seq is not None:
+            return Position(state.last_seq, state.epoch)
+        seq, epoch = await store.position(channel, self.epoch)
+        return Position(seq, epoch)
+
+    async def members(self, channel: str) -> list[dict[str, Any]]:
+        """Who is in `channel` now (members, not sockets); empty if presence is unavailable."""
+        try:
+            return await self.crowd.presence.members(channel)
+        # Presence lives in Redis when scaled out; a page must still render while it is away.
+        except Exception:
+            return []
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
         """`async with hub.transaction() as tx:` domain writes, then `await tx.emit(...)`."""
-        tx = Transaction()
-        async with db.write_transaction():
-            tx._conn = db.database.get_transaction_connection()
-            await store.take_write_lock(tx._conn)
-            yield tx
+        try:
+            async with db.write_transaction():
+                conn = db.database.get_transaction_connection()
+                await store.take_write_lock(conn)
+                tx = Transaction(conn, self.epoch)
+                yield tx
+                await tx._remember_key()
+        except Exception as exc:
+            failure = db.failure(exc)
+            if failure is None or failure is exc:
+                raise
+            raise failure from exc
         for event in tx.events:
             await self.publish(event)
 
+    async def write(self, change: Change) -> Written:
+        """Commit a change through the door (group commit), publish its event, return it."""
+        written = await self.door.write(change)
+        await self.publish(Event(change.channel, change.type, written.data, seq=written.seq,
+                                 actor=change.actor, ts=change.ts))
+        return written
+
     async def publish(self, event: Event) -> None:
-        """Deliver an event here at once and to other processes through the bus."""
-        self.deliver(event)
-        await self.bus.publish(event.channel, event.frame)
+        """Deliver a committed event here at once and to other processes through the bus."""
+        self.delivery.deliver(event)
+        self.bus.publish_soon(event.channel, event.frame)
         if event.seq is not None:
             for listener in self.listeners:
                 try:
@@ -163,297 +196,57 @@ class Hub:
                 except Exception:
                     log.exception("event listener failed on %r", event)
 
-    async def broadcast(self, event: Event) -> None:
-        """An ephemeral event (typing): no seq, not stored, best effort."""
-        event.seq = None
-        self.deliver(event)
-        await self.bus.publish(event.channel, event.frame)
+    async def broadcast(self, channel: str, type: str, data: dict[str, Any],
+                        actor: Actor | None = None, skip: Any = None) -> None:
+        """An ephemeral event (typing): no seq, not stored, best effort; not back to `skip`."""
+        event = Event(channel, type, data, actor=actor.public() if actor else None)
+        state = self.delivery.channels.get(channel)
+        if state is not None:
+            self.delivery.fanout(state, event, skip=skip)
+        self.bus.publish_soon(channel, event.frame)
 
-    # -- delivery -------------------------------------------------------------------------
+    async def prune(self) -> int:
+        return await store.prune(self.settings.replay_max_events,
+                                 self.settings.event_retention_days)
+
+    # -- access ---------------------------------------------------------------------------
+    async def access_changed(self, user_id: int) -> None:
+        """A member's access changed (token revoked, signed out, role or membership removed):
+        every socket of theirs, in every process, is checked again before its next action."""
+        self._mark_stale(user_id)
+        await self.bus.publish(ACCESS_CHANNEL, str(user_id))
+
+    def _mark_stale(self, user_id: int) -> None:
+        for conn in list(self.by_user.get(user_id, ())):
+            conn.mark_stale()
+
+    def track(self, conn: Connection) -> None:
+        self.connections.add(conn)
+        if conn.actor is not None:
+            self.by_user.setdefault(conn.actor.id, set()).add(conn)
+
+    def untrack(self, conn: Connection) -> None:
+        self.connections.discard(conn)
+        if conn.actor is not None:
+            conns = self.by_user.get(conn.actor.id)
+            if conns is not None:
+                conns.discard(conn)
+                if not conns:
+                    del self.by_user[conn.actor.id]
+
+    # -- the bus --------------------------------------------------------------------------
     def _on_bus_message(self, channel: str, frame: str) -> None:
-        state = self.channels.get(channel)
+        if channel == ACCESS_CHANNEL:
+            if frame.isdigit():
+                self._mark_stale(int(frame))
+            return
+        state = self.delivery.channels.get(channel)
         if state is None:
             return
         if frame.startswith('{"op":"presence"'):
-            self._fanout_presence(state, frame, orjson.loads(frame))
+            self.crowd.on_bus(state, frame)
             return
-        self.deliver(Event.from_frame(frame))
+        self.delivery.deliver(Event.from_frame(frame))
 
-    def deliver(self, event: Event) -> None:
-        """Deliver in seq order: drop what was delivered, hold what came early, repair gaps."""
-        state = self.channels.get(event.channel)
-        if state is None:
-            return
-        seq = event.seq
-        if seq is None:
-            self._fanout(state, event)
-            return
-        last = state.last_seq
-        if last is None or seq > last + 1:
-            # Held until the gap is filled. Past the cap (the store unreachable for long) later
-            # events are not held: the store has them, and the repair reads up to its head.
-            if len(state.pending) < MAX_PENDING_EVENTS:
-                state.pending[seq] = event
-            if last is not None:
-                self._start_repair(state)
-            return
-        if seq <= last:
-            return
-        self._fanout(state, event)
-        state.last_seq = seq
-        if state.pending:
-            self._drain_pending(state)
-
-    def _drain_pending(self, state: ChannelState) -> None:
-        pending = state.pending
-        for seq in sorted(pending):
-            if seq <= state.last_seq:
-                del pending[seq]
-            elif seq == state.last_seq + 1:
-                self._fanout(state, pending.pop(seq))
-                state.last_seq = seq
-            else:
-                break
-
-    def _fanout(self, state: ChannelState, event: Event) -> None:
-        frame = event.frame
-        wire = event.wire
-        html: str | None = None
-        html_wire: bytes | None = None
-        rendered = False
-        dead: list[Connection] = []
-        for conn, sub in state.subs.items():
-            if sub.buffer is not None:
-                # Live events wait while this socket replays; bounded like its outbox.
-                if len(sub.buffer) >= conn.limit:
-                    conn.close(4008)
-                    dead.append(conn)
-                else:
-                    sub.buffer.append(event)
-                continue
-            if sub.html:
-                if not rendered:
-                    html, rendered = event.html(state.kind.render), True
-                    if html is not None:
-                        html_wire = event.html_wire(html)
-                if html is None:
-                    continue
-                if not conn.push(html, html_wire):
-                    dead.append(conn)
-            elif not conn.push(frame, wire):
-                dead.append(conn)
-        for conn in dead:
-            state.subs.pop(conn, None)
-
-    def _start_repair(self, state: ChannelState) -> None:
-        if not state.repairing:
-            state.repairing = True
-            self._spawn(self._repair(state))
-
-    async def _repair(self, state: ChannelState) -> None:
-        """Fill a gap from the store; the store is the truth, the bus only the fast path."""
-        try:
-            for attempt in range(50):
-                target = max(max(state.pending, default=0), await store.head(state.name))
-                if state.last_seq is None or state.last_seq >= target:
-                    break
-                events = await store.read(state.name, state.last_seq, target)
-                for event in events:
-                    self.deliver_repaired(state, event)
-                if state.pending:
-                    self._drain_pending(state)
-                if not state.pending:
-                    break
-                # The store lacks an event a peer already published: its commit is still
-                # becoming visible here; try again shortly rather than skip it.
-                await asyncio.sleep(min(0.01 * (attempt + 1), 0.2))
-        except Exception:
-            log.exception("gap repair of %s failed; the tail check will retry", state.name)
-        finally:
-            state.repairing = False
-
-    def deliver_repaired(self, state: ChannelState, event: Event) -> None:
-        if state.last_seq is not None and event.seq == state.last_seq + 1:
-            self._fanout(state, event)
-            state.last_seq = event.seq
-            state.pending.pop(event.seq, None)
-
-    async def repair_all(self) -> None:
-        """After a broker outage: deliver every event committed meanwhile, in order."""
-        heads = await store.heads(list(self.channels))
-        for name, head in heads.items():
-            state = self.channels.get(name)
-            if state is not None and state.last_seq is not None and head > state.last_seq:
-                self._start_repair(state)
-
-    async def _tail_check(self) -> None:
-        while True:
-            await asyncio.sleep(TAIL_CHECK_SECONDS)
-            try:
-                await self.repair_all()
-            except Exception as exc:
-                log.warning("tail check failed: %s", exc)
-
-    # -- joining and leaving --------------------------------------------------------------
-    async def _state(self, channel: str, kind: ChannelKind) -> ChannelState:
-        state = self.channels.get(channel)
-        if state is not None and state.last_seq is not None:
-            return state
-        lock = self._locks.setdefault(channel, asyncio.Lock())
-        async with lock:
-            state = self.channels.get(channel)
-            if state is None:
-                state = ChannelState(channel, kind)
-                self.channels[channel] = state
-                # Subscribe before reading the head: what is published in between is either
-                # already counted in the head (dropped as a duplicate) or arrives after it.
-                await self.bus.subscribe(channel)
-                try:
-                    state.last_seq = await store.head(channel)
-                except BaseException:
-                    del self.channels[channel]
-                    await self.bus.unsubscribe(channel)
-                    raise
-                self._drain_pending(state)
-                if state.pending:
-                    self._start_repair(state)
-        return state
-
-    async def join(self, conn: Connection, channel: str, actor: Actor | None,
-                   since: int | None, ref: str | None, html: bool = False) -> None:
-        """Authorise, subscribe, replay from `since`, and queue the `joined` frame."""
-        if channel not in conn.channels and len(conn.channels) >= MAX_CHANNELS_PER_SOCKET:
-            raise Invalid(f"a socket may follow at most {MAX_CHANNELS_PER_SOCKET} channels; "
-                          "leave one first")
-        kind, id = self.kind_for(channel)
-        await kind.join(actor, id)
-        state = await self._state(channel, kind)
-        state.subs.pop(conn, None)
-        sub = Subscription(conn, html)
-        head = state.last_seq or 0
-        replay = since is not None and since < head
-        reset = replay and head - since > self.settings.replay_max_events
-        if replay and not reset:
-            sub.buffer = []
-        state.subs[conn] = sub
-        conn.channels[channel] = actor
-        try:
-            if reset:
-                conn.enqueue(self._reset_text(state, head, html))
-            elif replay:
-                for event in await store.read(channel, since, head):
-                    text = event.html(kind.render) if html else event.frame
-                    if text is not None:
-                        # A replay may be longer than the outbox: pace it by the writer
-                        # rather than closing a client that is catching up with 4008.
-                        await conn.room()
-                        conn.enqueue(text)
-            members = await self._presence_join(state, actor, conn)
-        except BaseException:
-            state.subs.pop(conn, None)
-            conn.channels.pop(channel, None)
-            raise
-        if not html:
-            conn.enqueue(dumps({"op": "joined", "ref": ref, "channel": channel, "seq": head,
-                                "presence": members}))
-        else:
-            fragment = kind.render_presence(channel, members)
-            if fragment:
-                conn.enqueue(fragment)
-        if conn.closed:
-            return
-        buffered, sub.buffer = sub.buffer, None
-        for event in buffered or ():
-            if event.seq is None or event.seq > head:
-                text = event.html(kind.render) if html else event.frame
-                if text is not None:
-                    conn.enqueue(text)
-
-    def _reset_text(self, state: ChannelState, head: int, html: bool) -> str:
-        if html:
-            return ('<div id="collab-reset" hx-swap-oob="true" data-reset="'
-                    f'{head}"></div>')
-        return dumps({"op": "event", "channel": state.name, "type": "reset", "seq": head})
-
-    async def leave(self, conn: Connection, channel: str) -> bool:
-        state = self.channels.get(channel)
-        actor = conn.channels.pop(channel, None)
-        if state is None or state.subs.pop(conn, None) is None:
-            return False
-        if actor is not None and await self.presence.remove(channel, actor):
-            await self._publish_presence(state, [], [actor_public(actor)])
-        if not state.subs:
-            await self._drop_state(channel)
-        return True
-
-    async def leave_all(self, conn: Connection) -> None:
-        for channel in list(conn.channels):
-            try:
-                await self.leave(conn, channel)
-            except Exception:
-                log.exception("leaving %s failed", channel)
-
-    async def _drop_state(self, channel: str) -> None:
-        lock = self._locks.setdefault(channel, asyncio.Lock())
-        async with lock:
-            state = self.channels.get(channel)
-            if state is not None and not state.subs:
-                del self.channels[channel]
-                self._locks.pop(channel, None)
-                await self.bus.unsubscribe(channel)
-
-    # -- presence -------------------------------------------------------------------------
-    async def _presence_join(self, state: ChannelState, actor: Actor | None,
-                             joiner: Connection) -> list[dict]:
-        if actor is not None and await self.presence.add(state.name, actor):
-            # The joiner learns the whole list from its `joined` frame instead.
-            await self._publish_presence(state, [actor_public(actor)], [], exclude=joiner)
-        return await self.presence.members(state.name)
-
-    async def _publish_presence(self, state: ChannelState, joins: list[dict],
-                                leaves: list[dict], exclude: Connection | None = None) -> None:
-        frame = {"op": "presence", "channel": state.name, "joins": joins, "leaves": leaves}
-        text = dumps(frame)
-        self._fanout_presence(state, text, frame, exclude)
-        await self.bus.publish(state.name, text)
-
-    def _fanout_presence(self, state: ChannelState, text: str, frame: dict,
-                         exclude: Connection | None = None) -> None:
-        has_html = False
-        for conn, sub in list(state.subs.items()):
-            if conn is exclude:
-                continue
-            if sub.html:
-                has_html = True
-            else:
-                conn.enqueue(text)
-        if has_html:
-            self._spawn(self._fanout_presence_html(state))
-
-    async def _fanout_presence_html(self, state: ChannelState) -> None:
-        """Pages show the whole list ("3 here now"), so they get it rendered from the store."""
-        members = await self.presence.members(state.name)
-        fragment = state.kind.render_presence(state.name, members)
-        if fragment:
-            for conn, sub in list(state.subs.items()):
-                if sub.html and sub.buffer is None:
-                    conn.enqueue(fragment)
-
-    async def _presence_heartbeat(self) -> None:
-        while True:
-            await asyncio.sleep(max(1.0, self.settings.presence_ttl_seconds / 3))
-            try:
-                gone = await self.presence.heartbeat()
-            except Exception as exc:
-                log.warning("presence heartbeat failed: %s", exc)
-                continue
-            for channel, users in gone.items():
-                state = self.channels.get(channel)
-                if state is not None:
-                    await self._publish_presence(state, [], users)
-
-
-def actor_public(actor: Actor) -> dict[str, Any]:
-    return {"id": actor.id, "username": actor.username,
-            "display_name": actor.display_name or actor.username}
-
+    async def _after_reconnect(self) -> None:
+        await self.delivery.repair_all()

@@ -33,7 +33,8 @@ class Presence:
         if self._url:
             from redis import asyncio as aioredis
 
-            self._redis = aioredis.Redis.from_url(self._url, socket_connect_timeout=2)
+            self._redis = aioredis.Redis.from_url(self._url, socket_connect_timeout=2,
+                                                  socket_timeout=2)
 
     async def stop(self) -> None:
         if self._redis is not None:

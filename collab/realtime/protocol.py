@@ -12,6 +12,8 @@ from collab.errors import BadFrame, CollabError, Invalid, TooLarge, UnknownOp
 CLIENT_OPS = ("join", "leave", "send", "ping")
 MAX_REF_LENGTH = 128
 MAX_CHANNEL_LENGTH = 200
+MAX_KEY_LENGTH = 64
+MAX_EPOCH_LENGTH = 64
 
 
 @dataclass(slots=True)
@@ -20,8 +22,10 @@ class ClientFrame:
     ref: str | None
     channel: str | None = None
     since: int | None = None
+    epoch: str | None = None
     type: str | None = None
     data: dict[str, Any] | None = None
+    key: str | None = None
 
 
 def _ref(obj: dict[str, Any]) -> str | None:
@@ -72,16 +76,24 @@ def _parse_object(obj: dict[str, Any], ref: str | None) -> ClientFrame:
         if since is not None and (not isinstance(since, int) or isinstance(since, bool) or since < 0):
             raise Invalid("since must be a non-negative integer")
         frame.since = since
+        epoch = obj.get("epoch")
+        if epoch is not None and (not isinstance(epoch, str) or len(epoch) > MAX_EPOCH_LENGTH):
+            raise Invalid(f"epoch must be a string of at most {MAX_EPOCH_LENGTH} characters")
+        frame.epoch = epoch
     elif op == "send":
         type_ = obj.get("type")
-        if not isinstance(type_, str) or not type_:
+        if not isinstance(type_, str) or not type_ or len(type_) > 64:
             raise Invalid("send needs a type")
         data = obj.get("data", {})
         if data is None:
             data = {}
         if not isinstance(data, dict):
             raise Invalid("data must be a JSON object")
-        frame.type, frame.data = type_, data
+        key = obj.get("key")
+        if key is not None and (not isinstance(key, str) or not key
+                                or len(key) > MAX_KEY_LENGTH):
+            raise Invalid(f"key must be a string of 1 to {MAX_KEY_LENGTH} characters")
+        frame.type, frame.data, frame.key = type_, data, key
     return frame
 
 
@@ -98,10 +110,3 @@ def error_frame(code: str, message: str, ref: str | None = None, **extra: Any) -
     frame.update(extra)
     return dumps(frame)
 
-
-def error_fragment(message: str) -> str:
-    """What an htmx page shows when a `ws-send` form is refused."""
-    from html import escape
-
-    return (f'<div id="ws-error" class="flash flash-error" role="alert" hx-swap-oob="true">'
-            f"{escape(message)}</div>")

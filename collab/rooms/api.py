@@ -6,25 +6,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from collab.accounts.api import read_json
 from collab.accounts.auth import actor_of, current_user, require_user
-from collab.errors import Invalid
+from collab.errors import Forbidden
+from collab.web import int_param, is_moderator, read_json
 
 from . import service
 from .models import Thread
 
 MAX_PAGE = 1000
+MAX_OFFSET = 1_000_000
 
 
 def _int_param(request: Request, name: str, default: int | None, maximum: int | None = None
                ) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit():
-        raise Invalid(f"{name} must be a non-negative integer")
-    value = int(raw)
-    return min(value, maximum) if maximum else value
+    return int_param(request, name, default, maximum=maximum or MAX_OFFSET)
 
 
 def _path_id(request: Request, name: str = "id") -> int:
@@ -73,17 +68,14 @@ async def thread(request: Request) -> JSONResponse:
     body = service.thread_dict(found)
     body["posts"] = [service.post_dict(p, p.author) for p in posts]
     body["next_after"] = posts[-1].seq if more and posts else None
-    from collab.realtime import store
-
-    body["seq"] = await store.head(f"thread:{found.id}")
+    head = await request.app.state.hub.head(f"thread:{found.id}")
+    body["seq"], body["epoch"] = head.seq, head.epoch
     return JSONResponse(body)
 
 
 async def flags(request: Request) -> JSONResponse:
     user = await require_user(request)
-    if not service.is_moderator(user):
-        from collab.errors import Forbidden
-
+    if not is_moderator(user):
         raise Forbidden("only moderators see the flag queue")
     items = await service.open_flags(limit=_int_param(request, "limit", 50, 200),
                                      offset=_int_param(request, "offset", 0))
@@ -103,9 +95,9 @@ async def resolve_flag(request: Request) -> JSONResponse:
 
 routes = [
     Route("/api/rooms", rooms, methods=["GET", "POST"]),
-    Route("/api/rooms/{id:int}", room, methods=["GET"]),
-    Route("/api/rooms/{id:int}/threads", room_threads, methods=["GET", "POST"]),
-    Route("/api/threads/{id:int}", thread, methods=["GET"]),
+    Route("/api/rooms/{id:id}", room, methods=["GET"]),
+    Route("/api/rooms/{id:id}/threads", room_threads, methods=["GET", "POST"]),
+    Route("/api/threads/{id:id}", thread, methods=["GET"]),
     Route("/api/flags", flags, methods=["GET"]),
-    Route("/api/flags/{id:int}", resolve_flag, methods=["POST"]),
+    Route("/api/flags/{id:id}", resolve_flag, methods=["POST"]),
 ]

@@ -14,11 +14,22 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from collab.accounts.auth import actor_of, current_user
+from collab.accounts.auth import actor_of, current_user, require_user
 from collab.accounts.models import AuditEntry, User
 from collab.errors import CollabError, Forbidden, Invalid, NotFound, Unauthenticated
-from collab.realtime import Hub, store
-from collab.web import check_csrf, is_htmx, render
+from collab.realtime import Hub
+from collab.web import (
+    author_or_moderator,
+    check_csrf,
+    form_text,
+    is_htmx,
+    is_moderator,
+    iso,
+    page_param,
+    positive_param,
+    render,
+    sign_in_redirect,
+)
 
 from . import service
 from .models import Post, Thread
@@ -34,38 +45,11 @@ def _hub(request: Request) -> Hub:
     return request.app.state.hub
 
 
-def _positive_param(request: Request, name: str) -> int | None:
-    """A positive integer query parameter, or None when absent or not a number."""
-    raw = request.query_params.get(name, "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else None
-
-
-def _page_number(request: Request) -> int:
-    return _positive_param(request, "page") or 1
-
-
-def _sign_in_redirect(request: Request) -> RedirectResponse:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-
-
-async def _signed_in(request: Request) -> User:
-    user = await current_user(request)
-    if user is None:
-        raise Unauthenticated("Sign in first.")
-    return user
-
-
 async def _moderator(request: Request) -> User:
-    user = await _signed_in(request)
-    if not service.is_moderator(user):
+    user = await require_user(request)
+    if not is_moderator(user):
         raise Forbidden("Only moderators and admins may open this page.")
     return user
-
-
-def _form_text(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 async def _post_with_thread(post_id: int, viewer: User | None) -> tuple[Post, Thread]:
@@ -88,9 +72,9 @@ async def rooms(request: Request) -> Response:
     status = 200
     if request.method == "POST":
         await check_csrf(request)
-        user = await _signed_in(request)
+        user = await require_user(request)
         form = await request.form()
-        data = {k: _form_text(form, k) for k in ("name", "description", "visibility")}
+        data = {k: form_text(form, k) for k in ("name", "description", "visibility")}
         try:
             room = await service.create_room(user, data)
         except CollabError as exc:
@@ -99,16 +83,16 @@ async def rooms(request: Request) -> Response:
         else:
             return RedirectResponse(f"/rooms/{room.id}", status_code=303)
     context["rooms"] = [service.room_dict(r) for r in await service.visible_rooms(user)]
-    context["can_create"] = service.is_moderator(user)
+    context["can_create"] = is_moderator(user)
     return render(request, "rooms/list.html", context, status_code=status)
 
 
 async def _room_context(request: Request, room_id: int, user: User | None) -> dict[str, Any]:
     room = await service.get_room(room_id, user)
-    page = _page_number(request)
+    page = page_param(request)
     # The channel's head is read before the list so a thread created in between arrives over
     # the socket (replayed from `since`) rather than being missed; duplicates are dropped by id.
-    head = await store.head(f"room:{room.id}")
+    head = await _hub(request).head(f"room:{room.id}")
     threads = await (Thread.objects.select_related(["room", "author"]).filter(room=room.id)
                      .order_by(["-pinned", "-last_post_at"])
                      .offset((page - 1) * THREADS_PER_PAGE).limit(THREADS_PER_PAGE + 1).all())
@@ -117,7 +101,7 @@ async def _room_context(request: Request, room_id: int, user: User | None) -> di
     return {"room": service.room_dict(room), "page": page, "has_next": more,
             "pinned": [t for t in items if t["pinned"]],
             "threads": [t for t in items if not t["pinned"]],
-            "seq": head, "form": {"title": "", "body": ""}}
+            "seq": head.seq, "epoch": head.epoch, "form": {"title": "", "body": ""}}
 
 
 async def room(request: Request) -> Response:
@@ -129,10 +113,10 @@ async def room(request: Request) -> Response:
 
 async def new_thread(request: Request) -> Response:
     await check_csrf(request)
-    user = await _signed_in(request)
+    user = await require_user(request)
     room_id = request.path_params["id"]
     form = await request.form()
-    data = {"title": _form_text(form, "title"), "body": _form_text(form, "body")}
+    data = {"title": form_text(form, "title"), "body": form_text(form, "body")}
     try:
         thread = await service.create_thread(_hub(request), actor_of(user), room_id, data)
     except CollabError as exc:
@@ -147,20 +131,16 @@ async def new_thread(request: Request) -> Response:
 # -- threads -----------------------------------------------------------------------------------
 async def _thread_context(request: Request, thread_id: int, user: User | None) -> dict[str, Any]:
     thread = await service.get_thread(thread_id, user)
-    before = _positive_param(request, "before")
+    before = positive_param(request, "before")
     channel = f"thread:{thread.id}"
     # Head first, then posts: a post written in between is then both on the page and replayed
     # over the socket, and the page drops the copy by id. The other order would lose it.
-    head = await store.head(channel)
+    hub = _hub(request)
+    head = await hub.head(channel)
     posts = await service.thread_posts(thread, before=before, limit=POSTS_PER_PAGE + 1)
     older = len(posts) > POSTS_PER_PAGE
     posts = posts[-POSTS_PER_PAGE:]
-    hub = _hub(request)
-    try:
-        members = await hub.presence.members(channel)
-    # Presence lives in Redis when scaled out; a page must still render while Redis is away.
-    except Exception:  # noqa: BLE001
-        members = []
+    members = await hub.members(channel)
     return {
         "thread": service.thread_dict(thread),
         "room": service.room_dict(thread.room),
@@ -169,9 +149,10 @@ async def _thread_context(request: Request, thread_id: int, user: User | None) -
         # Only the newest page is live: older pages are history and get no socket.
         "live": before is None,
         "paged": before is not None,
-        "seq": head,
+        "seq": head.seq,
+        "epoch": head.epoch,
         "members": members,
-        "is_moderator": service.is_moderator(user),
+        "is_moderator": is_moderator(user),
         "reply": "",
     }
 
@@ -186,10 +167,10 @@ async def thread_page(request: Request) -> Response:
 async def new_post(request: Request) -> Response:
     """The reply form without JavaScript: a plain POST, then back to the thread."""
     await check_csrf(request)
-    user = await _signed_in(request)
+    user = await require_user(request)
     thread_id = request.path_params["id"]
     form = await request.form()
-    body = _form_text(form, "body")
+    body = form_text(form, "body")
     try:
         await service.create_post(_hub(request), actor_of(user), thread_id, {"body": body})
     except CollabError as exc:
@@ -202,7 +183,7 @@ async def new_post(request: Request) -> Response:
 
 
 def _flag_value(form: FormData, field: str) -> bool:
-    raw = _form_text(form, field).lower()
+    raw = form_text(form, field).lower()
     if raw not in ("true", "false"):
         raise Invalid(f"{field} must be true or false")
     return raw == "true"
@@ -210,7 +191,7 @@ def _flag_value(form: FormData, field: str) -> bool:
 
 async def _set_thread_flag(request: Request, field: str) -> Response:
     await check_csrf(request)
-    user = await _signed_in(request)
+    user = await require_user(request)
     thread_id = request.path_params["id"]
     form = await request.form()
     # An explicit value, not a toggle: two moderators pressing "Lock" at once both mean locked.
@@ -231,17 +212,17 @@ async def pin_thread(request: Request) -> Response:
 async def edit_post(request: Request) -> Response:
     user = await current_user(request)
     if user is None and request.method == "GET":
-        return _sign_in_redirect(request)
-    user = await _signed_in(request)
+        return sign_in_redirect(request)
+    user = await require_user(request)
     post, thread = await _post_with_thread(request.path_params["id"], user)
-    if post.author.id != user.id and not service.is_moderator(user):
+    if not author_or_moderator(user, post.author.id):
         raise Forbidden("Only the author or a moderator may edit this post.")
     context: dict[str, Any] = {"post": service.post_dict(post, post.author),
                                "thread": service.thread_dict(thread), "body": post.body}
     if request.method == "POST":
         await check_csrf(request)
         form = await request.form()
-        body = _form_text(form, "body")
+        body = form_text(form, "body")
         try:
             await service.edit_post(_hub(request), actor_of(user), thread.id,
                                     {"post_id": post.id, "body": body})
@@ -256,15 +237,15 @@ async def delete_post(request: Request) -> Response:
     """Delete after a confirmation: `hx-confirm` with JavaScript, a confirm page without."""
     user = await current_user(request)
     if user is None and request.method == "GET":
-        return _sign_in_redirect(request)
-    user = await _signed_in(request)
+        return sign_in_redirect(request)
+    user = await require_user(request)
     post, thread = await _post_with_thread(request.path_params["id"], user)
-    if post.author.id != user.id and not service.is_moderator(user):
+    if not author_or_moderator(user, post.author.id):
         raise Forbidden("Only the author or a moderator may delete this post.")
     if request.method == "POST":
         await check_csrf(request)
         form = await request.form()
-        if _form_text(form, "confirm") == "yes":
+        if form_text(form, "confirm") == "yes":
             await service.delete_post(_hub(request), actor_of(user), thread.id,
                                       {"post_id": post.id})
             if is_htmx(request):
@@ -279,15 +260,15 @@ async def delete_post(request: Request) -> Response:
 async def flag_post(request: Request) -> Response:
     user = await current_user(request)
     if user is None and request.method == "GET":
-        return _sign_in_redirect(request)
-    user = await _signed_in(request)
+        return sign_in_redirect(request)
+    user = await require_user(request)
     post, thread = await _post_with_thread(request.path_params["id"], user)
     context: dict[str, Any] = {"post": service.post_dict(post, post.author),
                                "thread": service.thread_dict(thread), "reason": ""}
     if request.method == "POST":
         await check_csrf(request)
         form = await request.form()
-        reason = _form_text(form, "reason")
+        reason = form_text(form, "reason")
         try:
             await service.flag_post(actor_of(user), thread.id,
                                     {"post_id": post.id, "reason": reason})
@@ -301,11 +282,11 @@ async def flag_post(request: Request) -> Response:
 # -- moderation --------------------------------------------------------------------------------
 async def flags_page(request: Request) -> Response:
     if await current_user(request) is None:
-        return _sign_in_redirect(request)
+        return sign_in_redirect(request)
     await _moderator(request)
-    page = _page_number(request)
+    page = page_param(request)
     flags = await service.open_flags(limit=FLAGS_PER_PAGE + 1, offset=(page - 1) * FLAGS_PER_PAGE)
-    items = [{"id": f.id, "reason": f.reason, "created_at": f.created_at.isoformat() + "Z",
+    items = [{"id": f.id, "reason": f.reason, "created_at": iso(f.created_at),
               "reporter": f.reporter, "post": service.post_dict(f.post, f.post.author)}
              for f in flags[:FLAGS_PER_PAGE]]
     return render(request, "moderation/flags.html",
@@ -317,16 +298,16 @@ async def resolve_flag(request: Request) -> Response:
     await check_csrf(request)
     user = await _moderator(request)
     form = await request.form()
-    action = _form_text(form, "action")
+    action = form_text(form, "action")
     await service.resolve_flag(_hub(request), user, request.path_params["id"], action)
     return RedirectResponse(f"/moderation/flags?done={quote(action)}", status_code=303)
 
 
 async def audit_page(request: Request) -> Response:
     if await current_user(request) is None:
-        return _sign_in_redirect(request)
+        return sign_in_redirect(request)
     await _moderator(request)
-    page = _page_number(request)
+    page = page_param(request)
     entries = await (AuditEntry.objects.order_by("-id").offset((page - 1) * AUDIT_PER_PAGE)
                      .limit(AUDIT_PER_PAGE + 1).all())
     return render(request, "moderation/audit.html",
@@ -336,16 +317,16 @@ async def audit_page(request: Request) -> Response:
 
 routes = [
     Route("/rooms", rooms, methods=["GET", "POST"]),
-    Route("/rooms/{id:int}", room, methods=["GET"]),
-    Route("/rooms/{id:int}/threads", new_thread, methods=["POST"]),
-    Route("/threads/{id:int}", thread_page, methods=["GET"]),
-    Route("/threads/{id:int}/posts", new_post, methods=["POST"]),
-    Route("/threads/{id:int}/lock", lock_thread, methods=["POST"]),
-    Route("/threads/{id:int}/pin", pin_thread, methods=["POST"]),
-    Route("/posts/{id:int}/edit", edit_post, methods=["GET", "POST"]),
-    Route("/posts/{id:int}/delete", delete_post, methods=["GET", "POST"]),
-    Route("/posts/{id:int}/flag", flag_post, methods=["GET", "POST"]),
+    Route("/rooms/{id:id}", room, methods=["GET"]),
+    Route("/rooms/{id:id}/threads", new_thread, methods=["POST"]),
+    Route("/threads/{id:id}", thread_page, methods=["GET"]),
+    Route("/threads/{id:id}/posts", new_post, methods=["POST"]),
+    Route("/threads/{id:id}/lock", lock_thread, methods=["POST"]),
+    Route("/threads/{id:id}/pin", pin_thread, methods=["POST"]),
+    Route("/posts/{id:id}/edit", edit_post, methods=["GET", "POST"]),
+    Route("/posts/{id:id}/delete", delete_post, methods=["GET", "POST"]),
+    Route("/posts/{id:id}/flag", flag_post, methods=["GET", "POST"]),
     Route("/moderation/flags", flags_page, methods=["GET"]),
-    Route("/moderation/flags/{id:int}", resolve_flag, methods=["POST"]),
+    Route("/moderation/flags/{id:id}", resolve_flag, methods=["POST"]),
     Route("/moderation/audit", audit_page, methods=["GET"]),
 ]

@@ -11,8 +11,10 @@ from collab import db
 from collab.accounts.models import User, utcnow
 from collab.accounts.service import audit
 from collab.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from collab.fields import bool_field, id_field, text_field
 from collab.markdown import render_markdown
 from collab.realtime import Actor, Hub
+from collab.web import actor_public, author_or_moderator, is_moderator, iso
 
 from . import posting
 from .models import Flag, Post, Room, Thread
@@ -22,38 +24,11 @@ MAX_BODY = 20_000
 MAX_TITLE = 200
 
 
-def is_moderator(actor: Actor | User | None) -> bool:
-    return actor is not None and actor.has_role("moderator", "admin")
-
-
-def text_field(data: dict[str, Any], name: str, maximum: int, required: bool = True) -> str:
-    value = data.get(name)
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str):
-        raise Invalid(f"{name} must be a string", extra={"field": name})
-    value = value.strip()
-    if required and not value:
-        raise Invalid(f"{name} must not be empty", extra={"field": name})
-    if len(value) > maximum:
-        raise Invalid(f"{name} must be at most {maximum} characters", extra={"field": name})
-    return value
-
-
-def int_field(data: dict[str, Any], name: str) -> int:
-    value = data.get(name)
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise Invalid(f"{name} must be a positive integer", extra={"field": name})
-    return value
-
-
 # -- rooms ---------------------------------------------------------------------------------
 def room_dict(room: Room) -> dict[str, Any]:
     return {"id": room.id, "name": room.name, "description": room.description,
             "visibility": room.visibility, "thread_count": room.thread_count,
-            "created_at": room.created_at.isoformat() + "Z"}
+            "created_at": iso(room.created_at)}
 
 
 def check_room_visible(room: Room, viewer: Actor | User | None) -> None:
@@ -95,8 +70,7 @@ async def get_room(room_id: int, viewer: Actor | User | None) -> Room:
 def thread_dict(thread: Thread) -> dict[str, Any]:
     return {"id": thread.id, "room_id": thread.room.id, "title": thread.title,
             "author": thread.author.public(),
-            "created_at": thread.created_at.isoformat() + "Z",
-            "last_post_at": thread.last_post_at.isoformat() + "Z",
+            "created_at": iso(thread.created_at), "last_post_at": iso(thread.last_post_at),
             "post_count": thread.post_count, "locked": thread.locked, "pinned": thread.pinned}
 
 
@@ -105,8 +79,7 @@ def post_dict(post: Post, author: User | Actor) -> dict[str, Any]:
             "body": "" if post.deleted else post.body,
             "body_html": "" if post.deleted else post.body_html,
             "author": actor_public(author),
-            "created_at": post.created_at.isoformat() + "Z",
-            "edited_at": post.edited_at.isoformat() + "Z" if post.edited_at else None,
+            "created_at": iso(post.created_at), "edited_at": iso(post.edited_at),
             "deleted": post.deleted}
 
 
@@ -170,12 +143,13 @@ async def create_thread(hub: Hub, actor: Actor, room_id: int, data: dict[str, An
         seq = await tx.reserve(channel)
         post = await Post.objects.create(thread=thread, author=author, body=body,
                                          body_html=body_html, seq=seq, created_at=now)
-        async with db.database.connection() as conn:
-            table = Room.ormar_config.table
-            await conn.execute(table.update().where(table.c.id == room.id)
-                               .values(thread_count=table.c.thread_count + 1))
-        await tx.emit(channel, "post.created", post_dict(post, author), actor, seq=seq)
-        await tx.emit(f"room:{room.id}", "thread.created", thread_dict(thread), actor)
+        table = Room.ormar_config.table
+        await tx.conn.execute(table.update().where(table.c.id == room.id)
+                              .values(thread_count=table.c.thread_count + 1))
+        await tx.emit(channel, "post.created", post_dict(post, author), actor, seq=seq,
+                      subject=f"post:{post.id}")
+        event = await tx.emit(f"room:{room.id}", "thread.created", thread_dict(thread), actor)
+        tx.reply(event.seq, {"id": thread.id, "thread_id": thread.id})
     return thread
 
 
@@ -192,30 +166,27 @@ async def thread_posts(thread: Thread, before: int | None = None, limit: int = 5
 
 
 # -- posts ---------------------------------------------------------------------------------
-async def create_post(hub: Hub, actor: Actor | None, thread_id: int, data: dict[str, Any]) -> int:
+async def create_post(hub: Hub, actor: Actor | None, thread_id: int, data: dict[str, Any]
+                      ) -> tuple[int, int]:
+    """Write a post; returns its (seq, id)."""
     if actor is None:
         raise Unauthenticated("sign in to post")
     body = text_field(data, "body", MAX_BODY)
     body_html = render_markdown(body)
-    return await posting.insert_post(hub, actor, actor_public(actor), is_moderator(actor),
-                                     thread_id, body, body_html)
-
-
-def actor_public(actor: Actor | User) -> dict[str, Any]:
-    return {"id": actor.id, "username": actor.username,
-            "display_name": actor.display_name or actor.username}
+    return await posting.insert_post(hub, actor, is_moderator(actor), thread_id, body,
+                                     body_html)
 
 
 async def _own_post(actor: Actor | None, thread_id: int, data: dict[str, Any],
                     action: str) -> tuple[Thread, Post]:
     if actor is None:
         raise Unauthenticated(f"sign in to {action} posts")
-    post_id = int_field(data, "post_id")
+    post_id = id_field(data, "post_id")
     thread = await get_thread(thread_id, actor)
     post = await Post.objects.select_related("author").get_or_none(id=post_id, thread=thread_id)
     if post is None or post.deleted:
         raise NotFound(f"no post {post_id} in this thread")
-    if post.author.id != actor.id and not is_moderator(actor):
+    if not author_or_moderator(actor, post.author.id):
         raise Forbidden(f"only the author or a moderator may {action} this post")
     return thread, post
 
@@ -230,8 +201,12 @@ async def edit_post(hub: Hub, actor: Actor | None, thread_id: int, data: dict[st
         await post.update(_columns=["body", "body_html", "edited_at"])
         if post.author.id != actor.id:
             await audit(actor, "post.edit", f"post:{post.id}", f"thread:{thread_id}")
-        event = await tx.emit(f"thread:{thread_id}", "post.edited",
-                              post_dict(post, post.author), actor)
+        channel, subject = f"thread:{thread_id}", f"post:{post.id}"
+        data = post_dict(post, post.author)
+        # Replay shows the post as it is now, never its earlier body.
+        await tx.redact(channel, subject, {k: data[k] for k in ("body", "body_html",
+                                                                "edited_at")})
+        event = await tx.emit(channel, "post.edited", data, actor, subject=subject)
     return event.seq
 
 
@@ -242,15 +217,21 @@ async def delete_post(hub: Hub, actor: Actor | None, thread_id: int, data: dict[
         await post.update(_columns=["deleted"])
         if post.author.id != actor.id:
             await audit(actor, "post.delete", f"post:{post.id}", f"thread:{thread_id}")
-        event = await tx.emit(f"thread:{thread_id}", "post.deleted",
-                              {"id": post.id, "post_id": post.id, "thread_id": thread_id}, actor)
+        channel, subject = f"thread:{thread_id}", f"post:{post.id}"
+        # Replay never brings a deleted post's text back.
+        await tx.redact(channel, subject, {"body": "", "body_html": "", "deleted": True})
+        await Flag.objects.filter(post=post.id, resolved=False).update(
+            resolved=True, resolution="deleted", resolved_by_id=actor.id)
+        event = await tx.emit(channel, "post.deleted",
+                              {"id": post.id, "post_id": post.id, "thread_id": thread_id}, actor,
+                              subject=subject)
     return event.seq
 
 
 async def flag_post(actor: Actor | None, thread_id: int, data: dict[str, Any]) -> Flag:
     if actor is None:
         raise Unauthenticated("sign in to flag posts")
-    post_id = int_field(data, "post_id")
+    post_id = id_field(data, "post_id")
     reason = text_field(data, "reason", 1000)
     await get_thread(thread_id, actor)
     post = await Post.objects.get_or_none(id=post_id, thread=thread_id)
@@ -261,13 +242,17 @@ async def flag_post(actor: Actor | None, thread_id: int, data: dict[str, Any]) -
     return await Flag.objects.create(post=post, reporter=actor.id, reason=reason)
 
 
+def thread_flag_value(data: dict[str, Any], field: str) -> bool:
+    if field in data:
+        return bool_field(data, field)
+    return bool_field(data, "value", True)
+
+
 async def set_thread_flag(hub: Hub, actor: Actor | None, thread_id: int, data: dict[str, Any],
                           field: str) -> int:
     if not is_moderator(actor):
         raise Forbidden(f"only moderators may {field[:-2]} threads")
-    value = data.get(field, data.get("value", True))
-    if not isinstance(value, bool):
-        raise Invalid(f"{field} must be true or false")
+    value = thread_flag_value(data, field)
     async with hub.transaction() as tx:
         thread = await get_thread(thread_id, actor)
         setattr(thread, field, value)

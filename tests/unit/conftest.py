@@ -12,7 +12,8 @@ import pytest
 from collab import db
 from collab.errors import Forbidden
 from collab.migrations import migrate
-from collab.realtime import Ack, Actor, ChannelKind, Event, Hub
+from collab.realtime import Ack, Actor, Call, ChannelKind, Event, Hub, handles
+from collab.realtime.encoders import JSON, HtmlEncoder
 from collab.settings import Settings
 
 
@@ -21,27 +22,55 @@ class EchoKind(ChannelKind):
 
     kind = "echo"
 
-    async def join(self, actor: Actor | None, id: str) -> None:
-        if id == "0":
+    async def join(self, actor: Actor | None, id: int) -> str:
+        if id == 0:
             raise Forbidden("not this one")
+        return "reader"
 
-    async def handle(self, actor: Actor | None, id: str, type: str, data: dict[str, Any]) -> Ack:
+    @handles("note", anonymous=True)
+    async def note(self, call: Call) -> Ack:
         async with self.hub.transaction() as tx:
-            event = await tx.emit(f"echo:{id}", "note", data, actor)
+            event = await tx.emit(call.channel, "note", call.data, call.actor)
         return Ack(seq=event.seq)
 
-    def render(self, event: Event) -> str | None:
+
+class EchoRenderer:
+    """The web layer's part for unit tests: one paragraph per note."""
+
+    renders = 0
+
+    def event(self, kind: ChannelKind, event: Event) -> str | None:
+        EchoRenderer.renders += 1
         return f'<p id="n{event.seq}">{event.data.get("n")}</p>'
+
+    def presence(self, kind: ChannelKind, channel: str, members: list[dict[str, Any]]) -> str:
+        return f'<ul id="presence">{len(members)}</ul>'
+
+    def joined(self, kind: ChannelKind, channel: str, seq: int, epoch: str,
+               members: list[dict[str, Any]]) -> str | None:
+        return None
+
+    def reset(self, channel: str, seq: int, epoch: str) -> str:
+        return f'<div id="collab-reset" data-reset="{seq}"></div>'
+
+    def error(self, code: str, message: str, ref: str | None) -> str:
+        return f'<div id="ws-error">{message}</div>'
+
+    def ack(self, ref: str) -> str:
+        return f'<div id="ws-ack" data-ref="{ref}"></div>'
 
 
 class FakeConnection:
     """Stands in for a socket: records what the hub queues for it."""
 
-    def __init__(self, limit: int = 10_000) -> None:
+    def __init__(self, limit: int = 10_000, actor: Actor | None = None,
+                 encoder: Any = JSON) -> None:
         self.frames: list[str] = []
-        self.channels: dict[str, Actor | None] = {}
+        self.channels: dict[str, Any] = {}
         self.limit = limit
         self.closed = False
+        self.actor = actor
+        self.encoder = encoder
 
     def push(self, text: str, wire: bytes | None) -> bool:
         return self.enqueue(text)
@@ -81,7 +110,7 @@ async def hub(settings: Settings) -> AsyncIterator[Hub]:
     await migrate(settings.database_url)
     db.configure(settings.database_url)
     await db.connect()
-    hub = Hub(settings)
+    hub = Hub(settings, renderer=EchoRenderer())
     hub.register(EchoKind)
     await hub.start()
     try:
@@ -99,5 +128,20 @@ async def store_events(hub: Hub, channel: str, count: int) -> list[Event]:
     async with db.write_transaction():
         conn = db.database.get_transaction_connection()
         for n in range(count):
-            events.append(await store.append(conn, Event(channel, "note", {"n": n})))
+            events.append(await store.append(conn, Event(channel, "note", {"n": n}), hub.epoch))
     return events
+
+
+def html_connection(hub: Hub, actor: Actor | None = None) -> FakeConnection:
+    assert isinstance(hub.html, HtmlEncoder)
+    return FakeConnection(actor=actor, encoder=hub.html)
+
+
+async def join(hub: Hub, conn: FakeConnection, channel: str, since: int | None = None,
+               ref: str | None = "j", epoch: str | None = None) -> None:
+    await hub.joins.join(conn, channel, since, epoch, ref)  # type: ignore[arg-type]
+
+
+async def note(hub: Hub, channel: str, n: int, actor: Actor | None = None) -> Ack:
+    kind, id = hub.kind_for(channel)
+    return await kind.perform(Call(actor, channel, id, "note", {"n": n}))

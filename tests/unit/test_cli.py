@@ -51,4 +51,4 @@ def test_seed_fills_an_empty_database_once(env: Path, capsys: pytest.CaptureFixt
     assert main(["seed"]) == 0
     assert main(["seed"]) == 0
     out = capsys.readouterr().out
-    assert "seeded 4 rooms" in out and "nothing seeded" in out
+    assert "4 forum rooms" in out and "nothing to seed" in out

@@ -1,0 +1,6 @@
+"""OpenAPI 3.1 path items of accounts' /api/ routes."""
+
+from typing import Any
+
+PATHS: dict[str, Any] = {}
+SCHEMAS: dict[str, Any] = {}

@@ -1,0 +1,12 @@
+"""The one list of domains. A new product is a package exporting `DOMAIN` and one line here."""
+
+from __future__ import annotations
+
+from collab.accounts import DOMAIN as ACCOUNTS
+from collab.domain import Domain
+from collab.rooms import DOMAIN as ROOMS
+
+DOMAINS: list[Domain] = [
+    ACCOUNTS,  # first: the others' seed data is written by its demo users
+    ROOMS,
+]

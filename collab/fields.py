@@ -1,0 +1,149 @@
+"""Reading fields of a request or a `send` (JSON data, forms): one rule set for every domain.
+
+Text that no database stores is refused at the edge, as `invalid`: U+0000 (PostgreSQL's text
+type cannot hold it; one such post used to fail every other post committed with it) and lone
+surrogates (not encodable as UTF-8).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from collab.errors import Invalid
+
+MAX_ID = 2**63 - 1
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def check_storable(value: str, name: str) -> str:
+    if _UNSTORABLE.search(value):
+        raise Invalid(f"{name} contains a character that cannot be stored (U+0000 or a lone "
+                      "surrogate)", extra={"field": name})
+    return value
+
+
+def text_field(data: dict[str, Any], name: str, maximum: int, *, required: bool = True,
+               default: str = "", strip: bool = True) -> str:
+    """A string of at most `maximum` characters; required ones must not be blank."""
+    value = data.get(name)
+    if value is None and not required:
+        return default
+    if not isinstance(value, str):
+        raise Invalid(f"{name} must be a string", extra={"field": name})
+    if strip:
+        value = value.strip()
+    if required and not value:
+        raise Invalid(f"{name} must not be empty", extra={"field": name})
+    if len(value) > maximum:
+        raise Invalid(f"{name} must be at most {maximum} characters", extra={"field": name})
+    return check_storable(value, name)
+
+
+def id_field(data: dict[str, Any], name: str, *, required: bool = True) -> int | None:
+    """A positive integer id below 2^63 (a digit string from a form is accepted)."""
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if isinstance(value, str) and 0 < len(value) <= 18 and value.isascii() and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
+        raise Invalid(f"{name} must be a positive integer id", extra={"field": name})
+    return value
+
+
+def int_field(data: dict[str, Any], name: str, *, minimum: int, maximum: int,
+              required: bool = True, default: int | None = None) -> int | None:
+    """An integer in [minimum, maximum] (a digit string from a form is accepted)."""
+    value = data.get(name)
+    if value is None and not required:
+        return default
+    if isinstance(value, str) and 0 < len(value) <= 18 and value.isascii() \
+            and value.lstrip("-").isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= maximum:
+        raise Invalid(f"{name} must be a whole number from {minimum} to {maximum}",
+                      extra={"field": name})
+    return value
+
+
+def bool_field(data: dict[str, Any], name: str, default: bool | None = None) -> bool:
+    """true/false (JSON booleans, or "true"/"false"/"on" from a form)."""
+    value = data.get(name, default)
+    if isinstance(value, str) and value.lower() in ("true", "false", "on", "1", "0"):
+        value = value.lower() in ("true", "on", "1")
+    if not isinstance(value, bool):
+        raise Invalid(f"{name} must be true or false", extra={"field": name})
+    return value
+
+
+def choice_field(data: dict[str, Any], name: str, choices: tuple[str, ...],
+                 default: str | None = None) -> str:
+    value = data.get(name, default)
+    if value not in choices:
+        raise Invalid(f"{name} must be one of {', '.join(choices)}", extra={"field": name})
+    return value
+
+
+def date_field(data: dict[str, Any], name: str, *, required: bool = False) -> dt.date | None:
+    """An ISO date (YYYY-MM-DD) between years 1900 and 9999, or None."""
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            raise Invalid(f"{name} is required", extra={"field": name})
+        return None
+    if not isinstance(value, str) or len(value) != 10:
+        raise Invalid(f"{name} must be a date as YYYY-MM-DD", extra={"field": name})
+    try:
+        day = dt.date.fromisoformat(value)
+    except ValueError:
+        raise Invalid(f"{name} must be a date as YYYY-MM-DD", extra={"field": name}) from None
+    if day.year < 1900:
+        raise Invalid(f"{name} must be after 1900", extra={"field": name})
+    return day
+
+
+def datetime_field(data: dict[str, Any], name: str, *, required: bool = False
+                   ) -> dt.datetime | None:
+    """An ISO 8601 time with an offset (or `Z`), returned as naive UTC, as times are stored."""
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            raise Invalid(f"{name} is required", extra={"field": name})
+        return None
+    if not isinstance(value, str) or len(value) > 40:
+        raise Invalid(f"{name} must be an ISO 8601 time", extra={"field": name})
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise Invalid(f"{name} must be an ISO 8601 time, e.g. 2026-05-01T14:00:00Z",
+                      extra={"field": name}) from None
+    if moment.tzinfo is None:
+        raise Invalid(f"{name} must carry a time zone offset (e.g. Z or +02:00)",
+                      extra={"field": name})
+    if not 1900 <= moment.year <= 9998:
+        raise Invalid(f"{name} is out of range", extra={"field": name})
+    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def string_list(data: dict[str, Any], name: str, *, max_items: int, max_length: int,
+                required: bool = False) -> list[str]:
+    """A list of distinct non-empty strings (order kept)."""
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise Invalid(f"{name} is required", extra={"field": name})
+        return []
+    if not isinstance(value, list) or len(value) > max_items:
+        raise Invalid(f"{name} must be a list of at most {max_items} strings",
+                      extra={"field": name})
+    out: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not item.strip() or len(item.strip()) > max_length:
+            raise Invalid(f"each of {name} must be a string of 1 to {max_length} characters",
+                          extra={"field": name})
+        item = check_storable(item.strip(), name)
+        if item not in out:
+            out.append(item)
+    return out

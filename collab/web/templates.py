@@ -1,0 +1,57 @@
+"""Jinja2 templates: one environment, the context every page sees, page-or-fragment rendering."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from .csrf import csrf_token
+from .formats import iso, when
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+TEMPLATES_DIR = ROOT / "templates"
+STATIC_DIR = ROOT / "static"
+
+
+def _page_context(request: Request) -> dict[str, Any]:
+    """What every page template sees: the signed-in user, the CSRF token, the nav bar."""
+    user = getattr(request.state, "user", None)
+    nav = getattr(request.app.state, "nav", ()) if "app" in request.scope else ()
+    return {"user": user, "csrf_token": csrf_token(request),
+            "nav_entries": [entry for entry in nav if entry.visible_to(user)]}
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+environment = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+    autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+environment.filters["iso"] = iso
+environment.filters["when"] = when
+
+templates = Jinja2Templates(env=environment, context_processors=[_page_context])
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None,
+           status_code: int = 200, headers: dict[str, str] | None = None) -> HTMLResponse:
+    """A page, or for an htmx request the fragment `fragment` names in the context."""
+    context = dict(context or {})
+    fragment = context.pop("fragment", None)
+    template = fragment if fragment and is_htmx(request) else name
+    return templates.TemplateResponse(request, template, context, status_code=status_code,
+                                      headers=headers)
+
+
+def render_fragment(name: str, **context: Any) -> str:
+    """A template rendered outside a request (live fragments pushed over the socket)."""
+    return environment.get_template(name).render(**context)

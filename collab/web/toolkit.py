@@ -1,0 +1,106 @@
+"""Small helpers every domain's API and pages share, so that none of them exists twice."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+
+from collab.errors import Invalid, NotFound
+
+# Ids are ASCII digits that fit a signed 64-bit column. Anything else names nothing: a 404,
+# never an OverflowError from the database driver.
+MAX_ID = 2**63 - 1
+MAX_PAGE = 10_000
+
+
+class IdConvertor(Convertor[int]):
+    """`{id:id}` in a route: 1 to 18 ASCII digits (so always below 2^63)."""
+
+    regex = "[0-9]{1,18}"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(value)
+
+
+register_url_convertor("id", IdConvertor())
+
+
+def parse_id(value: Any) -> int | None:
+    """An id from a form, query or JSON value: a positive int below 2^63, or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 < value <= MAX_ID else None
+    if isinstance(value, str) and 0 < len(value) <= 18 and value.isascii() and value.isdigit():
+        number = int(value)
+        return number if number > 0 else None
+    return None
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object, or `invalid`."""
+    try:
+        data = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid("the body must be JSON") from None
+    if not isinstance(data, dict):
+        raise Invalid("the body must be a JSON object")
+    return data
+
+
+def int_param(request: Request, name: str, default: int | None = None, *,
+              minimum: int = 0, maximum: int | None = None) -> int | None:
+    """An integer query parameter within [minimum, maximum] (clamped above), else `invalid`."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise Invalid(f"{name} must be a whole number", extra={"field": name})
+    value = int(raw)
+    if value < minimum:
+        raise Invalid(f"{name} must be at least {minimum}", extra={"field": name})
+    return min(value, maximum) if maximum is not None else value
+
+
+def page_param(request: Request) -> int:
+    """`?page=N` for pages: 1 when absent or malformed; past MAX_PAGE there is nothing."""
+    raw = request.query_params.get("page", "")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18 or int(raw) < 1:
+        return 1
+    page = int(raw)
+    if page > MAX_PAGE:
+        raise NotFound("There is no such page.")
+    return page
+
+
+def positive_param(request: Request, name: str) -> int | None:
+    """A positive id-like query parameter, or None when absent or malformed."""
+    return parse_id(request.query_params.get(name, ""))
+
+
+def form_text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def sign_in_redirect(request: Request) -> RedirectResponse:
+    """To the sign-in page, with a way back to where the visitor was going."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+
+def is_moderator(person: Any) -> bool:
+    return person is not None and person.has_role("moderator", "admin")
+
+
+def author_or_moderator(person: Any, author_id: int) -> bool:
+    """May `person` change something `author_id` wrote? Its author or a moderator may."""
+    return person is not None and (person.id == author_id or is_moderator(person))
