@@ -54,7 +54,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _with_db(coro_factory):  # type: ignore[no-untyped-def]
+async def with_db(coro_factory):  # type: ignore[no-untyped-def]
+    """Run `coro_factory()` with the configured database connected (for commands)."""
     from collab import db
 
     db.configure(_settings().database_url)
@@ -77,7 +78,7 @@ def cmd_createuser(args: argparse.Namespace) -> int:
         return f"created {user.username} with roles {user.roles}"
 
     try:
-        print(asyncio.run(_with_db(run)))
+        print(asyncio.run(with_db(run)))
     except CollabError as exc:
         sys.exit(f"collab: {exc.message}")
     return 0
@@ -86,7 +87,7 @@ def cmd_createuser(args: argparse.Namespace) -> int:
 def cmd_seed(args: argparse.Namespace) -> int:
     from collab.seed import seed
 
-    print(asyncio.run(_with_db(lambda: seed(_settings()))))
+    print(asyncio.run(with_db(lambda: seed(_settings()))))
     return 0
 
 
@@ -114,7 +115,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = sub.add_parser("seed", help="add a small demo community (only to an empty database)")
     seed.set_defaults(func=cmd_seed)
+
+    epochs = sub.add_parser("reset-epochs", help="after restoring a database backup: give every "
+                            "channel a new epoch, so clients reload instead of resuming")
+    epochs.set_defaults(func=cmd_reset_epochs)
+
+    from collab.domains import DOMAINS
+
+    for domain in DOMAINS:
+        for add_command in domain.commands:
+            add_command(sub)
     return parser
+
+
+def cmd_reset_epochs(args: argparse.Namespace) -> int:
+    from collab.realtime.store import rotate_epochs
+
+    epoch = asyncio.run(with_db(rotate_epochs))
+    print(f"every channel now has epoch {epoch}; open pages and clients will reload")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -102,3 +102,6 @@ class Domain:
     openapi_schemas: Mapping[str, Any] = field(default_factory=dict)
     # Done once when the app starts (after the database connects), e.g. caches.
     on_start: Callable[[Hub], Awaitable[None]] | None = None
+    # `collab` subcommands: each adds a subparser to the argparse `subparsers` it is given and
+    # sets `func` (taking the parsed args, returning an exit code) as the built-in ones do.
+    commands: Sequence[Callable[[Any], None]] = ()
