@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collab.accounts import DOMAIN as ACCOUNTS
+from collab.boards import DOMAIN as BOARDS
 from collab.domain import Domain
 from collab.rooms import DOMAIN as ROOMS
 
 DOMAINS: list[Domain] = [
     ACCOUNTS,  # first: the others' seed data is written by its demo users
     ROOMS,
+    BOARDS,
 ]

@@ -1,0 +1,319 @@
+"""The board page and the card page, and the plain forms that change them without JavaScript.
+
+With JavaScript the same forms are sent over the page's socket (`ws-send`) and every open
+page applies the events; without it they POST here and come back to the page. The card
+editor always posts here: a save made against an older version is refused and the page
+shows both versions instead of overwriting someone else's change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from collab.accounts.auth import actor_of, current_user, require_user
+from collab.accounts.models import User
+from collab.errors import CollabError, Conflict, Invalid, NotFound, Unauthenticated
+from collab.realtime import Hub
+from collab.web import check_csrf, form_text, render, sign_in_redirect
+
+from . import cards, columns, progress, reads
+from .access import Access, board_access
+from .models import Card
+
+MAX_CHECKLIST_ROWS = cards.MAX_CHECKLIST + 1
+
+
+def _hub(request: Request) -> Hub:
+    return request.app.state.hub
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def summary(board: list[dict[str, Any]]) -> dict[str, Any]:
+    """Done, total and share done, as the board page shows them (and boards.js recomputes)."""
+    total = sum(len(c["cards"]) for c in board)
+    done = len(board[-1]["cards"]) if board else 0
+    return {"total": total, "done": done,
+            "percent": round(100 * done / total) if total else 0}
+
+
+# -- the board ---------------------------------------------------------------------------------
+async def board_context(request: Request, access: Access) -> dict[str, Any]:
+    hub = _hub(request)
+    channel = f"board:{access.board_id}"
+    # Head before the cards: a change in between is replayed over the socket (and applied by
+    # id and rank, so seeing it twice is harmless); the other order would miss it.
+    head = await hub.head(channel)
+    board = await reads.board(access.board_id)
+    return {"access": access, "board_id": access.board_id, "board": board, "seq": head.seq,
+            "epoch": head.epoch,
+            "columns": [{"id": c["id"], "title": c["title"]} for c in board],
+            "summary": summary(board), "members": await hub.members(channel),
+            "can_write": access.can_write, "today": progress.today().isoformat()}
+
+
+async def board_page(request: Request, error: str | None = None, status: int = 200) -> Response:
+    """The board: columns of cards, live; drag and drop with JavaScript, forms without."""
+    user = await current_user(request)
+    access = await board_access(request.path_params["id"], user)
+    context = await board_context(request, access)
+    context["error"] = error
+    return render(request, "boards/board.html", context, status_code=status)
+
+
+async def _board_form(request: Request, board_id: int, action: Any, anchor: str = "") -> Response:
+    """A no-JS form of the board page: do it, then back to the board (or the error on it)."""
+    await check_csrf(request)
+    user = await require_user(request)
+    access = await board_access(board_id, user)
+    form = await request.form()
+    try:
+        target = await action(access, actor_of(user), form)
+    except CollabError as exc:
+        if isinstance(exc, Unauthenticated):
+            raise
+        request.path_params["id"] = board_id
+        return await board_page(request, error=exc.message, status=exc.status)
+    return _redirect(target or f"/boards/{board_id}{anchor}")
+
+
+async def new_card(request: Request) -> Response:
+    async def action(access: Access, actor: Any, form: FormData) -> str:
+        _, ack = await cards.create_card(_hub(request), actor, access, {
+            "column_id": form_text(form, "column_id"), "title": form_text(form, "title")})
+        return f"/boards/{access.board_id}#card-{ack['id']}"
+
+    return await _board_form(request, request.path_params["id"], action)
+
+
+async def new_column(request: Request) -> Response:
+    async def action(access: Access, actor: Any, form: FormData) -> str:
+        _, ack = await columns.create_column(_hub(request), actor, access,
+                                             {"title": form_text(form, "title")})
+        return f"/boards/{access.board_id}#column-{ack['id']}"
+
+    return await _board_form(request, request.path_params["id"], action)
+
+
+async def _column_board(column_id: int) -> int:
+    board_id = await reads.column_board(column_id)
+    if board_id is None:
+        raise NotFound(f"no column {column_id}")
+    return board_id
+
+
+async def rename_column(request: Request) -> Response:
+    column_id = request.path_params["id"]
+
+    async def action(access: Access, actor: Any, form: FormData) -> None:
+        await columns.rename_column(_hub(request), actor, access,
+                                    {"column_id": column_id, "title": form_text(form, "title")})
+
+    return await _board_form(request, await _column_board(column_id), action,
+                             f"#column-{column_id}")
+
+
+async def move_column(request: Request) -> Response:
+    column_id = request.path_params["id"]
+
+    async def action(access: Access, actor: Any, form: FormData) -> None:
+        await columns.move_column(_hub(request), actor, access,
+                                  {"column_id": column_id, "index": form_text(form, "index")})
+
+    return await _board_form(request, await _column_board(column_id), action,
+                             f"#column-{column_id}")
+
+
+async def delete_column(request: Request) -> Response:
+    """A confirmation page (how many cards go with it), then the delete."""
+    user = await current_user(request)
+    if user is None and request.method == "GET":
+        return sign_in_redirect(request)
+    user = await require_user(request)
+    column_id = request.path_params["id"]
+    access = await board_access(await _column_board(column_id), user)
+    access.require_write(user)
+    if request.method == "POST":
+        await check_csrf(request)
+        form = await request.form()
+        if form_text(form, "confirm") == "yes":
+            await columns.delete_column(_hub(request), actor_of(user), access,
+                                        {"column_id": column_id, "force": True})
+            return _redirect(f"/boards/{access.board_id}")
+    board = await reads.board(access.board_id)
+    column = next((c for c in board if c["id"] == column_id), None)
+    if column is None:
+        raise NotFound(f"no column {column_id}")
+    return render(request, "boards/column_delete.html",
+                  {"access": access, "column": column, "cards": len(column["cards"])})
+
+
+# -- cards -------------------------------------------------------------------------------------
+async def _card_access(card_id: int, user: User | None) -> Access:
+    board_id = await reads.card_board(card_id)
+    if board_id is None:
+        raise NotFound(f"no card {card_id}")
+    return await board_access(board_id, user)
+
+
+def card_form(form: FormData) -> dict[str, Any]:
+    """The card editor's fields as a `card.update`'s data."""
+    checklist = []
+    for i in range(MAX_CHECKLIST_ROWS + 1):
+        text = form_text(form, f"checklist-{i}-text").strip()
+        if text:
+            checklist.append({"text": text, "done": form_text(form, f"checklist-{i}-done") == "on"})
+    labels = [part.strip() for part in form_text(form, "labels").split(",") if part.strip()]
+    return {"title": form_text(form, "title"), "description": form_text(form, "description"),
+            "due": form_text(form, "due") or None, "labels": labels,
+            "assignees": [a for a in form.getlist("assignees") if isinstance(a, str)],
+            "checklist": checklist}
+
+
+async def card_context(request: Request, access: Access, card_id: int) -> dict[str, Any]:
+    hub = _hub(request)
+    head = await hub.head(f"board:{access.board_id}")
+    card = await reads.card(access.board_id, card_id)
+    if card is None:
+        raise NotFound(f"no card {card_id}")
+    board_columns = await reads.columns_of(access.board_id)
+    column = next((c for c in board_columns if c["id"] == card["column_id"]), None)
+    members = [m for m in await reads.members(access.project_id)
+               if m["role"] in ("owner", "member")]
+    return {"access": access, "card": card, "form": card, "seq": head.seq, "epoch": head.epoch,
+            "columns": board_columns, "column": column, "assignable": members,
+            "comments": await reads.comments(card_id), "can_write": access.can_write,
+            "done": bool(board_columns) and card["column_id"] == board_columns[-1]["id"],
+            "today": progress.today().isoformat()}
+
+
+async def card_page(request: Request) -> Response:
+    """A card: its details, the editor, comments; POST saves the editor's fields."""
+    user = await current_user(request)
+    card_id = request.path_params["id"]
+    access = await _card_access(card_id, user)
+    if request.method == "GET":
+        return render(request, "boards/card.html", await card_context(request, access, card_id))
+    await check_csrf(request)
+    user = await require_user(request)
+    form = await request.form()
+    data = card_form(form)
+    try:
+        await cards.update_card(_hub(request), actor_of(user), access,
+                                {**data, "card_id": card_id,
+                                 "version": form_text(form, "version")})
+    except CollabError as exc:
+        if isinstance(exc, NotFound | Unauthenticated) and "field" not in exc.extra:
+            raise
+        context = await card_context(request, access, card_id)
+        # The editor keeps what was typed; on a conflict the card above shows their version
+        # and the form carries the current version, so saving again replaces it knowingly.
+        context.update(form={**context["card"], **data}, error=exc.message,
+                       conflict=isinstance(exc, Conflict))
+        return render(request, "boards/card.html", context, status_code=exc.status)
+    return _redirect(f"/cards/{card_id}")
+
+
+async def move_card(request: Request) -> Response:
+    """The "move to…" form: a column and a position (1 = top; empty = the bottom)."""
+    card_id = request.path_params["id"]
+    await check_csrf(request)
+    user = await require_user(request)
+    access = await _card_access(card_id, user)
+    form = await request.form()
+    back = f"/cards/{card_id}" if form_text(form, "back") == "card" \
+        else f"/boards/{access.board_id}#card-{card_id}"
+
+    async def action(access: Access, actor: Any, form: FormData) -> str:
+        column_id = cards.id_field({"column_id": form_text(form, "column_id")}, "column_id")
+        others = await _others_in(column_id, card_id)
+        raw = form_text(form, "position").strip()
+        if raw:
+            position = cards.int_field({"position": raw}, "position", minimum=1,
+                                       maximum=cards.MAX_INDEX)
+            index = min(position - 1, others)  # a person's "last + 5" means the bottom
+        else:
+            index = others
+        await cards.move_card(_hub(request), actor, access, {
+            "card_id": card_id, "version": form_text(form, "version"),
+            "column_id": column_id, "index": index})
+        return back
+
+    return await _board_form(request, access.board_id, action)
+
+
+async def _others_in(column_id: int | None, card_id: int) -> int:
+    table = Card.ormar_config.table
+    async with reads.connection() as conn:
+        return int((await conn.execute(sa.select(sa.func.count()).select_from(table).where(
+            table.c.column_id == column_id, table.c.id != card_id))).scalar_one())
+
+
+async def comment_card(request: Request) -> Response:
+    card_id = request.path_params["id"]
+    await check_csrf(request)
+    user = await require_user(request)
+    access = await _card_access(card_id, user)
+    form = await request.form()
+    body = form_text(form, "body")
+    try:
+        _, ack = await cards.comment_card(_hub(request), actor_of(user), access,
+                                          {"card_id": card_id, "body": body})
+    except CollabError as exc:
+        if isinstance(exc, NotFound | Unauthenticated):
+            raise
+        context = await card_context(request, access, card_id)
+        context.update(comment_error=exc.message, comment=body)
+        return render(request, "boards/card.html", context, status_code=exc.status)
+    return _redirect(f"/cards/{card_id}#comment-{ack['id']}")
+
+
+async def delete_card(request: Request) -> Response:
+    user = await current_user(request)
+    if user is None and request.method == "GET":
+        return sign_in_redirect(request)
+    user = await require_user(request)
+    card_id = request.path_params["id"]
+    access = await _card_access(card_id, user)
+    access.require_write(user)
+    card = await reads.card(access.board_id, card_id)
+    if card is None:
+        raise NotFound(f"no card {card_id}")
+    context: dict[str, Any] = {"access": access, "card": card}
+    if request.method == "POST":
+        await check_csrf(request)
+        form = await request.form()
+        if form_text(form, "confirm") == "yes":
+            try:
+                await cards.delete_card(_hub(request), actor_of(user), access,
+                                        {"card_id": card_id,
+                                         "version": form_text(form, "version")})
+            except Conflict as exc:
+                context.update(error=exc.message, card=exc.extra.get("data", {}).get("card",
+                                                                                    card))
+                return render(request, "boards/card_delete.html", context, status_code=409)
+            return _redirect(f"/boards/{access.board_id}")
+        raise Invalid("confirm the deletion")
+    return render(request, "boards/card_delete.html", context)
+
+
+routes = [
+    Route("/boards/{id:id}", board_page, methods=["GET"]),
+    Route("/boards/{id:id}/cards", new_card, methods=["POST"]),
+    Route("/boards/{id:id}/columns", new_column, methods=["POST"]),
+    Route("/columns/{id:id}/rename", rename_column, methods=["POST"]),
+    Route("/columns/{id:id}/move", move_column, methods=["POST"]),
+    Route("/columns/{id:id}/delete", delete_column, methods=["GET", "POST"]),
+    Route("/cards/{id:id}", card_page, methods=["GET", "POST"]),
+    Route("/cards/{id:id}/move", move_card, methods=["POST"]),
+    Route("/cards/{id:id}/comments", comment_card, methods=["POST"]),
+    Route("/cards/{id:id}/delete", delete_card, methods=["GET", "POST"]),
+]

@@ -1,0 +1,508 @@
+"""Card rules: create, move, edit, delete, comment; what each may contain; @mentions.
+
+Every change is checked against the sender's grant (`Access`), validated before anything is
+written, and made against a `version`: a card changed since the sender last saw it is refused
+with `conflict`, carrying the card as it now is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from collab.accounts.models import User, utcnow
+from collab.errors import CollabError, Conflict, Invalid, NotFound
+from collab.fields import date_field, id_field, int_field, string_list, text_field
+from collab.markdown import render_markdown
+from collab.realtime import Actor, Hub, Step, Stmt
+
+from . import ranks, reads
+from .access import Access
+from .models import Assignee, Card, Comment, Member
+from .writes import (
+    ASSIGN,
+    BOARD_HAS_ROOM,
+    BUMP_VERSION,
+    COLUMN_IN_BOARD,
+    INSERT_CARD,
+    MAX_CARDS_PER_BOARD,
+    PLACE_CARD,
+    POSITION,
+    UNASSIGN_ALL,
+    UPDATE_CARD,
+    Plan,
+    Results,
+    Stale,
+    in_transaction,
+    log_step,
+    neighbour_steps,
+    new_rank,
+    not_found_card,
+    retrying,
+    run_steps,
+    through_door,
+)
+
+MAX_TITLE = 200
+MAX_DESCRIPTION = 20_000
+MAX_LABELS, MAX_LABEL = 20, 40
+MAX_CHECKLIST, MAX_ITEM = 100, 300
+MAX_ASSIGNEES = 20
+MAX_COMMENT = 10_000
+MAX_INDEX = 1_000_000
+MAX_VERSION = 2**31 - 1
+EDITABLE = ("title", "description", "assignees", "due", "labels", "checklist")
+
+_cards = Card.ormar_config.table
+_comments = Comment.ormar_config.table
+_members = Member.ormar_config.table
+_users = User.ormar_config.table
+_assignees = Assignee.ormar_config.table
+
+DELETE_CARD = Stmt(sa.delete(_cards).where(
+    _cards.c.id == sa.bindparam("b_card"), _cards.c.board_id == sa.bindparam("b_board"),
+    _cards.c.version == sa.bindparam("b_version")).returning(_cards.c.column_id))
+COUNT_COMMENT = Stmt(sa.update(_cards).where(
+    _cards.c.id == sa.bindparam("b_card"), _cards.c.board_id == sa.bindparam("b_board"))
+    .values(comment_count=_cards.c.comment_count + 1)
+    .returning(_cards.c.comment_count, _cards.c.title))
+INSERT_COMMENT = Stmt(sa.insert(_comments).values(
+    card_id=sa.bindparam("b_card"), board_id=sa.bindparam("b_board"),
+    author_id=sa.bindparam("b_author"), body=sa.bindparam("b_body"),
+    body_html=sa.bindparam("b_body_html"), created_at=sa.bindparam("now"))
+    .returning(_comments.c.id))
+
+
+# -- fields --------------------------------------------------------------------------------------
+def index_field(data: dict[str, Any], *, required: bool = False) -> int | None:
+    if data.get("index") in (None, "") and not required:
+        return None
+    return int_field(data, "index", minimum=0, maximum=MAX_INDEX)
+
+
+def version_field(data: dict[str, Any]) -> int:
+    return int_field(data, "version", minimum=1, maximum=MAX_VERSION)  # type: ignore[return-value]
+
+
+def checklist_field(data: dict[str, Any]) -> list[dict[str, Any]]:
+    value = data.get("checklist")
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_CHECKLIST:
+        raise Invalid(f"checklist must be a list of at most {MAX_CHECKLIST} items",
+                      extra={"field": "checklist"})
+    out = []
+    for item in value:
+        if isinstance(item, str):
+            item = {"text": item}
+        if not isinstance(item, dict):
+            raise Invalid('each checklist item is {"text", "done"}', extra={"field": "checklist"})
+        try:
+            text = text_field(item, "text", MAX_ITEM)
+        except Invalid as exc:
+            raise Invalid(f"checklist item: {exc.message}", extra={"field": "checklist"}) from None
+        done = item.get("done", False)
+        if not isinstance(done, bool):
+            raise Invalid("checklist item: done must be true or false",
+                          extra={"field": "checklist"})
+        out.append({"text": text, "done": done})
+    return out
+
+
+def _fields(data: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """The editable fields of `data` over `base` (a card as it is, or defaults)."""
+    out = dict(base)
+    if "title" in data:
+        out["title"] = text_field(data, "title", MAX_TITLE)
+    if "description" in data:
+        out["description"] = text_field(data, "description", MAX_DESCRIPTION, required=False)
+    if "due" in data:
+        due = date_field(data, "due")
+        out["due"] = due.isoformat() if due else None
+    if "labels" in data:
+        out["labels"] = string_list(data, "labels", max_items=MAX_LABELS, max_length=MAX_LABEL)
+    if "checklist" in data:
+        out["checklist"] = checklist_field(data)
+    if "assignees" in data:
+        out["assignees"] = string_list(data, "assignees", max_items=MAX_ASSIGNEES,
+                                       max_length=40)
+    return out
+
+
+def _due(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+async def resolve_assignees(project_id: int, names: list[str]) -> list[tuple[int, str]]:
+    """(user id, username) of each name; each must be an owner or member of the project."""
+    if not names:
+        return []
+    lowered = [n.lower() for n in names]
+    async with reads.connection() as conn:
+        rows = (await conn.execute(
+            sa.select(_users.c.id, _users.c.username)
+            .select_from(_users.join(_members, sa.and_(_members.c.user_id == _users.c.id,
+                                                       _members.c.project_id == project_id)))
+            .where(sa.func.lower(_users.c.username).in_(lowered),
+                   _members.c.role.in_(("owner", "member"))))).all()
+    found = {r.username.lower(): (int(r.id), r.username) for r in rows}
+    for name in names:
+        if name.lower() not in found:
+            raise Invalid(f"{name[:40]!r} is not an owner or member of this project, so cannot "
+                          "be assigned", extra={"field": "assignees"})
+    return [found[n.lower()] for n in names]
+
+
+# -- mentions ------------------------------------------------------------------------------------
+_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_.-]{3,40})")
+
+
+def mentioned(text: str) -> set[str]:
+    """Lower-cased usernames `@named` in `text` (a trailing full stop may end the sentence)."""
+    out: set[str] = set()
+    for match in _MENTION.finditer(text or ""):
+        name = match.group(1).lower()
+        out.add(name)
+        stripped = name.rstrip(".-")
+        if len(stripped) >= 3:
+            out.add(stripped)
+    return out
+
+
+async def mention_targets(project_id: int, names: set[str], actor_id: int) -> list[int]:
+    """Ids of the project's members among `names` (anyone who can read the board), not the
+    actor."""
+    if not names:
+        return []
+    async with reads.connection() as conn:
+        rows = (await conn.execute(
+            sa.select(_users.c.id)
+            .select_from(_users.join(_members, sa.and_(_members.c.user_id == _users.c.id,
+                                                       _members.c.project_id == project_id)))
+            .where(sa.func.lower(_users.c.username).in_(sorted(names)),
+                   _users.c.id != actor_id))).all()
+    return sorted(int(r.id) for r in rows)
+
+
+async def notify(tx: Any, user_ids: list[int], actor: Actor, access: Access, card_id: int,
+                 title: str, where: str) -> None:
+    """A `notification` on each mentioned member's `user:ID`, in the change's transaction."""
+    who = actor.display_name or actor.username
+    for user_id in user_ids:
+        await tx.emit(f"user:{user_id}", "notification", {
+            "kind": "mention", "text": f"{who} mentioned you {where} “{title}” in {access.name}",
+            "url": f"/cards/{card_id}", "project_id": access.project_id,
+            "board_id": access.board_id, "card_id": card_id, "by": actor.public()}, actor)
+
+
+# -- conflicts -----------------------------------------------------------------------------------
+async def stale(board_id: int, card_id: int) -> CollabError:
+    """What a refused version check means: the card is gone, or here it is as it now is."""
+    card = await reads.card(board_id, card_id)
+    if card is None:
+        return not_found_card(card_id)
+    return Conflict(f"card {card_id} was changed by someone else (it is now at version "
+                    f"{card['version']}); nothing was changed", extra={"data": {"card": card}})
+
+
+def _stale() -> Stale:
+    return Stale("the card was changed or deleted")
+
+
+# -- create --------------------------------------------------------------------------------------
+async def create_card(hub: Hub, actor: Actor, access: Access, data: dict[str, Any]
+                      ) -> tuple[int, dict[str, Any]]:
+    """A new card at the end of a column, or at `index`; returns (seq, ack data)."""
+    access.require_write(actor)
+    column_id = id_field(data, "column_id")
+    assert column_id is not None
+    index = index_field(data)
+    card = _fields({k: v for k, v in data.items() if k in EDITABLE} | {"title": data.get("title")},
+                   {"description": "", "due": None, "labels": [], "checklist": [],
+                    "assignees": []})
+    people = await resolve_assignees(access.project_id, card["assignees"])
+    card["assignees"] = [name for _, name in people]
+    html = render_markdown(card["description"]) if card["description"] else ""
+    targets = await mention_targets(access.project_id, mentioned(card["description"]), actor.id)
+    board_id, now = access.board_id, utcnow()
+
+    def plan() -> Plan:
+        checks = [
+            Step(COLUMN_IN_BOARD, {"to_column": column_id, "b_board": board_id},
+                 refuse=NotFound(f"no column {column_id} on this board",
+                                 extra={"field": "column_id"})),
+            Step(BOARD_HAS_ROOM, {"b_board": board_id, "max_cards": MAX_CARDS_PER_BOARD},
+                 refuse=Invalid(f"a board holds at most {MAX_CARDS_PER_BOARD:,} cards")),
+            *neighbour_steps(column_id, 0, index),
+        ]
+        writes = [
+            Step(INSERT_CARD, {"b_board": board_id, "to_column": column_id,
+                               "new_rank": new_rank, "new_title": card["title"],
+                               "new_description": card["description"],
+                               "new_description_html": html, "new_due": _due(card["due"]),
+                               "new_labels": orjson.dumps(card["labels"]).decode(),
+                               "new_checklist": orjson.dumps(card["checklist"]).decode(),
+                               "actor_id": actor.id, "now": now}, name="card"),
+            *(Step(ASSIGN, {"the_card": _new_id, "the_user": uid}) for uid, _ in people),
+            log_step(board_id, now, column_id, None, 1),
+            Step(POSITION, {"to_column": column_id,
+                            "placed_rank": lambda r: r["card"]["rank"]}, name="pos"),
+        ]
+
+        def event(r: Results) -> dict[str, Any]:
+            return {"id": r["card"]["id"], "column_id": column_id, "rank": r["card"]["rank"],
+                    "index": r["pos"]["index"], "title": card["title"], "version": 1,
+                    "description": card["description"], "description_html": html,
+                    "assignees": card["assignees"], "due": card["due"], "labels": card["labels"],
+                    "checklist": card["checklist"], "comments": 0}
+
+        return Plan(f"board:{board_id}", "card.created", checks, writes, event,
+                    ack=lambda r: {"id": r["card"]["id"], "version": 1,
+                                   "column_id": column_id, "rank": r["card"]["rank"],
+                                   "index": r["pos"]["index"]},
+                    subject=lambda r: f"card:{r['card']['id']}")
+
+    async def attempt() -> tuple[int, dict[str, Any]]:
+        if not targets:
+            seq, _, ack = await through_door(hub, plan(), actor)
+            return seq, ack
+        async with hub.transaction() as tx:
+            event, results = await in_transaction(tx, made := plan(), actor)
+            await notify(tx, targets, actor, access, results["card"]["id"], card["title"],
+                         "on the new card")
+        assert made.ack is not None
+        return event.seq or 0, made.ack(results)
+
+    seq, ack = await retrying(attempt)
+    if ranks.needs_rebalance(ack["rank"]):
+        await rebalance(hub, actor, board_id, column_id)
+    return seq, ack
+
+
+def _new_id(r: Results) -> int:
+    return int(r["card"]["id"])
+
+
+# -- move ----------------------------------------------------------------------------------------
+async def move_card(hub: Hub, actor: Actor, access: Access, data: dict[str, Any]
+                    ) -> tuple[int, dict[str, Any]]:
+    """Put a card at `index` of a column (its place among the others there, after the move).
+
+    Writes the card's row (version, column, rank) and, if it entered or left the done column,
+    one log row: a constant amount whatever the column's size.
+    """
+    access.require_write(actor)
+    card_id = id_field(data, "card_id")
+    version = version_field(data)
+    column_id = id_field(data, "column_id")
+    index = index_field(data, required=True)
+    assert card_id is not None and column_id is not None
+    board_id, now = access.board_id, utcnow()
+
+    def plan() -> Plan:
+        checks = [
+            Step(BUMP_VERSION, {"b_card": card_id, "b_board": board_id, "b_version": version,
+                                "now": now}, name="old", refuse=_stale()),
+            Step(COLUMN_IN_BOARD, {"to_column": column_id, "b_board": board_id},
+                 refuse=NotFound(f"no column {column_id} on this board",
+                                 extra={"field": "column_id"})),
+            *neighbour_steps(column_id, card_id, index),
+        ]
+        writes = [
+            Step(PLACE_CARD, {"b_card": card_id, "to_column": column_id, "new_rank": new_rank},
+                 name="placed"),
+            log_step(board_id, now, column_id, lambda r: r["old"]["from_column"], 0),
+            Step(POSITION, {"to_column": column_id,
+                            "placed_rank": lambda r: r["placed"]["rank"]}, name="pos"),
+        ]
+        return Plan(
+            f"board:{board_id}", "card.moved", checks, writes,
+            lambda r: {"id": card_id, "column_id": column_id,
+                       "from_column_id": r["old"]["from_column"], "rank": r["placed"]["rank"],
+                       "index": r["pos"]["index"], "version": r["old"]["version"]},
+            ack=lambda r: {"id": card_id, "version": r["old"]["version"],
+                           "column_id": column_id, "rank": r["placed"]["rank"],
+                           "index": r["pos"]["index"]})
+
+    async def attempt() -> tuple[int, dict[str, Any]]:
+        seq, _, ack = await through_door(hub, plan(), actor)
+        return seq, ack
+
+    try:
+        seq, ack = await retrying(attempt)
+    except Stale:
+        raise await stale(board_id, card_id) from None
+    if ranks.needs_rebalance(ack["rank"]):
+        await rebalance(hub, actor, board_id, column_id)
+    return seq, ack
+
+
+# -- update --------------------------------------------------------------------------------------
+def _text_of(card: dict[str, Any]) -> tuple[Any, ...]:
+    return (card["title"], card["description"], tuple(card["labels"]),
+            tuple(item["text"] for item in card["checklist"]))
+
+
+async def update_card(hub: Hub, actor: Actor, access: Access, data: dict[str, Any]
+                      ) -> tuple[int, dict[str, Any]]:
+    """Change a card's fields (those given); the event carries the whole card."""
+    access.require_write(actor)
+    card_id = id_field(data, "card_id")
+    version = version_field(data)
+    assert card_id is not None
+    if not any(k in data for k in EDITABLE):
+        raise Invalid(f"nothing to change: give any of {', '.join(EDITABLE)}")
+    board_id = access.board_id
+    current = await reads.card(board_id, card_id)
+    if current is None:
+        raise not_found_card(card_id)
+    if current["version"] != version:
+        raise await stale(board_id, card_id)
+    new = _fields(data, current)
+    people = await resolve_assignees(access.project_id, new["assignees"]) \
+        if "assignees" in data else None
+    if people is not None:
+        new["assignees"] = [name for _, name in people]
+    if new["description"] != current["description"]:
+        new["description_html"] = render_markdown(new["description"]) \
+            if new["description"] else ""
+    fresh = mentioned(new["description"]) - mentioned(current["description"])
+    targets = await mention_targets(access.project_id, fresh, actor.id)
+    rewrites_text = _text_of(new) != _text_of(current)
+    now = utcnow()
+
+    def plan() -> Plan:
+        checks = [Step(UPDATE_CARD, {
+            "b_card": card_id, "b_board": board_id, "b_version": version,
+            "new_title": new["title"], "new_description": new["description"],
+            "new_description_html": new["description_html"], "new_due": _due(new["due"]),
+            "new_labels": orjson.dumps(new["labels"]).decode(),
+            "new_checklist": orjson.dumps(new["checklist"]).decode(), "now": now},
+            name="upd", refuse=_stale())]
+        writes: list[Step] = []
+        if people is not None:
+            writes.append(Step(UNASSIGN_ALL, {"b_card": card_id}))
+            writes.extend(Step(ASSIGN, {"the_card": card_id, "the_user": uid})
+                          for uid, _ in people)
+        return Plan(f"board:{board_id}", "card.updated", checks, writes,
+                    lambda r: {**new, "version": r["upd"]["version"]},
+                    ack=lambda r: {"id": card_id, "version": r["upd"]["version"]},
+                    subject=f"card:{card_id}")
+
+    try:
+        if not rewrites_text and not targets:
+            seq, _, ack = await through_door(hub, plan(), actor)
+            return seq, ack
+        # New text: earlier events about the card are rewritten too, so that a replay shows
+        # the card as it is, never its earlier text; and mentioned members are told.
+        async with hub.transaction() as tx:
+            event, results = await in_transaction(tx, made := plan(), actor)
+            await tx.redact(f"board:{board_id}", f"card:{card_id}",
+                            {k: new[k] for k in ("title", "description", "description_html",
+                                                 "labels", "checklist")})
+            await notify(tx, targets, actor, access, card_id, new["title"], "on")
+    except Stale:
+        raise await stale(board_id, card_id) from None
+    assert made.ack is not None
+    return event.seq or 0, made.ack(results)
+
+
+# -- delete --------------------------------------------------------------------------------------
+async def delete_card(hub: Hub, actor: Actor, access: Access, data: dict[str, Any]
+                      ) -> tuple[int, dict[str, Any]]:
+    access.require_write(actor)
+    card_id = id_field(data, "card_id")
+    version = version_field(data)
+    assert card_id is not None
+    board_id, channel = access.board_id, f"board:{access.board_id}"
+    try:
+        async with hub.transaction() as tx:
+            results: Results = {}
+            await run_steps(tx.conn, [Step(DELETE_CARD, {"b_card": card_id,
+                                                         "b_board": board_id,
+                                                         "b_version": version},
+                                           name="gone", refuse=_stale())], results)
+            await remove_card_rows(tx.conn, [card_id])
+            column_id = results["gone"]["column_id"]
+            await run_steps(tx.conn, [log_step(board_id, utcnow(), None, column_id, -1)],
+                            results)
+            await redact_card(tx, channel, card_id)
+            event = await tx.emit(channel, "card.deleted", {"id": card_id, "column_id": column_id},
+                                  actor, subject=f"card:{card_id}")
+            tx.reply(event.seq, {"id": card_id})
+    except Stale:
+        raise await stale(board_id, card_id) from None
+    return event.seq or 0, {"id": card_id}
+
+
+async def remove_card_rows(conn: Any, card_ids: list[int]) -> None:
+    """A card's assignees and comments (SQLite does not cascade)."""
+    await conn.execute(sa.delete(_assignees).where(_assignees.c.card_id.in_(card_ids)))
+    await conn.execute(sa.delete(_comments).where(_comments.c.card_id.in_(card_ids)))
+
+
+async def redact_card(tx: Any, channel: str, card_id: int) -> None:
+    """Replay never brings a deleted card's text back, nor its comments."""
+    await tx.redact(channel, f"card:{card_id}",
+                    {"title": "", "description": "", "description_html": "", "labels": [],
+                     "checklist": [], "deleted": True})
+    await tx.redact(channel, f"comments:{card_id}",
+                    {"body": "", "body_html": "", "deleted": True})
+
+
+# -- comment -------------------------------------------------------------------------------------
+async def comment_card(hub: Hub, actor: Actor, access: Access, data: dict[str, Any]
+                       ) -> tuple[int, dict[str, Any]]:
+    """A Markdown comment; `@username` of a project member notifies them."""
+    access.require_write(actor)
+    card_id = id_field(data, "card_id")
+    assert card_id is not None
+    body = text_field(data, "body", MAX_COMMENT)
+    body_html = render_markdown(body)
+    targets = await mention_targets(access.project_id, mentioned(body), actor.id)
+    board_id, channel, now = access.board_id, f"board:{access.board_id}", utcnow()
+    async with hub.transaction() as tx:
+        r: Results = {}
+        params = {"b_card": card_id, "b_board": board_id, "b_author": actor.id,
+                  "b_body": body, "b_body_html": body_html, "now": now}
+        await run_steps(tx.conn, [Step(COUNT_COMMENT, params, name="card",
+                                       refuse=not_found_card(card_id)),
+                                  Step(INSERT_COMMENT, params, name="comment")], r)
+        comment = reads.comment_dict(r["comment"]["id"], card_id, body, body_html, now,
+                                     actor.public())
+        event = await tx.emit(channel, "card.commented",
+                              {**comment, "comments": r["card"]["comment_count"]}, actor,
+                              subject=f"comments:{card_id}")
+        await notify(tx, targets, actor, access, card_id, r["card"]["title"],
+                     "in a comment on")
+        tx.reply(event.seq, {"id": comment["id"]})
+    return event.seq or 0, {"id": comment["id"]}
+
+
+# -- rebalance -----------------------------------------------------------------------------------
+async def rebalance(hub: Hub, actor: Actor, board_id: int, column_id: int) -> None:
+    """Give a column fresh, short ranks in the same order (after many inserts at one spot).
+
+    Rare: ranks grow about one character per six inserts at one place. Clients apply the
+    `column.ranked` event's ranks; the order does not change.
+    """
+    async with hub.transaction() as tx:
+        rows = (await tx.conn.execute(sa.select(_cards.c.id, _cards.c.rank)
+                                      .where(_cards.c.column_id == column_id))).all()
+        ordered = [r.id for r in sorted(rows, key=lambda r: r.rank)]
+        fresh = ranks.spread(len(ordered))
+        # Out of the way first ('~' sorts after every rank digit), so no two rows ever collide.
+        await tx.conn.execute(sa.update(_cards).where(_cards.c.column_id == column_id).values(
+            rank=sa.literal("~") + sa.cast(_cards.c.id, sa.String)))
+        if ordered:
+            await tx.conn.execute(
+                sa.update(_cards).where(_cards.c.id == sa.bindparam("cid"))
+                .values(rank=sa.bindparam("fresh")),
+                [{"cid": cid, "fresh": rank} for cid, rank in zip(ordered, fresh, strict=True)])
+        await tx.emit(f"board:{board_id}", "column.ranked",
+                      {"id": column_id, "cards": [[cid, rank] for cid, rank
+                                                  in zip(ordered, fresh, strict=True)]}, actor)

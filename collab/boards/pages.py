@@ -1,0 +1,159 @@
+"""The boards' browser pages: project list, project page (members, progress), my tasks.
+
+The board and card pages are in `board_pages.py`. Every rule lives in the service; these
+handlers read forms, call it, and answer with a page, a redirect, or the form again with the
+error on it. Without JavaScript everything works through these plain forms.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from collab.accounts.auth import current_user, require_user
+from collab.accounts.models import User
+from collab.errors import CollabError, Invalid, NotFound, Unauthenticated
+from collab.realtime import Hub
+from collab.web import check_csrf, form_text, parse_id, render, sign_in_redirect
+
+from . import board_pages, progress, reads, service
+from .access import Access, project_access
+from .models import ROLES, Project
+
+
+def hub_of(request: Request) -> Hub:
+    return request.app.state.hub
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+# -- projects ----------------------------------------------------------------------------------
+async def projects_page(request: Request) -> Response:
+    user = await current_user(request)
+    context: dict[str, Any] = {"form": {"name": "", "description": "", "visibility": "private"}}
+    status = 200
+    if request.method == "POST":
+        await check_csrf(request)
+        user = await require_user(request)
+        form = await request.form()
+        data = {k: form_text(form, k) for k in ("name", "description", "visibility")}
+        try:
+            created = await service.create_project(hub_of(request), user, data)
+        except CollabError as exc:
+            context.update(form=data, error=exc.message)
+            status = exc.status
+        else:
+            return redirect(f"/boards/{created['board_id']}")
+    context["projects"] = await reads.visible_projects(user)
+    return render(request, "boards/projects.html", context, status_code=status)
+
+
+async def _project_context(access: Access, user: User | None) -> dict[str, Any]:
+    project = await Project.objects.get(id=access.project_id)
+    figures = await progress.progress(access.board_id)
+    return {"project": service.project_dict(project, access.board_id, access.role),
+            "access": access, "members": await reads.members(access.project_id),
+            "progress": figures, "chart": progress.chart(figures["burnup"]),
+            "roles": ROLES, "today": progress.today().isoformat()}
+
+
+async def project_page(request: Request) -> Response:
+    """A project: its progress (burn-up chart), its members, and owners' settings."""
+    user = await current_user(request)
+    access = await project_access(request.path_params["id"], user)
+    return render(request, "boards/project.html", await _project_context(access, user))
+
+
+async def _project_form(request: Request, action: Any) -> Response:
+    """An owner's form on the project page: do it, or show the page again with the error."""
+    await check_csrf(request)
+    user = await require_user(request)
+    project_id = request.path_params["id"]
+    form = await request.form()
+    try:
+        target = await action(user, project_id, form)
+    except CollabError as exc:
+        if isinstance(exc, NotFound | Unauthenticated) and "field" not in exc.extra:
+            raise
+        access = await project_access(project_id, user)
+        context = await _project_context(access, user)
+        context["error"] = exc.message
+        return render(request, "boards/project.html", context, status_code=exc.status)
+    return redirect(target or f"/projects/{project_id}")
+
+
+async def project_settings(request: Request) -> Response:
+    async def action(user: User, project_id: int, form: Any) -> None:
+        data = {k: form_text(form, k) for k in ("name", "description", "visibility")
+                if k in form}
+        await service.update_project(hub_of(request), user, project_id, data)
+
+    return await _project_form(request, action)
+
+
+async def project_members(request: Request) -> Response:
+    async def action(user: User, project_id: int, form: Any) -> str:
+        await service.set_member(hub_of(request), user, project_id,
+                                 {"username": form_text(form, "username").strip(),
+                                  "role": form_text(form, "role") or "member"})
+        return f"/projects/{project_id}#members"
+
+    return await _project_form(request, action)
+
+
+async def project_member_remove(request: Request) -> Response:
+    async def action(user: User, project_id: int, form: Any) -> str:
+        user_id = parse_id(request.path_params["user_id"])
+        if user_id is None:
+            raise Invalid("no such member")
+        await service.remove_member(hub_of(request), user, project_id, user_id)
+        # Someone who left a private project can no longer see it.
+        return "/projects" if user_id == user.id else f"/projects/{project_id}#members"
+
+    return await _project_form(request, action)
+
+
+async def project_delete(request: Request) -> Response:
+    """Owners delete a project after a confirmation page."""
+    user = await current_user(request)
+    if user is None and request.method == "GET":
+        return sign_in_redirect(request)
+    user = await require_user(request)
+    access = await project_access(request.path_params["id"], user)
+    access.require_owner(user)
+    if request.method == "POST":
+        await check_csrf(request)
+        form = await request.form()
+        if form_text(form, "confirm") == "yes":
+            await service.delete_project(hub_of(request), user, access.project_id)
+            return redirect("/projects")
+    return render(request, "boards/project_delete.html",
+                  {"project": {"id": access.project_id, "name": access.name}})
+
+
+# -- my tasks ----------------------------------------------------------------------------------
+async def my_tasks_page(request: Request) -> Response:
+    user = await current_user(request)
+    if user is None:
+        return sign_in_redirect(request)
+    tasks = await reads.tasks(user.id)
+    return render(request, "boards/tasks.html",
+                  {"tasks": tasks, "today": progress.today().isoformat()})
+
+
+routes = [
+    Route("/projects", projects_page, methods=["GET", "POST"]),
+    Route("/projects/{id:id}", project_page, methods=["GET"]),
+    Route("/projects/{id:id}/settings", project_settings, methods=["POST"]),
+    Route("/projects/{id:id}/members", project_members, methods=["POST"]),
+    Route("/projects/{id:id}/members/{user_id:id}/remove", project_member_remove,
+          methods=["POST"]),
+    Route("/projects/{id:id}/delete", project_delete, methods=["GET", "POST"]),
+    Route("/me/tasks", my_tasks_page, methods=["GET"]),
+    *board_pages.routes,
+]

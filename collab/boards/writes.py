@@ -1,0 +1,223 @@
+"""The board's statements, declared once, and how a change runs: through the door or a transaction.
+
+A change is a `Plan`: checks (which may refuse), writes, and how the event's data follows from
+what they returned. The hot ones (moving, creating, editing without new text) go through the
+hub's door (`hub.write`, group commit); one that must also redact earlier events or notify a
+mentioned member runs the same steps inside `hub.transaction()`, so both paths share every
+statement and rule.
+
+Ranks are computed inside the write, from the neighbours read in the same transaction (a
+callable parameter runs between statements): on SQLite, where a group is one serial
+transaction, two moves can never pick the same rank. On PostgreSQL, processes write
+concurrently; if two of them choose one rank, the unique index on (column, rank) refuses the
+second, and `retrying` runs it again with fresh neighbours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+from collab.errors import Conflict, Invalid, NotFound
+from collab.realtime import Actor, Change, Event, Hub, Step, Stmt
+
+from . import ranks
+from .models import Assignee, Card, Column, DoneLog
+
+T = TypeVar("T")
+Results = dict[str, Any]
+
+_cards = Card.ormar_config.table
+_cols = Column.ormar_config.table
+_log = DoneLog.ormar_config.table
+_assignees = Assignee.ormar_config.table
+
+# A rank collision (only between processes on PostgreSQL) is retried this often.
+RANK_RETRIES = 5
+MAX_CARDS_PER_BOARD = 10_000
+
+
+def _p(name: str, type_: Any = None) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, type_=type_)
+
+
+class Stale(Conflict):
+    """The card is not at the version the change was made against (or is gone)."""
+
+
+class Busy(Conflict):
+    """A domain conflict that retrying would not resolve (not a rank collision)."""
+
+
+# -- checks --------------------------------------------------------------------------------------
+COLUMN_IN_BOARD = Stmt(sa.select(_cols.c.id).where(_cols.c.id == _p("to_column"),
+                                                   _cols.c.board_id == _p("b_board")))
+BOARD_HAS_ROOM = Stmt(
+    sa.select(sa.literal_column("1").label("ok")).where(
+        sa.select(sa.func.count()).select_from(_cards)
+        .where(_cards.c.board_id == _p("b_board", sa.Integer)).scalar_subquery()
+        < _p("max_cards", sa.Integer)))
+# Neighbours of a place in a column, the card itself left out (card_id 0 for a new card).
+NTH_RANK = Stmt(sa.select(_cards.c.rank)
+                .where(_cards.c.column_id == _p("to_column"), _cards.c.id != _p("b_card"))
+                .order_by(_cards.c.rank).limit(1).offset(_p("offset", sa.Integer)))
+RANK_AFTER = Stmt(sa.select(sa.func.min(_cards.c.rank).label("rank"))
+                  .where(_cards.c.column_id == _p("to_column"), _cards.c.id != _p("b_card"),
+                         _cards.c.rank > _p("before_rank")))
+FIRST_RANK = Stmt(sa.select(sa.func.min(_cards.c.rank).label("rank"))
+                  .where(_cards.c.column_id == _p("to_column"), _cards.c.id != _p("b_card")))
+LAST_RANK = Stmt(sa.select(sa.func.max(_cards.c.rank).label("rank"))
+                 .where(_cards.c.column_id == _p("to_column"), _cards.c.id != _p("b_card")))
+# The version check of every change to a card: it touches no row when the card moved on.
+BUMP_VERSION = Stmt(
+    sa.update(_cards)
+    .where(_cards.c.id == _p("b_card"), _cards.c.board_id == _p("b_board"),
+           _cards.c.version == _p("b_version"))
+    .values(version=_cards.c.version + 1, updated_at=_p("now"))
+    .returning(_cards.c.column_id.label("from_column"), _cards.c.version))
+UPDATE_CARD = Stmt(
+    sa.update(_cards)
+    .where(_cards.c.id == _p("b_card"), _cards.c.board_id == _p("b_board"),
+           _cards.c.version == _p("b_version"))
+    .values(title=_p("new_title"), description=_p("new_description"),
+            description_html=_p("new_description_html"), due=_p("new_due"),
+            labels=_p("new_labels"), checklist=_p("new_checklist"),
+            version=_cards.c.version + 1, updated_at=_p("now"))
+    .returning(_cards.c.version))
+
+# -- writes --------------------------------------------------------------------------------------
+PLACE_CARD = Stmt(sa.update(_cards).where(_cards.c.id == _p("b_card"))
+                  .values(column_id=_p("to_column"), rank=_p("new_rank"))
+                  .returning(_cards.c.rank))
+INSERT_CARD = Stmt(
+    sa.insert(_cards).values(
+        board_id=_p("b_board"), column_id=_p("to_column"), rank=_p("new_rank"),
+        title=_p("new_title"), description=_p("new_description"),
+        description_html=_p("new_description_html"), due=_p("new_due"),
+        labels=_p("new_labels"), checklist=_p("new_checklist"), version=1, comment_count=0,
+        created_by=_p("actor_id"), created_at=_p("now"), updated_at=_p("now"))
+    .returning(_cards.c.id, _cards.c.rank, _cards.c.version))
+POSITION = Stmt(sa.select(sa.func.count().label("index")).select_from(_cards)
+                .where(_cards.c.column_id == _p("to_column"), _cards.c.rank < _p("placed_rank")))
+UNASSIGN_ALL = Stmt(sa.delete(_assignees).where(_assignees.c.card_id == _p("b_card")))
+ASSIGN = Stmt(sa.insert(_assignees).values(card_id=_p("the_card"), user_id=_p("the_user")))
+
+# Cards done are the cards of the last column: a card entering it counts +1, leaving it -1.
+_last_column = (sa.select(_cols.c.id).where(_cols.c.board_id == _p("b_board", sa.Integer))
+                .order_by(_cols.c.rank.desc()).limit(1).scalar_subquery())
+_done_delta = (sa.case((_p("to_column", sa.Integer) == _last_column, 1), else_=0)
+               - sa.case((_p("from_column", sa.Integer) == _last_column, 1), else_=0))
+LOG_DONE = Stmt(sa.insert(_log).from_select(
+    ["board_id", "at", "done_delta", "total_delta"],
+    sa.select(_p("b_board", sa.Integer), _p("now", sa.DateTime), _done_delta,
+              _p("total_delta", sa.Integer))
+    .where(sa.or_(_done_delta != 0, _p("total_delta", sa.Integer) != 0))))
+
+
+def neighbour_steps(to_column: int, card_id: int, index: int | None) -> list[Step]:
+    """Read the ranks either side of place `index` (None: the end) of a column."""
+    params: dict[str, Any] = {"to_column": to_column, "b_card": card_id}
+    if index is None:
+        return [Step(LAST_RANK, params, name="before")]
+    if index == 0:
+        return [Step(FIRST_RANK, params, name="after")]
+    out_of_range = Invalid(f"index {index} is out of range: 0 ≤ index ≤ the number of other "
+                           "cards in that column", extra={"field": "index"})
+    return [Step(NTH_RANK, {**params, "offset": index - 1}, name="before", refuse=out_of_range),
+            Step(RANK_AFTER, {**params, "before_rank": lambda r: r["before"]["rank"]},
+                 name="after")]
+
+
+def new_rank(results: Results) -> str:
+    before = (results.get("before") or {}).get("rank")
+    after = (results.get("after") or {}).get("rank")
+    return ranks.between(before, after)
+
+
+def log_step(board_id: int, now: dt.datetime, to_column: int | None,
+             from_column: Any, total_delta: int) -> Step:
+    """Log a card entering or leaving the done column (and cards added or removed)."""
+    return Step(LOG_DONE, {"b_board": board_id, "now": now, "to_column": to_column,
+                           "from_column": from_column, "total_delta": total_delta})
+
+
+# -- running a plan ------------------------------------------------------------------------------
+@dataclass
+class Plan:
+    channel: str
+    type: str
+    checks: list[Step]
+    writes: list[Step]
+    data: Callable[[Results], dict[str, Any]]
+    ack: Callable[[Results], dict[str, Any]] | None = None
+    subject: str | Callable[[Results], str] | None = None
+
+
+async def through_door(hub: Hub, plan: Plan, actor: Actor) -> tuple[int, Results, dict[str, Any]]:
+    """Commit `plan` through the door (group commit); (seq, results, ack data)."""
+    written = await hub.write(Change(channel=plan.channel, type=plan.type, data=plan.data,
+                                     checks=plan.checks, writes=plan.writes,
+                                     actor=actor.public(), subject=plan.subject, ack=plan.ack))
+    return written.seq, written.results, written.ack or {}
+
+
+_bind_names: dict[int, frozenset[str]] = {}
+
+
+def _names(stmt: Stmt) -> frozenset[str]:
+    names = _bind_names.get(id(stmt))
+    if names is None:
+        names = _bind_names[id(stmt)] = frozenset(stmt.statement.compile().binds)
+    return names
+
+
+async def run_steps(conn: Any, steps: list[Step], results: Results) -> None:
+    """The door's step semantics on a transaction's connection (SQLAlchemy Core)."""
+    for step in steps:
+        names = _names(step.stmt)
+        params = {k: v for k, v in step.bound(results).items() if k in names}
+        result = await conn.execute(step.stmt.statement, params)
+        if result.returns_rows:
+            row = result.mappings().first()
+            if row is None:
+                if step.refuse is not None:
+                    raise step.refuse
+            elif step.name:
+                results[step.name] = dict(row)
+        elif step.refuse is not None and result.rowcount == 0:
+            raise step.refuse
+
+
+async def in_transaction(tx: Any, plan: Plan, actor: Actor) -> tuple[Event, Results]:
+    """Run `plan` inside `hub.transaction()` (the caller adds redactions, notifications)."""
+    results: Results = {}
+    await run_steps(tx.conn, plan.checks, results)
+    await run_steps(tx.conn, plan.writes, results)
+    subject = plan.subject(results) if callable(plan.subject) else plan.subject
+    event = await tx.emit(plan.channel, plan.type, plan.data(results), actor, subject=subject)
+    results["seq"] = event.seq
+    tx.reply(event.seq, plan.ack(results) if plan.ack else None)
+    return event, results
+
+
+async def retrying(attempt: Callable[[], Awaitable[T]]) -> T:
+    """Run `attempt` again when the unique index on ranks refused it (a concurrent move took
+    that place); any other refusal goes to the caller."""
+    for n in range(RANK_RETRIES):
+        try:
+            return await attempt()
+        except Conflict as exc:
+            if type(exc) is not Conflict or n == RANK_RETRIES - 1:
+                if type(exc) is Conflict:
+                    raise Conflict("the board is busy: that place kept being taken by other "
+                                   "moves; nothing was changed, retry") from exc
+                raise
+    raise AssertionError("unreachable")
+
+
+def not_found_card(card_id: int) -> NotFound:
+    return NotFound(f"no card {card_id} on this board", extra={"field": "card_id"})
