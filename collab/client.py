@@ -125,7 +125,7 @@ class Client:
             if self._closed or not self.reconnect:
                 return
             while not self._closed:
-                await asyncio.sleep(delay * (0.5 + random.random() / 2))  # noqa: S311
+                await asyncio.sleep(delay * (0.5 + random.random() / 2))
                 delay = min(delay * 2, self.max_delay)
                 try:
                     self._ws = await self._open()
