@@ -171,8 +171,10 @@ async def redact(conn: Any, channel: str, subject: str, patch: dict[str, Any]) -
     if db.is_sqlite():
         value: Any = sa.func.json_patch(events_table.c.data, text)
     else:
+        # The patch goes in as text and is cast there: a JSONB bind parameter would encode the
+        # already-encoded text again, and `object || string` makes an array.
         value = sa.cast(sa.cast(events_table.c.data, postgresql.JSONB)
-                        .op("||")(sa.cast(text, postgresql.JSONB)), sa.Text)
+                        .op("||")(sa.cast(sa.literal(text, sa.Text), postgresql.JSONB)), sa.Text)
     await conn.execute(events_table.update().where(where).values(data=value))
 
 
