@@ -37,6 +37,7 @@ from .writes import (
     Plan,
     Results,
     Stale,
+    board_transaction,
     in_transaction,
     log_step,
     neighbour_steps,
@@ -270,7 +271,7 @@ async def create_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
         if not targets:
             seq, _, ack = await through_door(hub, plan(), actor)
             return seq, ack
-        async with hub.transaction() as tx:
+        async with board_transaction(hub, board_id) as tx:
             event, results = await in_transaction(tx, made := plan(), actor)
             await notify(tx, targets, actor, access, results["card"]["id"], card["title"],
                          "on the new card")
@@ -399,7 +400,7 @@ async def update_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
             return seq, ack
         # New text: earlier events about the card are rewritten too, so that a replay shows
         # the card as it is, never its earlier text; and mentioned members are told.
-        async with hub.transaction() as tx:
+        async with board_transaction(hub, board_id) as tx:
             event, results = await in_transaction(tx, made := plan(), actor)
             await tx.redact(f"board:{board_id}", f"card:{card_id}",
                             {k: new[k] for k in ("title", "description", "description_html",
@@ -420,7 +421,7 @@ async def delete_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
     assert card_id is not None
     board_id, channel = access.board_id, f"board:{access.board_id}"
     try:
-        async with hub.transaction() as tx:
+        async with board_transaction(hub, board_id) as tx:
             results: Results = {}
             await run_steps(tx.conn, [Step(DELETE_CARD, {"b_card": card_id,
                                                          "b_board": board_id,
@@ -465,7 +466,7 @@ async def comment_card(hub: Hub, actor: Actor, access: Access, data: dict[str, A
     body_html = render_markdown(body)
     targets = await mention_targets(access.project_id, mentioned(body), actor.id)
     board_id, channel, now = access.board_id, f"board:{access.board_id}", utcnow()
-    async with hub.transaction() as tx:
+    async with board_transaction(hub, board_id) as tx:
         r: Results = {}
         params = {"b_card": card_id, "b_board": board_id, "b_author": actor.id,
                   "b_body": body, "b_body_html": body_html, "now": now}
@@ -490,7 +491,7 @@ async def rebalance(hub: Hub, actor: Actor, board_id: int, column_id: int) -> No
     Rare: ranks grow about one character per six inserts at one place. Clients apply the
     `column.ranked` event's ranks; the order does not change.
     """
-    async with hub.transaction() as tx:
+    async with board_transaction(hub, board_id) as tx:
         rows = (await tx.conn.execute(sa.select(_cards.c.id, _cards.c.rank)
                                       .where(_cards.c.column_id == column_id))).all()
         ordered = [r.id for r in sorted(rows, key=lambda r: r.rank)]

@@ -21,7 +21,7 @@ from . import ranks
 from .access import Access
 from .cards import index_field, redact_card, remove_card_rows
 from .models import Card, Column, DoneLog
-from .writes import Busy, retrying
+from .writes import Busy, board_transaction, retrying
 
 MAX_COLUMNS = 50
 MAX_COLUMN_TITLE = 100
@@ -80,7 +80,7 @@ async def create_column(hub: Hub, actor: Actor, access: Access, data: dict[str, 
     board_id = access.board_id
 
     async def attempt() -> tuple[int, dict[str, Any]]:
-        async with hub.transaction() as tx:
+        async with board_transaction(hub, board_id) as tx:
             columns = await _columns(tx.conn, board_id)
             if len(columns) >= MAX_COLUMNS:
                 raise Invalid(f"a board has at most {MAX_COLUMNS} columns")
@@ -93,8 +93,9 @@ async def create_column(hub: Hub, actor: Actor, access: Access, data: dict[str, 
             event = await tx.emit(f"board:{board_id}", "column.created",
                                   {"id": column_id, "title": title, "rank": rank, "index": at},
                                   actor, subject=f"column:{column_id}")
-            tx.reply(event.seq, {"id": column_id})
-        return event.seq or 0, {"id": column_id, "rank": rank, "index": at}
+            ack = {"id": column_id, "rank": rank, "index": at}
+            tx.reply(event.seq, ack)
+        return event.seq or 0, ack
 
     return await retrying(attempt)
 
@@ -105,7 +106,7 @@ async def rename_column(hub: Hub, actor: Actor, access: Access, data: dict[str, 
     column_id = id_field(data, "column_id")
     title = text_field(data, "title", MAX_COLUMN_TITLE)
     board_id = access.board_id
-    async with hub.transaction() as tx:
+    async with board_transaction(hub, board_id) as tx:
         done = await tx.conn.execute(sa.update(_cols).where(
             _cols.c.id == column_id, _cols.c.board_id == board_id).values(title=title))
         if done.rowcount == 0:
@@ -114,6 +115,7 @@ async def rename_column(hub: Hub, actor: Actor, access: Access, data: dict[str, 
         await tx.redact(channel, f"column:{column_id}", {"title": title})
         event = await tx.emit(channel, "column.renamed", {"id": column_id, "title": title},
                               actor, subject=f"column:{column_id}")
+        tx.reply(event.seq, {"id": column_id})
     return event.seq or 0, {"id": column_id}
 
 
@@ -125,7 +127,7 @@ async def move_column(hub: Hub, actor: Actor, access: Access, data: dict[str, An
     board_id = access.board_id
 
     async def attempt() -> tuple[int, dict[str, Any]]:
-        async with hub.transaction() as tx:
+        async with board_transaction(hub, board_id) as tx:
             columns = await _columns(tx.conn, board_id)
             _column(columns, column_id)  # type: ignore[arg-type]
             rank, at = _place([c for c in columns if c.id != column_id], index)
@@ -133,9 +135,10 @@ async def move_column(hub: Hub, actor: Actor, access: Access, data: dict[str, An
             await tx.conn.execute(sa.update(_cols).where(_cols.c.id == column_id)
                                   .values(rank=rank))
             await log(tx.conn, board_id, await done_count(tx.conn, board_id) - done_before, 0)
-            event = await tx.emit(f"board:{board_id}", "column.moved",
-                                  {"id": column_id, "rank": rank, "index": at}, actor)
-        return event.seq or 0, {"id": column_id, "rank": rank, "index": at}
+            ack = {"id": column_id, "rank": rank, "index": at}
+            event = await tx.emit(f"board:{board_id}", "column.moved", ack, actor)
+            tx.reply(event.seq, ack)
+        return event.seq or 0, ack
 
     return await retrying(attempt)
 
@@ -148,7 +151,7 @@ async def delete_column(hub: Hub, actor: Actor, access: Access, data: dict[str, 
     column_id = id_field(data, "column_id")
     force = bool_field(data, "force", False)
     board_id, channel = access.board_id, f"board:{access.board_id}"
-    async with hub.transaction() as tx:
+    async with board_transaction(hub, board_id) as tx:
         columns = await _columns(tx.conn, board_id)
         _column(columns, column_id)  # type: ignore[arg-type]
         card_ids = [int(r[0]) for r in (await tx.conn.execute(
@@ -168,4 +171,5 @@ async def delete_column(hub: Hub, actor: Actor, access: Access, data: dict[str, 
                   -len(card_ids))
         event = await tx.emit(channel, "column.deleted", {"id": column_id, "cards": card_ids},
                               actor, subject=f"column:{column_id}")
+        tx.reply(event.seq, {"id": column_id})
     return event.seq or 0, {"id": column_id}

@@ -41,6 +41,7 @@ from .models import (
     Member,
     Project,
 )
+from .writes import board_transaction
 
 __all__ = ["Access", "board_access", "comment_card", "create_card", "create_column",
            "create_project", "delete_card", "delete_column", "delete_project", "move_card",
@@ -103,7 +104,7 @@ async def update_project(hub: Hub, actor: Actor | User, project_id: int,
             raise Conflict("a public project cannot be made private: its board may already be "
                            "followed by people who are not members", extra={"field": "visibility"})
         project.visibility = visibility
-    async with hub.transaction() as tx:
+    async with board_transaction(hub, access.board_id) as tx:
         await project.update(_columns=["name", "description", "visibility"])
         await tx.emit(f"board:{access.board_id}", "project.updated",
                       {"id": project.id, "name": project.name,
@@ -116,7 +117,7 @@ async def delete_project(hub: Hub, actor: Actor | User, project_id: int) -> None
     access = await project_access(project_id, actor)
     access.require_owner(actor)
     board_id = access.board_id
-    async with hub.transaction() as tx:
+    async with board_transaction(hub, board_id) as tx:
         member_ids = [int(r[0]) for r in (await tx.conn.execute(
             sa.select(_members.c.user_id).where(_members.c.project_id == project_id))).all()]
         card_ids = sa.select(_cards.c.id).where(_cards.c.board_id == board_id)
@@ -166,7 +167,7 @@ async def set_member(hub: Hub, actor: Actor | User, project_id: int, data: dict[
     access.require_owner(actor)
     role = choice_field(data, "role", ROLES, default="member")
     user = await _user_named(data.get("username"))
-    async with hub.transaction() as tx:
+    async with board_transaction(hub, access.board_id) as tx:
         existing = (await tx.conn.execute(sa.select(_members.c.id, _members.c.role).where(
             _members.c.project_id == project_id, _members.c.user_id == user.id))).first()
         if existing is None:
@@ -197,7 +198,7 @@ async def remove_member(hub: Hub, actor: Actor | User, project_id: int, user_id:
     access = await project_access(project_id, actor)
     if not access.is_owner and actor.id != user_id:
         raise Forbidden("only the project's owners may remove members")
-    async with hub.transaction() as tx:
+    async with board_transaction(hub, access.board_id) as tx:
         row = (await tx.conn.execute(sa.select(_members.c.id, _members.c.role).where(
             _members.c.project_id == project_id, _members.c.user_id == user_id))).first()
         if row is None:

@@ -16,7 +16,9 @@ second, and `retrying` runs it again with fresh neighbours.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -26,8 +28,9 @@ from collab.errors import Conflict, Invalid, NotFound
 from collab.realtime import Actor, Change, Event, Hub, Step, Stmt
 
 from . import ranks
-from .models import Assignee, Card, Column, DoneLog
+from .models import Assignee, Board, Card, Column, DoneLog
 
+log = logging.getLogger("collab.boards")
 T = TypeVar("T")
 Results = dict[str, Any]
 
@@ -35,6 +38,7 @@ _cards = Card.ormar_config.table
 _cols = Column.ormar_config.table
 _log = DoneLog.ormar_config.table
 _assignees = Assignee.ormar_config.table
+_boards = Board.ormar_config.table
 
 # A rank collision (only between processes on PostgreSQL) is retried this often.
 RANK_RETRIES = 5
@@ -53,9 +57,35 @@ class Busy(Conflict):
     """A domain conflict that retrying would not resolve (not a rank collision)."""
 
 
+# -- the board's lock ----------------------------------------------------------------------------
+# Every change to a board first locks its row (PostgreSQL; SQLite has one writer anyway). Without
+# it two processes deadlocked: a group that had taken the channel's seq row went on to lock a
+# card another process held, which waited for the seq row. Locked first, and in the same
+# statement as the change's first check (a sub-select runs before the rows it filters are
+# locked), writers of one board queue on one row and read their neighbours after the previous
+# writer committed. NO KEY UPDATE: inserting rows that refer to the board still only needs a
+# key-share lock, which it does not block.
+def _locked_board() -> sa.ScalarSelect[Any]:
+    return (sa.select(_boards.c.id).where(_boards.c.id == _p("b_board"))
+            .with_for_update(key_share=True).scalar_subquery())
+
+
+LOCK_BOARD = Stmt(sa.select(_boards.c.id).where(_boards.c.id == _p("b_board"))
+                  .with_for_update(key_share=True))
+
+
+@asynccontextmanager
+async def board_transaction(hub: Hub, board_id: int) -> AsyncIterator[Any]:
+    """`hub.transaction()` that takes the board's lock first (every change to a board uses it
+    or the door, whose first check takes the same lock)."""
+    async with hub.transaction() as tx:
+        await tx.conn.execute(LOCK_BOARD.statement, {"b_board": board_id})
+        yield tx
+
+
 # -- checks --------------------------------------------------------------------------------------
 COLUMN_IN_BOARD = Stmt(sa.select(_cols.c.id).where(_cols.c.id == _p("to_column"),
-                                                   _cols.c.board_id == _p("b_board")))
+                                                   _cols.c.board_id == _locked_board()))
 BOARD_HAS_ROOM = Stmt(
     sa.select(sa.literal_column("1").label("ok")).where(
         sa.select(sa.func.count()).select_from(_cards)
@@ -75,13 +105,13 @@ LAST_RANK = Stmt(sa.select(sa.func.max(_cards.c.rank).label("rank"))
 # The version check of every change to a card: it touches no row when the card moved on.
 BUMP_VERSION = Stmt(
     sa.update(_cards)
-    .where(_cards.c.id == _p("b_card"), _cards.c.board_id == _p("b_board"),
+    .where(_cards.c.id == _p("b_card"), _cards.c.board_id == _locked_board(),
            _cards.c.version == _p("b_version"))
     .values(version=_cards.c.version + 1, updated_at=_p("now"))
     .returning(_cards.c.column_id.label("from_column"), _cards.c.version))
 UPDATE_CARD = Stmt(
     sa.update(_cards)
-    .where(_cards.c.id == _p("b_card"), _cards.c.board_id == _p("b_board"),
+    .where(_cards.c.id == _p("b_card"), _cards.c.board_id == _locked_board(),
            _cards.c.version == _p("b_version"))
     .values(title=_p("new_title"), description=_p("new_description"),
             description_html=_p("new_description_html"), due=_p("new_due"),
@@ -193,7 +223,7 @@ async def run_steps(conn: Any, steps: list[Step], results: Results) -> None:
 
 
 async def in_transaction(tx: Any, plan: Plan, actor: Actor) -> tuple[Event, Results]:
-    """Run `plan` inside `hub.transaction()` (the caller adds redactions, notifications)."""
+    """Run `plan` inside `board_transaction()` (the caller adds redactions, notifications)."""
     results: Results = {}
     await run_steps(tx.conn, plan.checks, results)
     await run_steps(tx.conn, plan.writes, results)
@@ -211,6 +241,8 @@ async def retrying(attempt: Callable[[], Awaitable[T]]) -> T:
         try:
             return await attempt()
         except Conflict as exc:
+            if type(exc) is Conflict:
+                log.info("a rank was taken by a concurrent change (attempt %d): %s", n + 1, exc)
             if type(exc) is not Conflict or n == RANK_RETRIES - 1:
                 if type(exc) is Conflict:
                     raise Conflict("the board is busy: that place kept being taken by other "
