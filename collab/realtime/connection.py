@@ -87,7 +87,7 @@ class Connection(Outbox):
             if op == "ping":
                 self.reply({"op": "pong", "ref": ref})
                 return
-            if self.stale:
+            if self.must_revalidate():
                 await self.revalidate()
             if op == "join":
                 self._limit_joins()
@@ -105,7 +105,7 @@ class Connection(Outbox):
                           ref: str | None, key: str | None) -> None:
         """A `send` that did not come as a frame (a page's ws-send form)."""
         try:
-            if self.stale:
+            if self.must_revalidate():
                 await self.revalidate()
             await self.perform(channel, type, data, ref, key)
         except Exception as exc:
@@ -138,7 +138,7 @@ class Connection(Outbox):
             self._send_bucket = TokenBucket(self.hub.settings.ws_send_rate)
         if not self._send_bucket.take():
             raise RateLimited(f"more than {self.hub.settings.ws_send_rate} sends a second")
-        if self.stale:
+        if self.must_revalidate():
             await self.revalidate()
         kind, id = self.hub.kind_for(channel)
         if channel in self.channels:
@@ -188,6 +188,13 @@ class Connection(Outbox):
         self.stale = True
         if self._revalidating is None or self._revalidating.done():
             self._revalidating = asyncio.get_running_loop().create_task(self.revalidate())
+
+    def must_revalidate(self) -> bool:
+        """Stale, or being checked again right now: a frame that arrives while the check runs
+        (it cleared `stale` when it started) waits for it instead of using the old grant."""
+        task = self._revalidating
+        return self.stale or (task is not None and not task.done()
+                              and task is not asyncio.current_task())
 
     async def revalidate(self) -> None:
         task = self._revalidating
