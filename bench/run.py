@@ -912,7 +912,7 @@ def print_scale(title: str, results: dict[str, dict[str, Any]]) -> None:
 # Main
 
 
-SCENARIOS = ("fanout", "saturate", "idle", "publish", "scale")
+SCENARIOS = ("fanout", "saturate", "idle", "publish", "scale", "boards")
 
 
 def run_one(ctx: Context, name: str, targets: list[str]) -> None:
@@ -981,6 +981,10 @@ def run_one(ctx: Context, name: str, targets: list[str]) -> None:
         print_scale(f"scale: {a.subscribers} subscribers at {a.rate:g} posts/s, one process vs "
                     f"two on one Redis (subscribers split, publisher on the first)",
                     _ok(results))
+    elif name == "boards":  # collab only (the ceiling has no boards): bench/boards.py
+        import boards
+
+        results = boards.scenario(ctx, Postgres)
     ctx.results[name] = results
 
 

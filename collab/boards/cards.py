@@ -22,22 +22,23 @@ from collab.realtime import Actor, Hub, Step, Stmt
 
 from . import ranks, reads
 from .access import Access
-from .models import Assignee, Card, Comment, Member
+from .models import Assignee, Card, Column, Comment, Member
 from .writes import (
     ASSIGN,
     BOARD_HAS_ROOM,
     BUMP_VERSION,
-    COLUMN_IN_BOARD,
+    COLUMN_OF_BOARD,
     INSERT_CARD,
+    LOCK_BOARD,
     MAX_CARDS_PER_BOARD,
     PLACE_CARD,
-    POSITION,
     UNASSIGN_ALL,
     UPDATE_CARD,
     Plan,
     Results,
     Stale,
     board_transaction,
+    count_step,
     in_transaction,
     log_step,
     neighbour_steps,
@@ -63,6 +64,7 @@ _comments = Comment.ormar_config.table
 _members = Member.ormar_config.table
 _users = User.ormar_config.table
 _assignees = Assignee.ormar_config.table
+_columns = Column.ormar_config.table
 
 DELETE_CARD = Stmt(sa.delete(_cards).where(
     _cards.c.id == sa.bindparam("b_card"), _cards.c.board_id == sa.bindparam("b_board"),
@@ -233,9 +235,10 @@ async def create_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
 
     def plan() -> Plan:
         checks = [
-            Step(COLUMN_IN_BOARD, {"to_column": column_id, "b_board": board_id},
-                 refuse=NotFound(f"no column {column_id} on this board",
-                                 extra={"field": "column_id"})),
+            Step(LOCK_BOARD, {"b_board": board_id}, refuse=NotFound("this board is gone")),
+            Step(COLUMN_OF_BOARD, {"to_column": column_id, "b_board": board_id},
+                 name="column", refuse=NotFound(f"no column {column_id} on this board",
+                                                extra={"field": "column_id"})),
             Step(BOARD_HAS_ROOM, {"b_board": board_id, "max_cards": MAX_CARDS_PER_BOARD},
                  refuse=Invalid(f"a board holds at most {MAX_CARDS_PER_BOARD:,} cards")),
             *neighbour_steps(column_id, 0, index),
@@ -250,13 +253,15 @@ async def create_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
                                "actor_id": actor.id, "now": now}, name="card"),
             *(Step(ASSIGN, {"the_card": _new_id, "the_user": uid}) for uid, _ in people),
             log_step(board_id, now, column_id, None, 1),
-            Step(POSITION, {"to_column": column_id,
-                            "placed_rank": lambda r: r["card"]["rank"]}, name="pos"),
+            count_step(column_id, None),
         ]
+
+        def at(r: Results) -> int:  # at the end: after the cards the column held
+            return int(r["column"]["card_count"]) if index is None else index
 
         def event(r: Results) -> dict[str, Any]:
             return {"id": r["card"]["id"], "column_id": column_id, "rank": r["card"]["rank"],
-                    "index": r["pos"]["index"], "title": card["title"], "version": 1,
+                    "index": at(r), "title": card["title"], "version": 1,
                     "description": card["description"], "description_html": html,
                     "assignees": card["assignees"], "due": card["due"], "labels": card["labels"],
                     "checklist": card["checklist"], "comments": 0}
@@ -264,7 +269,7 @@ async def create_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
         return Plan(f"board:{board_id}", "card.created", checks, writes, event,
                     ack=lambda r: {"id": r["card"]["id"], "version": 1,
                                    "column_id": column_id, "rank": r["card"]["rank"],
-                                   "index": r["pos"]["index"]},
+                                   "index": at(r)},
                     subject=lambda r: f"card:{r['card']['id']}")
 
     async def attempt() -> tuple[int, dict[str, Any]]:
@@ -288,6 +293,10 @@ def _new_id(r: Results) -> int:
     return int(r["card"]["id"])
 
 
+def _from_column(r: Results) -> int:
+    return int(r["old"]["from_column"])
+
+
 # -- move ----------------------------------------------------------------------------------------
 async def move_card(hub: Hub, actor: Actor, access: Access, data: dict[str, Any]
                     ) -> tuple[int, dict[str, Any]]:
@@ -308,26 +317,27 @@ async def move_card(hub: Hub, actor: Actor, access: Access, data: dict[str, Any]
         checks = [
             Step(BUMP_VERSION, {"b_card": card_id, "b_board": board_id, "b_version": version,
                                 "now": now}, name="old", refuse=_stale()),
-            Step(COLUMN_IN_BOARD, {"to_column": column_id, "b_board": board_id},
-                 refuse=NotFound(f"no column {column_id} on this board",
-                                 extra={"field": "column_id"})),
-            *neighbour_steps(column_id, card_id, index),
+            Step(COLUMN_OF_BOARD, {"to_column": column_id, "b_board": board_id},
+                 name="column", refuse=NotFound(f"no column {column_id} on this board",
+                                                extra={"field": "column_id"})),
+            *neighbour_steps(column_id, card_id, index, moving_from=_from_column),
         ]
         writes = [
             Step(PLACE_CARD, {"b_card": card_id, "to_column": column_id, "new_rank": new_rank},
                  name="placed"),
-            log_step(board_id, now, column_id, lambda r: r["old"]["from_column"], 0),
-            Step(POSITION, {"to_column": column_id,
-                            "placed_rank": lambda r: r["placed"]["rank"]}, name="pos"),
+            log_step(board_id, now, column_id, _from_column, 0),
+            count_step(column_id, _from_column),
         ]
+        # The card is at `index`: its neighbours were read under the board's lock (the first
+        # check), so no other change came between them (no count of the column needed).
         return Plan(
             f"board:{board_id}", "card.moved", checks, writes,
             lambda r: {"id": card_id, "column_id": column_id,
                        "from_column_id": r["old"]["from_column"], "rank": r["placed"]["rank"],
-                       "index": r["pos"]["index"], "version": r["old"]["version"]},
+                       "index": index, "version": r["old"]["version"]},
             ack=lambda r: {"id": card_id, "version": r["old"]["version"],
                            "column_id": column_id, "rank": r["placed"]["rank"],
-                           "index": r["pos"]["index"]})
+                           "index": index})
 
     async def attempt() -> tuple[int, dict[str, Any]]:
         seq, _, ack = await through_door(hub, plan(), actor)
@@ -431,6 +441,8 @@ async def delete_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
             column_id = results["gone"]["column_id"]
             await run_steps(tx.conn, [log_step(board_id, utcnow(), None, column_id, -1)],
                             results)
+            await tx.conn.execute(sa.update(_columns).where(_columns.c.id == column_id)
+                                  .values(card_count=_columns.c.card_count - 1))
             await redact_card(tx, channel, card_id)
             event = await tx.emit(channel, "card.deleted", {"id": card_id, "column_id": column_id},
                                   actor, subject=f"card:{card_id}")

@@ -53,6 +53,7 @@ def tables(md: sa.MetaData) -> list[sa.Table]:
                       nullable=False),
             sa.Column("title", sa.String(length=100), nullable=False),
             sa.Column("rank", _rank(), nullable=False),
+            sa.Column("card_count", sa.Integer(), nullable=False, server_default="0"),
             sa.Column("created_at", sa.DateTime()),
             sa.UniqueConstraint("board_id", "rank", name="uq_board_columns_rank"),
         ),

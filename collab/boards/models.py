@@ -62,6 +62,8 @@ class Column(ormar.Model):
     board_id: int = ormar.Integer()
     title: str = ormar.String(max_length=100)
     rank: str = ormar.String(max_length=255)
+    # Kept with every card that arrives or leaves: a move finds its place from the nearer end.
+    card_count: int = ormar.Integer(default=0)
     created_at: dt.datetime = ormar.DateTime(default=utcnow)
 
 

@@ -7,6 +7,7 @@ here; ranks are compared as Python strings (byte order), the order the database 
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,8 +31,11 @@ _members = Member.ormar_config.table
 _projects = Project.ormar_config.table
 _boards = Board.ormar_config.table
 
+# The due date is read as its text (YYYY-MM-DD on both databases): parsing 1,000 dates to
+# format them again cost more than the rest of a card.
 CARD_COLUMNS = (_cards.c.id, _cards.c.column_id, _cards.c.rank, _cards.c.title,
-                _cards.c.version, _cards.c.description, _cards.c.description_html, _cards.c.due,
+                _cards.c.version, _cards.c.description, _cards.c.description_html,
+                sa.cast(_cards.c.due, sa.String).label("due"),
                 _cards.c.labels, _cards.c.checklist, _cards.c.comment_count)
 
 
@@ -55,13 +59,17 @@ def day(value: Any) -> str | None:
 
 
 def card_dict(row: Any, assignees: list[str]) -> dict[str, Any]:
-    """A card as the API, the events and the pages show it."""
-    return {"id": row.id, "column_id": row.column_id, "rank": row.rank, "title": row.title,
-            "version": row.version, "description": row.description or "",
-            "description_html": row.description_html or "", "assignees": assignees,
-            "due": day(row.due), "labels": orjson.loads(row.labels or "[]"),
-            "checklist": orjson.loads(row.checklist or "[]"),
-            "comments": row.comment_count or 0}
+    """A card as the API, the events and the pages show it (`row` of CARD_COLUMNS).
+
+    Unpacked by position: a board page builds 1,000 of these, and reading a Row's fields by
+    name cost 30 µs a card."""
+    (id, column_id, rank, title, version, description, description_html, due, labels,
+     checklist, comments) = row[:11]
+    return {"id": id, "column_id": column_id, "rank": rank, "title": title,
+            "version": version, "description": description or "",
+            "description_html": description_html or "", "assignees": assignees,
+            "due": due[:10] if due else None, "labels": orjson.loads(labels or "[]"),
+            "checklist": orjson.loads(checklist or "[]"), "comments": comments or 0}
 
 
 async def _assignees_of(conn: Any, where: Any) -> dict[int, list[str]]:
@@ -97,13 +105,17 @@ async def board(board_id: int) -> list[dict[str, Any]]:
         assigned = await _assignees_of(conn, _cards.c.board_id == board_id)
     by_column: dict[int, list[Any]] = defaultdict(list)
     for row in cards:
-        by_column[row.column_id].append(row)
+        by_column[row[1]].append(row)
     out = []
+    none: list[str] = []
     for col in sorted(columns, key=_rank):
-        rows = sorted(by_column.get(col.id, ()), key=_rank)
+        rows = sorted(by_column.get(col.id, ()), key=_RANK)
         out.append({"id": col.id, "title": col.title, "rank": col.rank,
-                    "cards": [card_dict(r, assigned.get(r.id, [])) for r in rows]})
+                    "cards": [card_dict(r, assigned.get(r[0], none)) for r in rows]})
     return out
+
+
+_RANK = operator.itemgetter(2)
 
 
 async def card(board_id: int, card_id: int, conn: Any = None) -> dict[str, Any] | None:

@@ -84,17 +84,34 @@ async def board_transaction(hub: Hub, board_id: int) -> AsyncIterator[Any]:
 
 
 # -- checks --------------------------------------------------------------------------------------
-COLUMN_IN_BOARD = Stmt(sa.select(_cols.c.id).where(_cols.c.id == _p("to_column"),
-                                                   _cols.c.board_id == _locked_board()))
+# The destination column, on this board, and how many cards it holds (kept on the column row:
+# it tells a move whether to find its place from the top or from the bottom of the column).
+# Not where the lock is taken: a PostgreSQL statement that waited for the lock still reads what
+# it saw when it started (READ COMMITTED re-reads only the locked row), so the count would be
+# the one before the change it waited for. The lock comes first, in a statement of its own
+# (LOCK_BOARD) or in the card's version check.
+COLUMN_OF_BOARD = Stmt(sa.select(_cols.c.id, _cols.c.card_count)
+                       .where(_cols.c.id == _p("to_column"), _cols.c.board_id == _p("b_board")))
 BOARD_HAS_ROOM = Stmt(
     sa.select(sa.literal_column("1").label("ok")).where(
         sa.select(sa.func.count()).select_from(_cards)
         .where(_cards.c.board_id == _p("b_board", sa.Integer)).scalar_subquery()
         < _p("max_cards", sa.Integer)))
-# Neighbours of a place in a column, the card itself left out (card_id 0 for a new card).
+IN_RANGE = Stmt(sa.select(sa.literal_column("1").label("ok"))
+                .where(_p("index", sa.Integer) <= _p("others", sa.Integer)))
+# The card just above a place, counted from the top or from the bottom, whichever is nearer
+# (`take` is 1 for the direction used, 0 for the other): walking a 1,000-card column's index
+# from one end cost 0.2 µs a card, 0.1 ms for a move to the middle. The card itself is left
+# out (card_id 0 for a new card).
 NTH_RANK = Stmt(sa.select(_cards.c.rank)
                 .where(_cards.c.column_id == _p("to_column"), _cards.c.id != _p("b_card"))
-                .order_by(_cards.c.rank).limit(1).offset(_p("offset", sa.Integer)))
+                .order_by(_cards.c.rank).limit(_p("take", sa.Integer))
+                .offset(_p("offset", sa.Integer)))
+NTH_RANK_FROM_END = Stmt(sa.select(_cards.c.rank)
+                         .where(_cards.c.column_id == _p("to_column"),
+                                _cards.c.id != _p("b_card"))
+                         .order_by(_cards.c.rank.desc()).limit(_p("take_end", sa.Integer))
+                         .offset(_p("offset_end", sa.Integer)))
 RANK_AFTER = Stmt(sa.select(sa.func.min(_cards.c.rank).label("rank"))
                   .where(_cards.c.column_id == _p("to_column"), _cards.c.id != _p("b_card"),
                          _cards.c.rank > _p("before_rank")))
@@ -131,8 +148,13 @@ INSERT_CARD = Stmt(
         labels=_p("new_labels"), checklist=_p("new_checklist"), version=1, comment_count=0,
         created_by=_p("actor_id"), created_at=_p("now"), updated_at=_p("now"))
     .returning(_cards.c.id, _cards.c.rank, _cards.c.version))
-POSITION = Stmt(sa.select(sa.func.count().label("index")).select_from(_cards)
-                .where(_cards.c.column_id == _p("to_column"), _cards.c.rank < _p("placed_rank")))
+# A card arrives in `to_column` (and leaves `from_column`, if it came from another one).
+COUNT_ARRIVAL = Stmt(
+    sa.update(_cols)
+    .where(_cols.c.id.in_([_p("from_column", sa.Integer), _p("to_column", sa.Integer)]),
+           sa.func.coalesce(_p("from_column", sa.Integer), 0) != _p("to_column", sa.Integer))
+    .values(card_count=_cols.c.card_count
+            + sa.case((_cols.c.id == _p("to_column", sa.Integer), 1), else_=-1)))
 UNASSIGN_ALL = Stmt(sa.delete(_assignees).where(_assignees.c.card_id == _p("b_card")))
 ASSIGN = Stmt(sa.insert(_assignees).values(card_id=_p("the_card"), user_id=_p("the_user")))
 
@@ -148,16 +170,39 @@ LOG_DONE = Stmt(sa.insert(_log).from_select(
     .where(sa.or_(_done_delta != 0, _p("total_delta", sa.Integer) != 0))))
 
 
-def neighbour_steps(to_column: int, card_id: int, index: int | None) -> list[Step]:
-    """Read the ranks either side of place `index` (None: the end) of a column."""
+def others_in(to_column: int, moving_from: Callable[[Results], Any] | None
+              ) -> Callable[[Results], int]:
+    """How many other cards the destination column holds (COLUMN_OF_BOARD's count, less the
+    moving card if it is already there)."""
+    def others(r: Results) -> int:
+        count = int(r["column"]["card_count"])
+        return count - 1 if moving_from is not None and moving_from(r) == to_column else count
+    return others
+
+
+def neighbour_steps(to_column: int, card_id: int, index: int | None,
+                    moving_from: Callable[[Results], Any] | None = None) -> list[Step]:
+    """Read the ranks either side of place `index` (None: the end) of a column; needs
+    COLUMN_OF_BOARD's result (`column`) first."""
     params: dict[str, Any] = {"to_column": to_column, "b_card": card_id}
     if index is None:
         return [Step(LAST_RANK, params, name="before")]
+    others = others_in(to_column, moving_from)
+    steps = [Step(IN_RANGE, {"index": index, "others": others},
+                  refuse=Invalid(f"index {index} is out of range: 0 ≤ index ≤ the number of "
+                                 "other cards in that column", extra={"field": "index"}))]
     if index == 0:
-        return [Step(FIRST_RANK, params, name="after")]
-    out_of_range = Invalid(f"index {index} is out of range: 0 ≤ index ≤ the number of other "
-                           "cards in that column", extra={"field": "index"})
-    return [Step(NTH_RANK, {**params, "offset": index - 1}, name="before", refuse=out_of_range),
+        return [*steps, Step(FIRST_RANK, params, name="after")]
+
+    def from_top(r: Results) -> bool:
+        return index - 1 <= others(r) - index
+
+    return [*steps,
+            Step(NTH_RANK, {**params, "take": lambda r: int(from_top(r)), "offset": index - 1},
+                 name="before"),
+            Step(NTH_RANK_FROM_END, {**params, "take_end": lambda r: int(not from_top(r)),
+                                     "offset_end": lambda r: others(r) - index},
+                 name="before"),
             Step(RANK_AFTER, {**params, "before_rank": lambda r: r["before"]["rank"]},
                  name="after")]
 
@@ -173,6 +218,11 @@ def log_step(board_id: int, now: dt.datetime, to_column: int | None,
     """Log a card entering or leaving the done column (and cards added or removed)."""
     return Step(LOG_DONE, {"b_board": board_id, "now": now, "to_column": to_column,
                            "from_column": from_column, "total_delta": total_delta})
+
+
+def count_step(to_column: int | None, from_column: Any) -> Step:
+    """Keep the columns' card counts: a card arriving in `to_column` from `from_column`."""
+    return Step(COUNT_ARRIVAL, {"to_column": to_column, "from_column": from_column})
 
 
 # -- running a plan ------------------------------------------------------------------------------
