@@ -27,11 +27,9 @@ from .writes import (
     ASSIGN,
     BOARD_HAS_ROOM,
     BUMP_VERSION,
-    COLUMN_OF_BOARD,
     INSERT_CARD,
     LOCK_BOARD,
     MAX_CARDS_PER_BOARD,
-    PLACE_CARD,
     UNASSIGN_ALL,
     UPDATE_CARD,
     Plan,
@@ -41,9 +39,10 @@ from .writes import (
     count_step,
     in_transaction,
     log_step,
-    neighbour_steps,
-    new_rank,
+    neighbours_step,
     not_found_card,
+    place_steps,
+    placed_rank,
     retrying,
     run_steps,
     through_door,
@@ -236,28 +235,28 @@ async def create_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
     def plan() -> Plan:
         checks = [
             Step(LOCK_BOARD, {"b_board": board_id}, refuse=NotFound("this board is gone")),
-            Step(COLUMN_OF_BOARD, {"to_column": column_id, "b_board": board_id},
-                 name="column", refuse=NotFound(f"no column {column_id} on this board",
-                                                extra={"field": "column_id"})),
             Step(BOARD_HAS_ROOM, {"b_board": board_id, "max_cards": MAX_CARDS_PER_BOARD},
                  refuse=Invalid(f"a board holds at most {MAX_CARDS_PER_BOARD:,} cards")),
-            *neighbour_steps(column_id, 0, index),
-        ]
-        writes = [
+            neighbours_step(column_id, board_id, 0, index),
+            # A check, not a write: the rank's parameter refuses a column of another board or
+            # an index past the end, before the seq is taken.
             Step(INSERT_CARD, {"b_board": board_id, "to_column": column_id,
-                               "new_rank": new_rank, "new_title": card["title"],
+                               "new_rank": placed_rank(column_id, index),
+                               "new_title": card["title"],
                                "new_description": card["description"],
                                "new_description_html": html, "new_due": _due(card["due"]),
                                "new_labels": orjson.dumps(card["labels"]).decode(),
                                "new_checklist": orjson.dumps(card["checklist"]).decode(),
                                "actor_id": actor.id, "now": now}, name="card"),
+        ]
+        writes = [
             *(Step(ASSIGN, {"the_card": _new_id, "the_user": uid}) for uid, _ in people),
             log_step(board_id, now, column_id, None, 1),
             count_step(column_id, None),
         ]
 
         def at(r: Results) -> int:  # at the end: after the cards the column held
-            return int(r["column"]["card_count"]) if index is None else index
+            return int(r["near"]["others"]) if index is None else index
 
         def event(r: Results) -> dict[str, Any]:
             return {"id": r["card"]["id"], "column_id": column_id, "rank": r["card"]["rank"],
@@ -317,17 +316,10 @@ async def move_card(hub: Hub, actor: Actor, access: Access, data: dict[str, Any]
         checks = [
             Step(BUMP_VERSION, {"b_card": card_id, "b_board": board_id, "b_version": version,
                                 "now": now}, name="old", refuse=_stale()),
-            Step(COLUMN_OF_BOARD, {"to_column": column_id, "b_board": board_id},
-                 name="column", refuse=NotFound(f"no column {column_id} on this board",
-                                                extra={"field": "column_id"})),
-            *neighbour_steps(column_id, card_id, index, moving_from=_from_column),
+            neighbours_step(column_id, board_id, card_id, index, moving_from=_from_column),
+            *place_steps(board_id, card_id, column_id, index, _from_column, now),
         ]
-        writes = [
-            Step(PLACE_CARD, {"b_card": card_id, "to_column": column_id, "new_rank": new_rank},
-                 name="placed"),
-            log_step(board_id, now, column_id, _from_column, 0),
-            count_step(column_id, _from_column),
-        ]
+        writes: list[Step] = []
         # The card is at `index`: its neighbours were read under the board's lock (the first
         # check), so no other change came between them (no count of the column needed).
         return Plan(

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from collab import db
 from collab.errors import Conflict, Invalid, NotFound
 from collab.realtime import Actor, Change, Event, Hub, Step, Stmt
 
@@ -84,42 +85,57 @@ async def board_transaction(hub: Hub, board_id: int) -> AsyncIterator[Any]:
 
 
 # -- checks --------------------------------------------------------------------------------------
-# The destination column, on this board, and how many cards it holds (kept on the column row:
-# it tells a move whether to find its place from the top or from the bottom of the column).
-# Not where the lock is taken: a PostgreSQL statement that waited for the lock still reads what
-# it saw when it started (READ COMMITTED re-reads only the locked row), so the count would be
-# the one before the change it waited for. The lock comes first, in a statement of its own
-# (LOCK_BOARD) or in the card's version check.
-COLUMN_OF_BOARD = Stmt(sa.select(_cols.c.id, _cols.c.card_count)
-                       .where(_cols.c.id == _p("to_column"), _cols.c.board_id == _p("b_board")))
 BOARD_HAS_ROOM = Stmt(
     sa.select(sa.literal_column("1").label("ok")).where(
         sa.select(sa.func.count()).select_from(_cards)
         .where(_cards.c.board_id == _p("b_board", sa.Integer)).scalar_subquery()
         < _p("max_cards", sa.Integer)))
-IN_RANGE = Stmt(sa.select(sa.literal_column("1").label("ok"))
-                .where(_p("index", sa.Integer) <= _p("others", sa.Integer)))
-# The card just above a place, counted from the top or from the bottom, whichever is nearer
-# (`take` is 1 for the direction used, 0 for the other): walking a 1,000-card column's index
-# from one end cost 0.2 µs a card, 0.1 ms for a move to the middle. The card itself is left
-# out (card_id 0 for a new card).
-NTH_RANK = Stmt(sa.select(_cards.c.rank)
-                .where(_cards.c.column_id == _p("to_column"), _cards.c.id != _p("b_card"))
-                .order_by(_cards.c.rank).limit(_p("take", sa.Integer))
-                .offset(_p("offset", sa.Integer)))
-NTH_RANK_FROM_END = Stmt(sa.select(_cards.c.rank)
-                         .where(_cards.c.column_id == _p("to_column"),
-                                _cards.c.id != _p("b_card"))
-                         .order_by(_cards.c.rank.desc()).limit(_p("take_end", sa.Integer))
-                         .offset(_p("offset_end", sa.Integer)))
-RANK_AFTER = Stmt(sa.select(sa.func.min(_cards.c.rank).label("rank"))
-                  .where(_cards.c.column_id == _p("to_column"), _cards.c.id != _p("b_card"),
-                         _cards.c.rank > _p("before_rank")))
-FIRST_RANK = Stmt(sa.select(sa.func.min(_cards.c.rank).label("rank"))
-                  .where(_cards.c.column_id == _p("to_column"), _cards.c.id != _p("b_card")))
-LAST_RANK = Stmt(sa.select(sa.func.max(_cards.c.rank).label("rank"))
-                 .where(_cards.c.column_id == _p("to_column"), _cards.c.id != _p("b_card")))
-# The version check of every change to a card: it touches no row when the card moved on.
+
+
+def _neighbours() -> sa.Select[Any]:
+    """The place `index` of a column, in one statement: how many other cards the column holds
+    (`others`, NULL when the column is not on this board) and the ranks either side.
+
+    The card above the place is found from the nearer end of the column: walking the column's
+    index cost 0.2 µs a card, 0.1 ms for the middle of 1,000 cards; the count kept on the
+    column says which end is nearer. `index` -1 means the end; `same_column` is 1 when the
+    moving card is already in the column (it is left out, as `b_card`; 0 for a new card).
+    One statement because on PostgreSQL each one is a round trip, and a move's round trips,
+    one after the other within a group, bounded how many moves a board took per second.
+    """
+    index = _p("index", sa.Integer)
+    count = (sa.select(_cols.c.card_count)
+             .where(_cols.c.id == _p("to_column", sa.Integer),
+                    _cols.c.board_id == _p("b_board", sa.Integer)).scalar_subquery())
+    others = count - _p("same_column", sa.Integer)
+    in_column = sa.and_(_cards.c.column_id == _p("to_column", sa.Integer),
+                        _cards.c.id != _p("b_card", sa.Integer))
+
+    def nth(order: Any, offset: Any) -> Any:
+        safe = sa.case((offset < 0, 0), else_=offset)  # never negative, even if evaluated
+        return (sa.select(_cards.c.rank).where(in_column).order_by(order).limit(1)
+                .offset(safe).scalar_subquery())
+
+    before = sa.case(
+        (index == 0, sa.null()),
+        (index < 0, nth(_cards.c.rank.desc(), 0)),
+        (index - 1 <= others - index, nth(_cards.c.rank, index - 1)),
+        else_=nth(_cards.c.rank.desc(), others - index))
+    # MATERIALIZED: PostgreSQL would otherwise copy `before` into `after` and walk twice.
+    place = (sa.select(others.label("others"), before.label("before")).cte("place")
+             .prefix_with("MATERIALIZED", dialect="postgresql"))
+    # The first rank above: '' sorts before every rank (an OR here made the databases walk the
+    # column from its top), and ORDER BY … LIMIT 1 rather than min(), which PostgreSQL
+    # computed over every rank above.
+    after = (sa.select(_cards.c.rank).where(
+        in_column, _cards.c.rank > sa.func.coalesce(place.c.before, ""))
+        .order_by(_cards.c.rank).limit(1).scalar_subquery())
+    return sa.select(place.c.others, place.c.before, after.label("after")).select_from(place)
+
+
+NEIGHBOURS = Stmt(_neighbours())
+# The version check of every change to a card: it touches no row when the card moved on. Its
+# sub-select takes the board's lock first (see _locked_board).
 BUMP_VERSION = Stmt(
     sa.update(_cards)
     .where(_cards.c.id == _p("b_card"), _cards.c.board_id == _locked_board(),
@@ -137,9 +153,10 @@ UPDATE_CARD = Stmt(
     .returning(_cards.c.version))
 
 # -- writes --------------------------------------------------------------------------------------
-PLACE_CARD = Stmt(sa.update(_cards).where(_cards.c.id == _p("b_card"))
-                  .values(column_id=_p("to_column"), rank=_p("new_rank"))
-                  .returning(_cards.c.rank))
+_place_card = (sa.update(_cards).where(_cards.c.id == _p("b_card"))
+               .values(column_id=_p("to_column"), rank=_p("new_rank"))
+               .returning(_cards.c.rank))
+PLACE_CARD = Stmt(_place_card)
 INSERT_CARD = Stmt(
     sa.insert(_cards).values(
         board_id=_p("b_board"), column_id=_p("to_column"), rank=_p("new_rank"),
@@ -149,12 +166,13 @@ INSERT_CARD = Stmt(
         created_by=_p("actor_id"), created_at=_p("now"), updated_at=_p("now"))
     .returning(_cards.c.id, _cards.c.rank, _cards.c.version))
 # A card arrives in `to_column` (and leaves `from_column`, if it came from another one).
-COUNT_ARRIVAL = Stmt(
+_count_arrival = (
     sa.update(_cols)
     .where(_cols.c.id.in_([_p("from_column", sa.Integer), _p("to_column", sa.Integer)]),
            sa.func.coalesce(_p("from_column", sa.Integer), 0) != _p("to_column", sa.Integer))
     .values(card_count=_cols.c.card_count
             + sa.case((_cols.c.id == _p("to_column", sa.Integer), 1), else_=-1)))
+COUNT_ARRIVAL = Stmt(_count_arrival)
 UNASSIGN_ALL = Stmt(sa.delete(_assignees).where(_assignees.c.card_id == _p("b_card")))
 ASSIGN = Stmt(sa.insert(_assignees).values(card_id=_p("the_card"), user_id=_p("the_user")))
 
@@ -163,54 +181,49 @@ _last_column = (sa.select(_cols.c.id).where(_cols.c.board_id == _p("b_board", sa
                 .order_by(_cols.c.rank.desc()).limit(1).scalar_subquery())
 _done_delta = (sa.case((_p("to_column", sa.Integer) == _last_column, 1), else_=0)
                - sa.case((_p("from_column", sa.Integer) == _last_column, 1), else_=0))
-LOG_DONE = Stmt(sa.insert(_log).from_select(
+_log_done = sa.insert(_log).from_select(
     ["board_id", "at", "done_delta", "total_delta"],
     sa.select(_p("b_board", sa.Integer), _p("now", sa.DateTime), _done_delta,
               _p("total_delta", sa.Integer))
-    .where(sa.or_(_done_delta != 0, _p("total_delta", sa.Integer) != 0))))
+    .where(sa.or_(_done_delta != 0, _p("total_delta", sa.Integer) != 0)))
+LOG_DONE = Stmt(_log_done)
 
 
-def others_in(to_column: int, moving_from: Callable[[Results], Any] | None
-              ) -> Callable[[Results], int]:
-    """How many other cards the destination column holds (COLUMN_OF_BOARD's count, less the
-    moving card if it is already there)."""
-    def others(r: Results) -> int:
-        count = int(r["column"]["card_count"])
-        return count - 1 if moving_from is not None and moving_from(r) == to_column else count
-    return others
+def _move_all() -> sa.Select[Any]:
+    """PostgreSQL: the card's new place, the done log and the columns' counts in one statement
+    (data-modifying CTEs; SQLite has none, and there the three statements cost no round trip)."""
+    placed = _place_card.cte("placed")
+    logged = _log_done.cte("logged")
+    counted = _count_arrival.cte("counted")
+    return sa.select(placed.c.rank).add_cte(logged).add_cte(counted)
 
 
-def neighbour_steps(to_column: int, card_id: int, index: int | None,
-                    moving_from: Callable[[Results], Any] | None = None) -> list[Step]:
-    """Read the ranks either side of place `index` (None: the end) of a column; needs
-    COLUMN_OF_BOARD's result (`column`) first."""
-    params: dict[str, Any] = {"to_column": to_column, "b_card": card_id}
-    if index is None:
-        return [Step(LAST_RANK, params, name="before")]
-    others = others_in(to_column, moving_from)
-    steps = [Step(IN_RANGE, {"index": index, "others": others},
-                  refuse=Invalid(f"index {index} is out of range: 0 ≤ index ≤ the number of "
-                                 "other cards in that column", extra={"field": "index"}))]
-    if index == 0:
-        return [*steps, Step(FIRST_RANK, params, name="after")]
-
-    def from_top(r: Results) -> bool:
-        return index - 1 <= others(r) - index
-
-    return [*steps,
-            Step(NTH_RANK, {**params, "take": lambda r: int(from_top(r)), "offset": index - 1},
-                 name="before"),
-            Step(NTH_RANK_FROM_END, {**params, "take_end": lambda r: int(not from_top(r)),
-                                     "offset_end": lambda r: others(r) - index},
-                 name="before"),
-            Step(RANK_AFTER, {**params, "before_rank": lambda r: r["before"]["rank"]},
-                 name="after")]
+MOVE_ALL = Stmt(_move_all())
 
 
-def new_rank(results: Results) -> str:
-    before = (results.get("before") or {}).get("rank")
-    after = (results.get("after") or {}).get("rank")
-    return ranks.between(before, after)
+def neighbours_step(to_column: int, board_id: int, card_id: int, index: int | None,
+                    moving_from: Callable[[Results], Any] | None = None) -> Step:
+    """Read the column's count and the ranks either side of place `index` (None: the end)."""
+    return Step(NEIGHBOURS, {
+        "to_column": to_column, "b_board": board_id, "b_card": card_id,
+        "index": -1 if index is None else index,
+        "same_column": (lambda r: int(moving_from(r) == to_column)) if moving_from else 0,
+    }, name="near")
+
+
+def placed_rank(to_column: int, index: int | None) -> Callable[[Results], str]:
+    """The new rank between the neighbours read by `neighbours_step`; refuses a column that is
+    not on this board or an index past the column's end. (It runs as a parameter of a check,
+    before the seq is taken, so a refusal leaves nothing behind.)"""
+    def rank(r: Results) -> str:
+        near = r["near"]
+        if near["others"] is None:
+            raise NotFound(f"no column {to_column} on this board", extra={"field": "column_id"})
+        if index is not None and index > near["others"]:
+            raise Invalid(f"index {index} is out of range: 0 ≤ index ≤ {near['others']}, the "
+                          "number of other cards in that column", extra={"field": "index"})
+        return ranks.between(near["before"], near["after"])
+    return rank
 
 
 def log_step(board_id: int, now: dt.datetime, to_column: int | None,
@@ -223,6 +236,21 @@ def log_step(board_id: int, now: dt.datetime, to_column: int | None,
 def count_step(to_column: int | None, from_column: Any) -> Step:
     """Keep the columns' card counts: a card arriving in `to_column` from `from_column`."""
     return Step(COUNT_ARRIVAL, {"to_column": to_column, "from_column": from_column})
+
+
+def place_steps(board_id: int, card_id: int, to_column: int, index: int,
+                from_column: Callable[[Results], Any], now: dt.datetime) -> list[Step]:
+    """A card's new place, the done log and the counts: one statement on PostgreSQL, three on
+    SQLite. Checks, not writes: the rank's parameter may refuse."""
+    rank = placed_rank(to_column, index)
+    if db.is_sqlite():
+        return [Step(PLACE_CARD, {"b_card": card_id, "to_column": to_column, "new_rank": rank},
+                     name="placed"),
+                log_step(board_id, now, to_column, from_column, 0),
+                count_step(to_column, from_column)]
+    return [Step(MOVE_ALL, {"b_card": card_id, "to_column": to_column, "new_rank": rank,
+                            "b_board": board_id, "now": now, "from_column": from_column,
+                            "total_delta": 0}, name="placed")]
 
 
 # -- running a plan ------------------------------------------------------------------------------
