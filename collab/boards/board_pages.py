@@ -55,7 +55,7 @@ def _redirect(url: str) -> RedirectResponse:
 # cards are rendered with a placeholder (U+0000, which no stored text can contain) replaced
 # once per page.
 _CSRF = "\x00csrf\x00"
-CARD_CACHE_SIZE = 50_000
+CARD_CACHE_SIZE = 20_000  # ~1 KiB each: about 20 MiB at most
 _cards_html: OrderedDict[tuple[Any, ...], str] = OrderedDict()
 
 

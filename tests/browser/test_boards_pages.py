@@ -7,6 +7,7 @@ synchronise. The browser fixtures come from tests/browser/conftest.py (system Ch
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -236,3 +237,35 @@ def test_a_change_under_my_open_editor_is_shown_instead_of_overwritten(
     alice.errors = [e for e in alice.errors  # type: ignore[attr-defined]
                     if "409 (Conflict)" not in e]
     no_page_errors(alice)
+
+
+def test_columns_and_cards_added_in_one_browser_appear_in_the_other(
+    browser: Browser, board: Board, contexts: list[BrowserContext]
+) -> None:
+    alice, bob = new_page(browser, contexts), new_page(browser, contexts)
+    sign_in(alice, board.server.base_url, board.owner)
+    sign_in(bob, board.server.base_url, board.mate)
+    open_board(alice, board)
+    open_board(bob, board, present=2)
+    alice.get_by_label("New column").fill("Review")
+    alice.get_by_role("button", name="Add column").click()
+    review = bob.locator(".kb-column", has=bob.get_by_role("heading", name="Review"))
+    expect(review).to_be_visible(timeout=LIVE_MS)
+    # The new column is last: its cards are now the done ones.
+    expect(bob.locator("#board-columns > .kb-column").last).to_have_attribute(
+        "aria-labelledby", re.compile(r"column-\d+-title"))
+    alice.get_by_label("New card in Review").fill("Check the figures")
+    alice.get_by_label("New card in Review").press("Enter")
+    card_in_review = review.locator(".kb-card", has_text="Check the figures")
+    expect(card_in_review).to_be_visible(timeout=LIVE_MS)
+    expect(bob.locator("#progress-total")).to_have_text("3", timeout=LIVE_MS)
+    expect(bob.locator("#progress-done")).to_have_text("1")
+    # Bob moves it back to To do with its form (its choices were filled in from the board).
+    card_in_review.locator("summary").click()
+    card_in_review.get_by_label("Column").select_option(label="To do")
+    card_in_review.get_by_role("button", name="Move").click()
+    todo = board.columns[0]
+    expect(alice.locator(f"#cards-{todo} .kb-card", has_text="Check the figures")
+           ).to_be_visible(timeout=LIVE_MS)
+    expect(alice.locator("#progress-done")).to_have_text("0")
+    no_page_errors(alice, bob)
