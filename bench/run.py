@@ -23,6 +23,7 @@ import platform
 import queue
 import random
 import resource
+import secrets
 import shutil
 import signal
 import socket
@@ -343,12 +344,17 @@ class ReferenceServer(Server):
         return f"thread:{random.randrange(10**9)}", None
 
 
+BENCH_SECRET_KEY = secrets.token_urlsafe(48)
+BENCH_USER = {"username": "bench", "password": "bench-password-0123456789"}
+
+
 def collab_env(database_url: str, redis_url: str, mode: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
         "DATABASE_URL": database_url,
         "BROADCAST_URL": redis_url,
-        "SECRET_KEY": "bench",
+        # COLLAB_ENV=production refuses a weak key; one per run, shared by its processes.
+        "SECRET_KEY": BENCH_SECRET_KEY,
         "WS_SEND_RATE": "0",  # the publisher and writers are trusted load, not abusers
         "COLLAB_ENV": mode,
     })
@@ -361,6 +367,13 @@ def collab_migrate(env: dict[str, str], logdir: Path) -> None:
                               stdout=out, stderr=subprocess.STDOUT, timeout=120, check=False)
     if proc.returncode:
         raise RuntimeError(f"collab migrate failed; see {logdir / 'collab-migrate.log'}")
+    # Registering never makes an admin; the bench user (who creates rooms) is made as an
+    # operator makes one. It fails harmlessly when a second process shares the database.
+    with open(logdir / "collab-migrate.log", "ab") as out:
+        subprocess.run([PYTHON, "-m", "collab.cli", "createuser", "--username",
+                        BENCH_USER["username"], "--password", BENCH_USER["password"],
+                        "--role", "admin"], env=env, cwd=ROOT, stdout=out,
+                       stderr=subprocess.STDOUT, timeout=120, check=False)
 
 
 class CollabServer(Server):
@@ -376,11 +389,8 @@ class CollabServer(Server):
         super().__init__(name, cmd, env, logdir, cpus)
 
     def setup_channel(self) -> tuple[str, str | None]:
-        """Register the bench user (the first user is admin), a public room and a thread."""
-        creds = {"username": "bench", "password": "bench-password-0123456789"}
-        with contextlib.suppress(RuntimeError):  # already there when a 2nd process shares the DB
-            http_json("POST", self.base + "/api/users", creds)
-        token = http_json("POST", self.base + "/api/tokens", creds)["token"]
+        """Sign in as the bench admin (made by collab_migrate); a public room and a thread."""
+        token = http_json("POST", self.base + "/api/tokens", BENCH_USER)["token"]
         room = http_json("POST", self.base + "/api/rooms",
                          {"name": f"Bench {random.randrange(10**6)}", "visibility": "public"},
                          token)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
-from support.api import DEFAULT_PASSWORD, Api, User, unique_name
+from support.api import DEFAULT_PASSWORD, Api, User, create_admin, unique_name
 from support.servers import LiveServer, ServerFactory
 from websockets.sync.client import connect
 
@@ -48,7 +48,7 @@ def site(session_servers: ServerFactory) -> Iterator[Site]:
     server = session_servers(name="browser", env={"HTTP_WRITES_PER_MINUTE": "0",
                                                   "REPLAY_MAX_EVENTS": str(REPLAY_MAX)})
     with Api(server.base_url) as api:
-        admin = api.register(unique_name("admin"))  # the first user is an admin (moderator)
+        admin = create_admin(server)  # `collab createuser --role admin`
         room = api.create_room(admin.token, name=unique_name("Browser room "))
         yield Site(server, api, admin, int(room["id"]))
 

@@ -38,9 +38,12 @@ def test_createuser_gives_the_role_and_refuses_a_taken_name(
     assert main(["createuser", "--username", "first", "--password", "long-enough"]) == 0
     assert main(["createuser", "--username", "mod", "--password", "long-enough",
                  "--role", "moderator"]) == 0
+    assert main(["createuser", "--username", "boss", "--password", "long-enough",
+                 "--role", "admin"]) == 0
     out = capsys.readouterr().out
-    assert "created first with roles member,admin" in out
+    assert "created first with roles member\n" in out, "the first user is not an admin"
     assert "created mod with roles member,moderator" in out
+    assert "created boss with roles member,admin" in out
     with pytest.raises(SystemExit) as exited:
         main(["createuser", "--username", "MOD", "--password", "long-enough"])
     assert "taken" in str(exited.value.code)
