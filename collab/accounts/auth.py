@@ -62,8 +62,8 @@ async def reauthenticate(actor: Actor) -> Actor | None:
     or None when what signed the socket in was revoked."""
     kind, _, ident = (actor.credential or "").partition(":")
     user: User | None
-    if kind == "token" and ident.isdigit():
-        user = await token_owner(int(ident))
+    if kind == "token":
+        user = await token_owner(ident)
     elif kind == "session":
         user = await session_owner(ident)
     elif actor.credential is None:

@@ -50,17 +50,19 @@ def _live_token(row: ApiToken | None, now: dt.datetime) -> bool:
     return row is not None and row.expires_at is not None and row.expires_at > now
 
 
-async def token_and_user(token: Any) -> tuple[int, User] | None:
-    """The token's id and its user, for a token that exists and has not expired."""
+async def token_and_user(token: Any) -> tuple[str, User] | None:
+    """The token's hash (what names it for good: SQLite reuses the id of a deleted last row)
+    and its user, for a token that exists and has not expired."""
     if not _plausible(token):
         return None
-    row = await ApiToken.objects.select_related("user").get_or_none(token_hash=secret_hash(token))
+    token_hash = secret_hash(token)
+    row = await ApiToken.objects.select_related("user").get_or_none(token_hash=token_hash)
     now = utcnow()
     if row is None or not _live_token(row, now):
         return None
     if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
         await ApiToken.objects.filter(id=row.id).update(last_used_at=now)
-    return row.id, row.user
+    return token_hash, row.user
 
 
 async def user_for_token(token: Any) -> User | None:
@@ -68,9 +70,9 @@ async def user_for_token(token: Any) -> User | None:
     return found[1] if found else None
 
 
-async def token_owner(token_id: int) -> User | None:
-    """The user of a live token by id (a socket's credential), or None once revoked/expired."""
-    row = await ApiToken.objects.select_related("user").get_or_none(id=token_id)
+async def token_owner(token_hash: str) -> User | None:
+    """The user of a live token by hash (a socket's credential), or None once revoked/expired."""
+    row = await ApiToken.objects.select_related("user").get_or_none(token_hash=token_hash)
     return row.user if row is not None and _live_token(row, utcnow()) else None
 
 

@@ -221,8 +221,7 @@ class Connection:
             if op == "ping":
                 self.reply({"op": "pong", "ref": ref})
                 return
-            if self.stale:
-                await self.revalidate()
+            await self.checked()
             if op == "join":
                 self._limit_joins()
                 await self.hub.joins.join(self, frame.channel, frame.since, frame.epoch, ref)
@@ -239,8 +238,7 @@ class Connection:
                           ref: str | None, key: str | None) -> None:
         """A `send` that did not come as a frame (a page's ws-send form)."""
         try:
-            if self.stale:
-                await self.revalidate()
+            await self.checked()
             await self.perform(channel, type, data, ref, key)
         except Exception as exc:
             self._failed(exc, ref, "send")
@@ -272,8 +270,7 @@ class Connection:
             self._send_bucket = TokenBucket(self.hub.settings.ws_send_rate)
         if not self._send_bucket.take():
             raise RateLimited(f"more than {self.hub.settings.ws_send_rate} sends a second")
-        if self.stale:
-            await self.revalidate()
+        await self.checked()
         kind, id = self.hub.kind_for(channel)
         if channel in self.channels:
             grant = self.channels[channel]
@@ -322,6 +319,15 @@ class Connection:
         self.stale = True
         if self._revalidating is None or self._revalidating.done():
             self._revalidating = asyncio.get_running_loop().create_task(self.revalidate())
+
+    async def checked(self) -> None:
+        """Before acting on a frame: wait for a check already under way (access was taken
+        away a moment ago; its `stale` flag is already down), or run one that is due."""
+        task = self._revalidating
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            await asyncio.shield(task)
+        if self.stale:
+            await self.revalidate()
 
     async def revalidate(self) -> None:
         task = self._revalidating
