@@ -399,3 +399,41 @@ def test_hsts_only_for_requests_that_came_over_https(
     with httpx2.Client(base_url=untrusting.base_url, trust_env=False) as http:
         forged = http.get("/rooms", headers={"X-Forwarded-Proto": "https"})
         assert "strict-transport-security" not in forged.headers
+
+
+# -- 5. sign-in limits ---------------------------------------------------------------------------
+
+
+def test_sign_in_is_limited_per_address_across_names_and_successes_do_not_count(
+    live_server: ServerFactory,
+) -> None:
+    """One Argon2 check costs ~0.16 s of CPU: cycling through names must not buy more checks."""
+    server = live_server(env={"LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE": "8",
+                              "LOGIN_ATTEMPTS_PER_MINUTE": "3"})
+    with Api(server.base_url) as api:
+        user = api.register()
+        # Per name: 2 failures, then a success wipes them; 3 more failures are allowed again.
+        for _ in range(2):
+            assert api.token_raw(user.username, "wrong password").status_code == 401
+        for _ in range(5):  # successes count against neither limit
+            assert api.token_raw(user.username, user.password).status_code == 201
+        statuses = [api.token_raw(user.username, "wrong password").status_code
+                    for _ in range(4)]
+        assert statuses == [401, 401, 401, 429], statuses
+        # Per address: 5 failures so far; 3 more under other names, then every name is refused.
+        statuses = [api.token_raw(short_name("nobody"), "wrong password").status_code
+                    for _ in range(4)]
+        assert statuses == [401, 401, 401, 429], statuses
+        r = api.token_raw(short_name("fresh"), "any password at all")
+        assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
+        assert assert_error_shape(r)["code"] == "rate_limited"
+        other = short_name("late")
+        assert api.create_user_raw({"username": other, "password": DEFAULT_PASSWORD}
+                                   ).status_code == 201  # registering is not signing in
+        assert api.token_raw(other, DEFAULT_PASSWORD).status_code == 429
+        # The sign-in form shares the limits.
+        form = hidden_inputs(api.http.get("/login").text)
+        form.update({"username": other, "password": DEFAULT_PASSWORD})
+        page = api.http.post("/login", data=form)
+        assert page.status_code == 429 and "Too many sign-in attempts" in page.text
+        assert int(page.headers["Retry-After"]) > 0

@@ -150,13 +150,17 @@ class LiveServer:
                     raise
                 self.port = free_port()
 
-    def _spawn(self) -> None:
-        args = [
+    def command(self) -> list[str]:
+        """The server's command line: plain uvicorn (a subclass may run `collab serve`)."""
+        return [
             sys.executable, "-m", "uvicorn", "collab.app:app",
             "--host", "127.0.0.1", "--port", str(self.port),
             "--log-level", "info",
             "--no-access-log",  # readiness polls would drown the interesting lines
         ]
+
+    def _spawn(self) -> None:
+        args = self.command()
         with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
             self._proc = subprocess.Popen(
                 args, env=self.env, cwd=REPO_ROOT, stdout=out, stderr=err,
