@@ -297,6 +297,7 @@ class Server:
     def __init__(self, name: str, cmd: list[str], env: dict[str, str], logdir: Path,
                  cpus: set[int] | None) -> None:
         self.name = name
+        self.env = env
         self.port = int(cmd[cmd.index("--port") + 1])
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = logdir / f"{name}.log"
@@ -345,7 +346,6 @@ class ReferenceServer(Server):
 
 
 BENCH_SECRET_KEY = secrets.token_urlsafe(48)
-BENCH_USER = {"username": "bench", "password": "bench-password-0123456789"}
 
 
 def collab_env(database_url: str, redis_url: str, mode: str) -> dict[str, str]:
@@ -367,13 +367,6 @@ def collab_migrate(env: dict[str, str], logdir: Path) -> None:
                               stdout=out, stderr=subprocess.STDOUT, timeout=120, check=False)
     if proc.returncode:
         raise RuntimeError(f"collab migrate failed; see {logdir / 'collab-migrate.log'}")
-    # Registering never makes an admin; the bench user (who creates rooms) is made as an
-    # operator makes one. It fails harmlessly when a second process shares the database.
-    with open(logdir / "collab-migrate.log", "ab") as out:
-        subprocess.run([PYTHON, "-m", "collab.cli", "createuser", "--username",
-                        BENCH_USER["username"], "--password", BENCH_USER["password"],
-                        "--role", "admin"], env=env, cwd=ROOT, stdout=out,
-                       stderr=subprocess.STDOUT, timeout=120, check=False)
 
 
 class CollabServer(Server):
@@ -389,8 +382,14 @@ class CollabServer(Server):
         super().__init__(name, cmd, env, logdir, cpus)
 
     def setup_channel(self) -> tuple[str, str | None]:
-        """Sign in as the bench admin (made by collab_migrate); a public room and a thread."""
-        token = http_json("POST", self.base + "/api/tokens", BENCH_USER)["token"]
+        """The bench admin (made with the CLI: registering never makes an admin), a public
+        room and a thread."""
+        creds = {"username": "bench", "password": "bench-password-0123456789"}
+        # Already there when a second process shares the database: that exit is fine.
+        subprocess.run([PYTHON, "-m", "collab.cli", "createuser", "--username", "bench",
+                        "--password", creds["password"], "--role", "admin"], env=self.env,
+                       cwd=ROOT, capture_output=True, timeout=120, check=False)
+        token = http_json("POST", self.base + "/api/tokens", creds)["token"]
         room = http_json("POST", self.base + "/api/rooms",
                          {"name": f"Bench {random.randrange(10**6)}", "visibility": "public"},
                          token)

@@ -90,6 +90,7 @@ class Settings:
     ws_send_rate: int = 10
     ws_bad_frames_per_minute: int = 100
     replay_max_events: int = 1000
+    event_retention_days: int = 7
     login_attempts_per_minute: int = 10
     login_attempts_per_address_per_minute: int = 30
     token_ttl_days: int = 90
@@ -147,6 +148,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         ws_send_rate=_int(env, "WS_SEND_RATE", 10),
         ws_bad_frames_per_minute=_int(env, "WS_BAD_FRAMES_PER_MINUTE", 100, minimum=1),
         replay_max_events=_int(env, "REPLAY_MAX_EVENTS", 1000, minimum=1),
+        event_retention_days=_int(env, "EVENT_RETENTION_DAYS", 7),
         login_attempts_per_minute=_int(env, "LOGIN_ATTEMPTS_PER_MINUTE", 10),
         login_attempts_per_address_per_minute=_int(
             env, "LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", 30),

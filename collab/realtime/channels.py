@@ -112,6 +112,8 @@ class ChannelKind:
     # Event type -> template of the HTML fragment pages get over /ws/html (`_` fragments
     # under templates/<domain>/). Types not listed are not sent to pages.
     fragments: ClassVar[Mapping[str, str]] = {}
+    # Event types the kind emits that pages do not render (the docs check reads both lists).
+    events: ClassVar[tuple[str, ...]] = ()
     # The fragment for the presence list ("3 here now"), if the kind's pages show one.
     presence_fragment: ClassVar[str | None] = None
     _handlers: ClassVar[dict[str, tuple[str, bool]]] = {}
@@ -128,6 +130,11 @@ class ChannelKind:
 
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
+
+    @classmethod
+    def event_types(cls) -> list[str]:
+        """Every event type this kind emits (persisted or ephemeral)."""
+        return sorted(set(cls.events) | set(cls.fragments))
 
     @classmethod
     def send_types(cls) -> list[str]:

@@ -1,10 +1,12 @@
-"""One socket: its frame loop, its bounded outbox and the single writer task that drains it."""
+"""One socket on the hub: its frame loop, channels and grants, sends and keys, access checks.
+
+The way out (outbox, direct writes, the writer task) is its base class, `outbox.Outbox`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -16,17 +18,15 @@ from . import protocol, store
 from .channels import Actor, Call
 from .door import SEND_KEY, KeyedSend, Repeated
 from .encoders import JSON
-from .wire import DirectWriter, text_frame
+from .outbox import ASGISend, Outbox
 
 if TYPE_CHECKING:
     from .hub import Hub
 
 log = logging.getLogger("collab.connection")
 
-ASGISend = Callable[[dict[str, Any]], Awaitable[None]]
 ASGIReceive = Callable[[], Awaitable[dict[str, Any]]]
 
-CLOSE_SLOW = 4008
 CLOSE_POLICY = 1008
 # Frames that count against WS_BAD_FRAMES_PER_MINUTE: malformed ones, over-rate ones, and
 # joins of channels that do not exist or are not the client's (probing ids costs a query).
@@ -37,161 +37,27 @@ JOIN_RATE = 20
 MAX_AUTHORIZED = 64
 
 
-class Connection:
-    """A socket on the hub. Fan-out only appends to `outbox`; it never awaits this socket."""
+class Connection(Outbox):
+    """A socket on the hub: its frames, channels and grants, sends, and access checks."""
 
-    __slots__ = (
-        "__weakref__",
-        "_bad_frames",
-        "_join_bucket",
-        "_revalidating",
-        "_room",
-        "_send",
-        "_send_bucket",
-        "_wake",
-        "_writer",
-        "actor",
-        "authorized",
-        "channels",
-        "close_code",
-        "closed",
-        "direct",
-        "encoder",
-        "hub",
-        "limit",
-        "outbox",
-        "stale",
-    )
+    __slots__ = ("_bad_frames", "_join_bucket", "_revalidating", "_send_bucket", "actor",
+                 "authorized", "channels", "encoder", "hub", "stale")
 
     def __init__(self, hub: Hub, send: ASGISend, actor: Actor | None,
                  encoder: Any = JSON) -> None:
+        super().__init__(send, hub.settings.ws_outbox_frames)
         self.hub = hub
         self.actor = actor
         self.encoder = encoder
         # channel -> the grant its kind's `join` returned
         self.channels: dict[str, Any] = {}
-        self.limit = hub.settings.ws_outbox_frames
-        self._send = send
-        # Set by the endpoint after the handshake when frames can go straight out.
-        self.direct: DirectWriter | None = None
-        self.closed = False
-        self.close_code: int | None = None
         self.stale = False
-        # Made on first use: most sockets sit idle for hours, and with direct writes most
-        # never queue a frame, so each of these would be memory held for nothing
-        # (about 2 KiB a socket together; see bench/ idle).
-        self.outbox: deque[str | bytes] | None = None
-        self._wake: asyncio.Event | None = None
-        self._writer: asyncio.Task[None] | None = None
-        self._room: asyncio.Event | None = None
+        # Made on first use, like the outbox: an idle socket holds none of these.
         self.authorized: dict[str, Any] | None = None
         self._send_bucket: TokenBucket | None = None
         self._join_bucket: TokenBucket | None = None
         self._bad_frames: WindowCounter | None = None
         self._revalidating: asyncio.Task[None] | None = None
-
-    # -- writing --------------------------------------------------------------------------
-    def enqueue(self, text: str) -> bool:
-        """Queue a frame; False when the socket is closed or just overflowed (4008)."""
-        return self.push(text, None)
-
-    def push(self, text: str, wire: bytes | None) -> bool:
-        """Send `text` (whose pre-built frame is `wire`, if the caller shares one) in order.
-
-        Written straight to the transport when nothing is queued and it is not paused;
-        otherwise queued for the writer task. False when closed or just overflowed (4008).
-        """
-        if self.closed:
-            return False
-        outbox = self.outbox
-        direct = self.direct
-        if direct is not None:
-            if wire is None:
-                wire = text_frame(text.encode())
-            if not outbox and direct.ready():
-                if direct.write(wire):
-                    return True
-                direct = self.direct = None  # this socket writes through ASGI from now on
-                item: str | bytes = text
-            else:
-                item = wire
-        else:
-            item = text
-        if outbox is None:
-            outbox = self._start_writer()
-        elif len(outbox) >= self.limit:
-            self.close(CLOSE_SLOW)
-            return False
-        outbox.append(item)
-        if len(outbox) == 1:
-            self._wake.set()  # type: ignore[union-attr]
-        return True
-
-    def _start_writer(self) -> deque[str | bytes]:
-        self.outbox = deque()
-        self._wake = asyncio.Event()
-        self._writer = asyncio.get_running_loop().create_task(self.writer())
-        return self.outbox
-
-    async def room(self) -> None:
-        """Wait until the outbox is at most half full (a replay paces itself by this)."""
-        while not self.closed and self.outbox and len(self.outbox) > self.limit // 2:
-            if self._room is None:
-                self._room = asyncio.Event()
-            self._room.clear()
-            await self._room.wait()
-
-    def close(self, code: int) -> None:
-        """Close after what is already written; an overflowing outbox is dropped at once."""
-        if self.closed:
-            return
-        self.closed = True
-        self.close_code = code
-        if self.outbox is None:
-            self._start_writer()  # it sends the close frame and ends
-        self.outbox.clear()  # type: ignore[union-attr]
-        self._wake.set()  # type: ignore[union-attr]
-        if self._room is not None:
-            self._room.set()
-
-    async def writer(self) -> None:
-        send, outbox, wake = self._send, self.outbox, self._wake
-        assert outbox is not None and wake is not None
-        try:
-            while True:
-                while outbox:
-                    direct = self.direct
-                    item = outbox[0]
-                    if direct is not None and isinstance(item, bytes):
-                        if not direct.ready():
-                            if direct.gone():
-                                self.closed = True
-                                return
-                            await direct.writable.wait()  # the transport is paused
-                            continue
-                        outbox.popleft()
-                        if not direct.write(item):
-                            self.direct = None
-                        continue
-                    # Popped before the await: close() may empty the outbox meanwhile.
-                    outbox.popleft()
-                    if isinstance(item, bytes):
-                        item = _text_of(item)
-                    await send({"type": "websocket.send", "text": item})
-                    if self._room is not None and len(outbox) <= self.limit // 4:
-                        self._room.set()
-                if self._room is not None:
-                    self._room.set()
-                if self.closed:
-                    await send({"type": "websocket.close", "code": self.close_code or 1000})
-                    return
-                wake.clear()
-                await wake.wait()
-        except (OSError, RuntimeError, asyncio.CancelledError):
-            self.closed = True
-        except Exception as exc:  # a disconnect raised by the server (e.g. ClientDisconnected)
-            self.closed = True
-            log.debug("writer ended: %r", exc)
 
     # -- answering ------------------------------------------------------------------------
     def reply(self, obj: dict[str, Any]) -> None:
@@ -388,25 +254,7 @@ class Connection:
         finally:
             self.hub.untrack(self)
             await self.hub.joins.leave_all(self)
-            for task in (self._revalidating,):
-                if task is not None and not task.done():
-                    task.cancel()
-            writer = self._writer
-            if writer is not None and not writer.done():
-                if self.close_code is None:
-                    # The client went away: nothing left to write.
-                    self.closed = True
-                    writer.cancel()
-                try:
-                    await asyncio.wait_for(writer, timeout=5)
-                except (TimeoutError, asyncio.CancelledError):
-                    pass
-            elif self.close_code is None:
-                self.closed = True
-
-
-def _text_of(frame: bytes) -> str:
-    """The payload of an unmasked text frame built by `text_frame` (for the ASGI fallback)."""
-    length = frame[1] & 0x7F
-    start = 2 if length < 126 else 4 if length == 126 else 10
-    return frame[start:].decode()
+            task = self._revalidating
+            if task is not None and not task.done():
+                task.cancel()
+            await self.finish()

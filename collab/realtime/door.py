@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -33,9 +32,8 @@ import orjson
 import sqlalchemy as sa
 
 from collab import db
-from collab.errors import CollabError, Conflict
+from collab.errors import CollabError
 
-from . import store
 from .events import now_iso
 
 log = logging.getLogger("collab.door")
@@ -173,14 +171,17 @@ class Door:
                 batch = queue[:MAX_BATCH]
                 del queue[:MAX_BATCH]
                 changes = [change for change, _ in batch]
+                from . import batches  # it builds on the types above
+
                 try:
                     if db.is_sqlite():
                         results = await db.sqlite_atomic(
-                            lambda c, changes=changes: _sqlite_batch(c, changes, self._epoch()))
+                            lambda c, changes=changes: batches.sqlite_batch(c, changes,
+                                                                            self._epoch()))
                     else:
-                        results = await _postgres_batch(changes, self._epoch())
+                        results = await batches.postgres_batch(changes, self._epoch())
                 except Exception as exc:
-                    results = [_mapped(exc)] * len(batch)
+                    results = [mapped(exc)] * len(batch)
                 for (_, future), result in zip(batch, results, strict=True):
                     if future.done():
                         continue
@@ -197,7 +198,7 @@ class Door:
                     future.set_exception(RuntimeError("the event door stopped"))
 
 
-def _mapped(exc: BaseException) -> BaseException:
+def mapped(exc: BaseException) -> BaseException:
     if isinstance(exc, (CollabError, Repeated)):
         return exc
     failure = db.failure(exc)
@@ -208,7 +209,7 @@ def _mapped(exc: BaseException) -> BaseException:
     return failure
 
 
-def _finish(change: Change, seq: int, results: Results) -> tuple[Written, str, str | None]:
+def finish(change: Change, seq: int, results: Results) -> tuple[Written, str, str | None]:
     results["seq"] = seq
     data = change.data(results)
     subject = change.subject(results) if callable(change.subject) else change.subject
@@ -216,186 +217,8 @@ def _finish(change: Change, seq: int, results: Results) -> tuple[Written, str, s
     return Written(seq, data, ack, results), orjson.dumps(data).decode(), subject
 
 
-def _key_ack(written: Written) -> str:
+def key_ack(written: Written) -> str:
     ack: dict[str, Any] = {"seq": written.seq}
     if written.ack:
         ack["data"] = written.ack
     return orjson.dumps(ack).decode()
-
-
-# -- SQLite: one hop to the driver's thread per group ------------------------------------------
-_SQLITE_DIALECT: Any = None
-_SQ_UPSERT = store.sqlite_sql(store.UPSERT_SEQ)
-_SQ_EVENT = store.sqlite_sql(store.INSERT_EVENT)
-_SQ_SELECT_KEY = store.sqlite_sql(store.SELECT_KEY)
-_SQ_INSERT_KEY = store.sqlite_sql(store.INSERT_KEY)
-
-
-def _sqlite_dialect() -> Any:
-    global _SQLITE_DIALECT
-    if _SQLITE_DIALECT is None:
-        from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
-
-        _SQLITE_DIALECT = SQLiteDialect_aiosqlite()
-    return _SQLITE_DIALECT
-
-
-def _sqlite_step(c: sqlite3.Connection, step: Step, results: Results) -> None:
-    sql, args, returns = step.stmt.args(_sqlite_dialect(), step.bound(results))
-    cursor = c.execute(sql, args)
-    if returns:
-        row = cursor.fetchone()
-        if row is not None:
-            names = [d[0] for d in cursor.description]
-            if step.name:
-                results[step.name] = dict(zip(names, row, strict=True))
-            cursor.fetchall()
-        elif step.refuse is not None:
-            raise step.refuse
-    elif step.refuse is not None and cursor.rowcount == 0:
-        raise step.refuse
-
-
-def _sqlite_change(c: sqlite3.Connection, change: Change, epoch: str) -> Written:
-    key = change.key
-    if key is not None:
-        row = c.execute(_SQ_SELECT_KEY, (key.user_id, key.key)).fetchone()
-        if row is not None:
-            raise Repeated(orjson.loads(row[0]))
-    results: Results = {}
-    for step in change.checks:
-        _sqlite_step(c, step, results)
-    seq = c.execute(_SQ_UPSERT, (change.channel, 1, epoch)).fetchone()[0]
-    results["seq"] = seq
-    for step in change.writes:
-        _sqlite_step(c, step, results)
-    written, data, subject = _finish(change, seq, results)
-    actor = orjson.dumps(change.actor).decode() if change.actor else None
-    c.execute(_SQ_EVENT, (change.channel, seq, change.type, data, actor, change.ts, subject))
-    if key is not None:
-        c.execute(_SQ_INSERT_KEY, (key.user_id, key.key, _key_ack(written), now_iso()))
-    return written
-
-
-def _sqlite_batch(c: sqlite3.Connection, changes: list[Change], epoch: str
-                  ) -> list[Written | BaseException]:
-    out: list[Written | BaseException] = []
-    for change in changes:
-        c.execute("SAVEPOINT rt_change")
-        try:
-            out.append(_sqlite_change(c, change, epoch))
-        except Exception as exc:
-            c.execute("ROLLBACK TO rt_change")
-            out.append(_mapped(exc))
-        c.execute("RELEASE rt_change")
-    return out
-
-
-# -- PostgreSQL: one transaction per group on the asyncpg connection ---------------------------
-_PG_DIALECT: Any = None
-_PG_UPSERT = store.postgres_sql(store.UPSERT_SEQ)
-_PG_EVENT = store.postgres_sql(store.INSERT_EVENT)
-_PG_SELECT_KEY = store.postgres_sql(store.SELECT_KEY)
-_PG_INSERT_KEY = store.postgres_sql(store.INSERT_KEY)
-
-
-def _pg_dialect() -> Any:
-    global _PG_DIALECT
-    if _PG_DIALECT is None:
-        from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
-
-        _PG_DIALECT = PGDialect_asyncpg()
-    return _PG_DIALECT
-
-
-class _Partial(Exception):
-    """A change was refused after an earlier statement of it wrote: redo the group one by one."""
-
-
-async def _pg_step(conn: Any, step: Step, results: Results) -> None:
-    sql, args, returns = step.stmt.args(_pg_dialect(), step.bound(results))
-    if returns:
-        rows = await conn.fetch(sql, *args)
-        if rows:
-            if step.name:
-                results[step.name] = dict(rows[0])
-        elif step.refuse is not None:
-            raise step.refuse
-    else:
-        status = await conn.execute(sql, *args)
-        if step.refuse is not None and status.rsplit(" ", 1)[-1] == "0":
-            raise step.refuse
-
-
-async def _pg_change(conn: Any, change: Change, epoch: str, alone: bool
-                     ) -> tuple[Written, tuple[Any, ...]]:
-    key = change.key
-    if key is not None:
-        row = await conn.fetchrow(_PG_SELECT_KEY, key.user_id, key.key)
-        if row is not None:
-            raise Repeated(orjson.loads(row[0]))
-    results: Results = {}
-    for n, step in enumerate(change.checks):
-        try:
-            await _pg_step(conn, step, results)
-        except CollabError:
-            if n and not alone:
-                raise _Partial from None
-            raise
-    seq = await conn.fetchval(_PG_UPSERT, change.channel, 1, epoch)
-    results["seq"] = seq
-    for step in change.writes:
-        await _pg_step(conn, step, results)
-    written, data, subject = _finish(change, seq, results)
-    actor = orjson.dumps(change.actor).decode() if change.actor else None
-    return written, (change.channel, seq, change.type, data, actor, change.ts, subject)
-
-
-async def _postgres_batch(changes: list[Change], epoch: str) -> list[Written | BaseException]:
-    async with db.database.connection() as sa_conn:
-        conn = (await sa_conn.get_raw_connection()).driver_connection
-        if len(changes) == 1:
-            return [await _pg_alone(conn, changes[0], epoch)]
-        out: list[Written | BaseException] = []
-        try:
-            async with conn.transaction():
-                events, keys = [], []
-                for change in changes:
-                    try:
-                        written, event = await _pg_change(conn, change, epoch, alone=False)
-                    except (CollabError, Repeated) as exc:
-                        out.append(exc)  # refused by its first check: nothing of it was written
-                        continue
-                    out.append(written)
-                    events.append(event)
-                    if change.key is not None:
-                        keys.append((change.key.user_id, change.key.key, _key_ack(written),
-                                     now_iso()))
-                if events:
-                    await conn.executemany(_PG_EVENT, events)
-                if keys:
-                    await conn.executemany(_PG_INSERT_KEY, keys)
-        except Exception:
-            return [await _pg_alone(conn, change, epoch) for change in changes]
-        return out
-
-
-async def _pg_alone(conn: Any, change: Change, epoch: str) -> Written | BaseException:
-    try:
-        async with conn.transaction():
-            written, event = await _pg_change(conn, change, epoch, alone=True)
-            await conn.execute(_PG_EVENT, *event)
-            if change.key is not None:
-                await conn.execute(_PG_INSERT_KEY, change.key.user_id, change.key.key,
-                                   _key_ack(written), now_iso())
-        return written
-    except Exception as exc:
-        if change.key is not None and type(exc).__name__ == "UniqueViolationError" \
-                and "rt_send_keys" in str(exc):
-            row = await conn.fetchrow(_PG_SELECT_KEY, change.key.user_id, change.key.key)
-            if row is not None:
-                return Repeated(orjson.loads(row[0]))
-        mapped = _mapped(exc)
-        if isinstance(mapped, Conflict):
-            mapped.extra.setdefault("retry", True)
-        return mapped

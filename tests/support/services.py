@@ -11,6 +11,7 @@ import contextlib
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -107,6 +108,15 @@ class RedisServer:
                 proc.kill()
                 proc.wait()
 
+    def pause(self) -> None:
+        """Freeze the server (SIGSTOP): connections stay open but nothing is answered."""
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGCONT)
+
     def __repr__(self) -> str:
         return f"<RedisServer {self.url} running={self.running}>"
 
@@ -191,6 +201,16 @@ class PostgresCluster:
         name = name or f"t_{uuid.uuid4().hex[:12]}"
         self.psql(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+    def down(self) -> None:
+        """Stop the server but keep its data (a database outage); `up()` starts it again."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def up(self) -> None:
+        options = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 "
+                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_path),
+                  "-o", options, "-w", "-t", "60", "start")
 
     def stop(self) -> None:
         if self._started:

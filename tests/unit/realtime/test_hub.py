@@ -170,3 +170,22 @@ async def test_pruning_keeps_the_last_replay_window(hub: Hub) -> None:
     inside = FakeConnection(actor=ALICE)
     await join(hub, inside, "echo:1", since=100)
     assert inside.seqs("echo:1") == list(range(101, 121))
+
+
+async def test_a_thousand_joins_within_a_second_cost_each_socket_a_few_presence_frames(
+        hub: Hub) -> None:
+    sockets = [FakeConnection(actor=Actor(id=1000 + n, username=f"m{n}")) for n in range(1000)]
+    with anyio.fail_after(1):
+        for conn in sockets:
+            await join(hub, conn, "echo:7")
+    # Let the coalescing windows that are open close (each flush is one frame per socket).
+    with anyio.fail_after(5):
+        while hub.crowd._batches:
+            await asyncio.sleep(0.05)  # polling the flush, bounded by fail_after
+    counts = [sum(1 for f in conn.parsed() if f["op"] == "presence") for conn in sockets]
+    assert max(counts) <= 6, f"up to {max(counts)} presence frames for 1,000 arrivals"
+    # Nobody missed anybody: the first socket has seen every arrival.
+    first = sockets[0]
+    seen = {m["id"] for f in first.parsed() if f["op"] == "joined" for m in f["presence"]}
+    seen |= {m["id"] for f in first.parsed() if f["op"] == "presence" for m in f["joins"]}
+    assert seen == {1000 + n for n in range(1000)}
