@@ -23,7 +23,7 @@ class SignInLimiter:
     def _name_key(address: str, username: Any) -> str:
         # Case-folded like the stored key, so "JO.CHEN" and "jo.chen" share one allowance;
         # at most 40 characters (no longer name exists), so keys stay small.
-        name = username.casefold()[:40] if isinstance(username, str) else ""
+        name = username[:40].casefold()[:40] if isinstance(username, str) else ""
         return f"{address}\x1f{name}"
 
     def attempt(self, address: str, username: Any) -> None:

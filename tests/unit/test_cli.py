@@ -55,3 +55,25 @@ def test_seed_fills_an_empty_database_once(env: Path, capsys: pytest.CaptureFixt
     assert main(["seed"]) == 0
     out = capsys.readouterr().out
     assert "4 forum rooms" in out and "nothing to seed" in out
+
+
+def test_serve_refuses_postgresql_without_an_explicit_environment(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://collab@db.invalid/collab")
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--no-migrate"])
+    assert "COLLAB_ENV" in str(exited.value.code)
+
+
+def test_serve_bounds_the_frames_uvicorn_reads(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn's default reads 16 MiB before the app's check; collab serve passes its own."""
+    import uvicorn
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw))
+    monkeypatch.setenv("WS_MAX_FRAME_BYTES", "4096")
+    assert main(["serve", "--no-migrate"]) == 0
+    assert seen["ws_max_size"] == 8192
