@@ -147,3 +147,18 @@ def test_secrets_in_logged_urls_are_redacted() -> None:
     assert logs.RedactSecrets().filter(record)
     assert record.args == ("127.0.0.1:5", "GET", "/x?token=[redacted]", "1.1", 200)
     assert "secret" not in record.getMessage()
+
+
+@pytest.mark.parametrize(("given", "followed"), [
+    ("/threads/3?page=2", "/threads/3?page=2"),
+    ("//evil.example/x", "/rooms"),
+    ("/\\evil.example", "/rooms"),
+    ("https://evil.example/", "/rooms"),
+    ("/rooms\r\nSet-Cookie: x=1", "/rooms"),
+    ("/a\x00b", "/rooms"),
+    (None, "/rooms"),
+])
+def test_sign_in_follows_next_only_to_a_path_on_this_site(given: object, followed: str) -> None:
+    from collab.accounts.pages import _next_url
+
+    assert _next_url(given) == followed
