@@ -15,7 +15,7 @@ import orjson
 from collab import db
 from collab.errors import CollabError, Conflict
 
-from . import store
+from . import pipeline, store
 from .door import Change, Repeated, Results, Step, Written, finish, key_ack, mapped
 from .events import now_iso
 
@@ -152,6 +152,15 @@ async def postgres_batch(changes: list[Change], epoch: str) -> list[Written | Ba
         conn = (await sa_conn.get_raw_connection()).driver_connection
         if len(changes) == 1:
             return [await _pg_alone(conn, changes[0], epoch)]
+        plans = [pipeline.prepare(change, _pg_dialect(), epoch) for change in changes]
+        if all(plans) and len({plan[0].sql for plan in plans if plan}) == 1:
+            try:
+                rows = await conn.fetchmany(plans[0][0].sql,  # type: ignore[index]
+                                            [plan[1] for plan in plans if plan])
+            except Exception:
+                return [await _pg_alone(conn, change, epoch) for change in changes]
+            return [_pipelined(change, plan, row)  # type: ignore[arg-type]
+                    for change, plan, row in zip(changes, plans, rows, strict=True)]
         out: list[Written | BaseException] = []
         try:
             async with conn.transaction():
@@ -176,8 +185,21 @@ async def postgres_batch(changes: list[Change], epoch: str) -> list[Written | Ba
         return out
 
 
+def _pipelined(change: Change, plan: tuple[pipeline.Plan, list[Any]], row: Any
+               ) -> Written | BaseException:
+    if row["seq"] is None:  # its check matched nothing: refused, nothing written
+        refusal = change.checks[0].refuse
+        return refusal if refusal is not None else Conflict("this change was refused")
+    results = pipeline.results_of(row, plan[0], change.writes[0].name)
+    return finish(change, row["seq"], results)[0]
+
+
 async def _pg_alone(conn: Any, change: Change, epoch: str) -> Written | BaseException:
     try:
+        plan = pipeline.prepare(change, _pg_dialect(), epoch)
+        if plan is not None:
+            # One statement: its own implicit transaction, one round trip.
+            return _pipelined(change, plan, await conn.fetchrow(plan[0].sql, *plan[1]))
         async with conn.transaction():
             written, event = await _pg_change(conn, change, epoch, alone=True)
             await conn.execute(_PG_EVENT, *event)
