@@ -19,21 +19,34 @@ from . import pipeline, store
 from .door import Change, Repeated, Results, Step, Written, finish, key_ack, mapped
 from .events import now_iso
 
+_dialects: dict[str, Any] = {}
+
+
+def _dialect(name: str) -> Any:
+    """SQLAlchemy's dialect object, only to compile the domains' statements (made once)."""
+    found = _dialects.get(name)
+    if found is None:
+        if name == "sqlite":
+            from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite as Dialect
+        else:
+            from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg as Dialect
+        found = _dialects[name] = Dialect()
+    return found
+
+
+def _sqlite_dialect() -> Any:
+    return _dialect("sqlite")
+
+
+def _pg_dialect() -> Any:
+    return _dialect("postgresql")
+
+
 # -- SQLite: one hop to the driver's thread per group ------------------------------------------
-_SQLITE_DIALECT: Any = None
 _SQ_UPSERT = store.sqlite_sql(store.UPSERT_SEQ)
 _SQ_EVENT = store.sqlite_sql(store.INSERT_EVENT)
 _SQ_SELECT_KEY = store.sqlite_sql(store.SELECT_KEY)
 _SQ_INSERT_KEY = store.sqlite_sql(store.INSERT_KEY)
-
-
-def _sqlite_dialect() -> Any:
-    global _SQLITE_DIALECT
-    if _SQLITE_DIALECT is None:
-        from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
-
-        _SQLITE_DIALECT = SQLiteDialect_aiosqlite()
-    return _SQLITE_DIALECT
 
 
 def _sqlite_step(c: sqlite3.Connection, step: Step, results: Results) -> None:
@@ -88,20 +101,10 @@ def sqlite_batch(c: sqlite3.Connection, changes: list[Change], epoch: str
 
 
 # -- PostgreSQL: one transaction per group on the asyncpg connection ---------------------------
-_PG_DIALECT: Any = None
 _PG_UPSERT = store.postgres_sql(store.UPSERT_SEQ)
 _PG_EVENT = store.postgres_sql(store.INSERT_EVENT)
 _PG_SELECT_KEY = store.postgres_sql(store.SELECT_KEY)
 _PG_INSERT_KEY = store.postgres_sql(store.INSERT_KEY)
-
-
-def _pg_dialect() -> Any:
-    global _PG_DIALECT
-    if _PG_DIALECT is None:
-        from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
-
-        _PG_DIALECT = PGDialect_asyncpg()
-    return _PG_DIALECT
 
 
 class _Partial(Exception):
