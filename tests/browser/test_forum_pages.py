@@ -447,3 +447,31 @@ def test_long_thread_pages_back_to_older_posts(browser: Browser, site: Site,
     expect(page.get_by_role("link", name="Older posts")).to_have_count(0)
     # History is not live: no socket on an older page.
     expect(page.locator("[ws-connect*='channel=thread']")).to_have_count(0)
+
+
+def test_a_reply_clicked_twice_while_disconnected_is_sent_once_on_return(
+        browser: Browser, site: Site, contexts: list[BrowserContext]) -> None:
+    """Issue 7, item 8: the form says it is offline, holds the reply, and sends it once."""
+    thread_id = site.new_thread(title="Server restarting")
+    page = new_page(browser, contexts)
+    page.add_init_script(_SOCKET_SPY)
+    member(page, site, "impatient")
+    open_thread(page, site, thread_id)
+    page.evaluate("() => { window.__wsBlocked = true;"
+                  " window.__sockets.filter(s => s.url.includes('channel=thread')).at(-1)"
+                  ".close(4008); }")
+    expect(page.locator("#connection")).to_have_text("Reconnecting…", timeout=SLOW_MS)
+    form = page.locator("form.reply-form")
+    expect(form.locator(".live-form-status")).to_contain_text("Not connected")
+    text = f"Sent once {unique_name('p')}"
+    page.get_by_label("Your reply").fill(text)
+    button = page.get_by_role("button", name="Post reply")
+    button.click()
+    button.click()
+    expect(form.locator(".live-form-status")).to_contain_text("Not connected")
+    page.evaluate("() => { window.__wsBlocked = false; }")
+    expect(posts(page, text)).to_have_count(1, timeout=SLOW_MS)
+    expect(form.locator(".live-form-status")).to_have_text("", timeout=SLOW_MS)
+    # Once on the server too, not only on this page.
+    bodies = [p["body"] for p in site.api.get_thread(thread_id)["posts"]]
+    assert bodies.count(text) == 1, bodies
