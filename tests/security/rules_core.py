@@ -94,6 +94,15 @@ def own_session(world: World, who: Principal, path: str, data: dict[str, Any]
         return client.post(path, data={"csrf_token": token, **data})
 
 
+def _spare_token(world: World, who: Principal) -> int:
+    """A token of `who`'s own to revoke (anonymous: the owner's, which it may not touch)."""
+    user = who.user or world.owner
+    r = world.api.http.post("/api/tokens", json={"username": user.username,
+                                                 "password": user.password})
+    assert r.status_code == 201, r.text
+    return int(r.json()["id"])
+
+
 def _fresh_credentials(world: World) -> dict[str, str]:
     user = world.api.register(unique_name("creds"))
     return {"username": user.username, "password": DEFAULT_PASSWORD}
@@ -110,6 +119,9 @@ HTTP = [
     HttpRule("POST", "/api/tokens", ALL,
              lambda w, p: api(p, "POST", "/api/tokens", _fresh_credentials(w))),
     HttpRule("GET", "/api/me", MEMBERS, lambda w, p: api(p, "GET", "/api/me")),
+    HttpRule("GET", "/api/tokens", MEMBERS, lambda w, p: api(p, "GET", "/api/tokens")),
+    HttpRule("DELETE", "/api/tokens/{id}", MEMBERS,
+             lambda w, p: api(p, "DELETE", f"/api/tokens/{_spare_token(w, p)}")),
     HttpRule("PUT", "/api/users/{username}/roles", ADMINS, lambda w, p: api(
         p, "PUT", f"/api/users/{w.api.register(unique_name('promoted')).username}/roles",
         {"roles": ["expert"]})),

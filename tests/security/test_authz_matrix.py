@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 from starlette.routing import Route
-from support.api import Api, unique_name
+from support.api import Api, create_admin, unique_name
 from support.servers import LiveServer, ServerFactory
 
 from collab.app import create_app
@@ -65,8 +65,7 @@ def world(session_servers: ServerFactory, admin_for: object) -> Iterator[World]:
 def admin_for(session_servers: ServerFactory) -> tuple[LiveServer, object]:
     server = session_servers(name=unique_name("matrix"), env={
         "HTTP_WRITES_PER_MINUTE": "0", "WS_SEND_RATE": "0", "LOGIN_ATTEMPTS_PER_MINUTE": "0"})
-    with Api(server.base_url) as api:
-        admin = api.register(unique_name("admin"))  # the first user of its database
+    admin = create_admin(server)  # registering never makes an admin
     assert "admin" in admin.roles
     return server, admin
 
