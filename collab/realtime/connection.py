@@ -221,7 +221,7 @@ class Connection:
             if op == "ping":
                 self.reply({"op": "pong", "ref": ref})
                 return
-            if self.stale:
+            if self.checking():
                 await self.revalidate()
             if op == "join":
                 self._limit_joins()
@@ -239,7 +239,7 @@ class Connection:
                           ref: str | None, key: str | None) -> None:
         """A `send` that did not come as a frame (a page's ws-send form)."""
         try:
-            if self.stale:
+            if self.checking():
                 await self.revalidate()
             await self.perform(channel, type, data, ref, key)
         except Exception as exc:
@@ -272,7 +272,7 @@ class Connection:
             self._send_bucket = TokenBucket(self.hub.settings.ws_send_rate)
         if not self._send_bucket.take():
             raise RateLimited(f"more than {self.hub.settings.ws_send_rate} sends a second")
-        if self.stale:
+        if self.checking():
             await self.revalidate()
         kind, id = self.hub.kind_for(channel)
         if channel in self.channels:
@@ -317,6 +317,12 @@ class Connection:
         self.reply({"op": "ack", "ref": ref, **ack})
 
     # -- access taken away ----------------------------------------------------------------
+    def checking(self) -> bool:
+        """Access may have changed and is not re-checked yet (the check may be under way: a
+        send must wait for it, or it would act on the grant from before the change)."""
+        task = self._revalidating
+        return self.stale or (task is not None and not task.done())
+
     def mark_stale(self) -> None:
         """Access may have changed: check identity and grants again before the next action."""
         self.stale = True

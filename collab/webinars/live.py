@@ -80,13 +80,15 @@ def _chat_gate(insert: Any) -> sa.Executable:
     source = sa.select(w.c.id, _int("user_id"), _int("now_ms"), sa.false()).where(
         w.c.id == _int("webinar_id"), w.c.ends_at > _now())
     stmt = insert(p).from_select(["webinar_id", "user_id", "last_chat_ms", "muted"], source)
-    slow_ms = (sa.select(w.c.slow_mode_seconds * 1000).where(w.c.id == p.c.webinar_id)
-               .scalar_subquery())
+    # By the bound id, not correlated: inside ON CONFLICT SQLAlchemy does not correlate, and
+    # a subquery `FROM webinars, webinar_participants` read the first webinar's slow mode.
+    slow_ms = (sa.select(w.c.slow_mode_seconds * sa.literal_column("1000"))
+               .where(w.c.id == _int("webinar_id")).scalar_subquery())
     stmt = stmt.on_conflict_do_update(
         index_elements=["webinar_id", "user_id"],
         set_={"last_chat_ms": stmt.excluded.last_chat_ms},
         where=sa.and_(p.c.muted == sa.false(),
-                      p.c.last_chat_ms + sa.func.coalesce(slow_ms, 0)
+                      p.c.last_chat_ms + sa.func.coalesce(slow_ms, sa.literal_column("0"))
                       <= stmt.excluded.last_chat_ms))
     return stmt.returning(p.c.id)
 
