@@ -71,7 +71,9 @@ def scenario_webinar(ctx: Context, target: str) -> dict[str, Any]:
         gen = ctx.loadgen(cfg)
         try:
             cpu_join0 = server.cpu_s()
+            profilers = ctx.profile([server], "webinar-join")
             ready = gen.phase("ready", 300)
+            ctx.stop_profiles(profilers)
             cpu_join = server.cpu_s() - cpu_join0
             cpu0 = server.cpu_s()
             gen_cpu0 = gen.cpu_s()
