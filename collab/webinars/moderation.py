@@ -186,6 +186,10 @@ def poll_dict(poll: Poll | Any, counts: list[int] | None = None) -> dict[str, An
 def poll_fields(data: dict[str, Any]) -> tuple[str, list[str]]:
     question = text_field(data, "question", MAX_POLL_QUESTION)
     raw = data.get("options")
+    if isinstance(raw, list):
+        # A form has six option fields; the empty ones are not options.
+        raw = [o for o in raw if not (isinstance(o, str) and not o.strip())]
+        data = {**data, "options": raw}
     if isinstance(raw, list) and not 2 <= len(raw) <= MAX_OPTIONS:
         raise Invalid(f"a poll has 2 to {MAX_OPTIONS} options, not {len(raw)}",
                       extra={"field": "options"})
