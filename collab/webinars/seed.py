@@ -49,7 +49,7 @@ async def seed(ctx: SeedContext) -> str | None:
         "speakers": ["Priya Nair"]})
     # The live one gets a conversation (the past one keeps its record from before it ended).
     for webinar in (past, now_one):
-        await Webinar.objects.filter(id=webinar.id).update(ends_at=utcnow() + hour)
+        await Webinar.objects.filter(id=webinar.id).update(ends_at=utcnow() + 3 * hour)
         jo, priya = actor_of(users["jo.chen"]), actor_of(users["priya.nair"])
         await live.send_chat(ctx.hub, jo, webinar.id, "Hello from the Leeds team!")
         await live.send_chat(ctx.hub, priya, webinar.id, "Thanks for recording this one.")
