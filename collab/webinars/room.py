@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from collab import db
 from collab.accounts.models import User
 from collab.realtime import Actor
+from collab.web import iso
 
 from .live import counts_of, m, message_dict, p, pl, pv, q, question_dict, qv
 from .service import Seat
@@ -79,7 +80,7 @@ async def polls(webinar_id: int) -> list[dict[str, Any]]:
         row = r._mapping
         out.append({"id": r.id, "webinar_id": webinar_id, "question": r.question,
                     "options": json.loads(r.options), "counts": counts_of(row),
-                    "closed": bool(r.closed), "created_at": r.created_at.isoformat() + "Z"})
+                    "closed": bool(r.closed), "created_at": iso(r.created_at)})
     return out
 
 
