@@ -5,8 +5,10 @@ from __future__ import annotations
 from collab.accounts import DOMAIN as ACCOUNTS
 from collab.domain import Domain
 from collab.rooms import DOMAIN as ROOMS
+from collab.webinars import DOMAIN as WEBINARS
 
 DOMAINS: list[Domain] = [
     ACCOUNTS,  # first: the others' seed data is written by its demo users
     ROOMS,
+    WEBINARS,
 ]

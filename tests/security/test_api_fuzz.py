@@ -18,7 +18,8 @@ from collab.settings import Settings
 
 EXAMPLES = 40
 SPEC = create_app(Settings(secret_key="fuzz", environment="test")).state.openapi
-OPERATIONS = [(path, method) for path, item in SPEC["paths"].items() for method in item]
+OPERATIONS = [(path, method) for path, item in SPEC["paths"].items() for method in item
+              if method in {"get", "post", "put", "patch", "delete"}]
 
 
 @pytest.mark.parametrize(("path", "method"), OPERATIONS,
