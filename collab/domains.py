@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collab.accounts import DOMAIN as ACCOUNTS
 from collab.domain import Domain
+from collab.knowledge import DOMAIN as LIBRARY
 from collab.rooms import DOMAIN as ROOMS
 
 DOMAINS: list[Domain] = [
     ACCOUNTS,  # first: the others' seed data is written by its demo users
     ROOMS,
+    LIBRARY,
 ]
