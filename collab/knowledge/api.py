@@ -13,7 +13,7 @@ from collab.domain import SearchHit
 from collab.errors import Invalid
 from collab.web import int_param, read_json
 
-from . import diff, search, service
+from . import diff, reading, search, service
 from .sources import everywhere, hit_dict
 
 
@@ -29,7 +29,7 @@ async def entries(request: Request) -> JSONResponse:
     if request.method == "POST":
         user = await require_user(request)
         entry_id = await service.create_entry(_hub(request), user, await read_json(request))
-        return JSONResponse(await service.entry_view(entry_id, user), status_code=201)
+        return JSONResponse(await reading.entry_view(entry_id, user), status_code=201)
     found = await search.search(search.parse_request(request.query_params))
     return JSONResponse(found.as_json())
 
@@ -38,12 +38,12 @@ async def entry(request: Request) -> JSONResponse:
     if request.method == "PUT":
         user = await require_user(request)
         await service.update_entry(_hub(request), user, _id(request), await read_json(request))
-        return JSONResponse(await service.entry_view(_id(request), user,
+        return JSONResponse(await reading.entry_view(_id(request), user,
                                                      (await service.load(_id(request), user))
                                                      .row.latest_revision))
     viewer = await current_user(request)
     number = int_param(request, "revision", None, minimum=1, maximum=1_000_000)
-    return JSONResponse(await service.entry_view(_id(request), viewer, number))
+    return JSONResponse(await reading.entry_view(_id(request), viewer, number))
 
 
 async def _step(request: Request, action: str) -> JSONResponse:
@@ -58,7 +58,7 @@ async def _step(request: Request, action: str) -> JSONResponse:
         state = await service.claim(hub, user, _id(request))
     else:
         state = await service.withdraw(hub, user, _id(request))
-    view = await service.entry_view(_id(request), user,
+    view = await reading.entry_view(_id(request), user,
                                     (await service.load(_id(request), user)).row.latest_revision)
     return JSONResponse({**view, "state": state})
 
@@ -97,8 +97,8 @@ async def entry_diff(request: Request) -> JSONResponse:
     viewer = await current_user(request)
     a, b = revision_pair(request)
     found = await service.load(_id(request), viewer)
-    old = await service.revision_content(found, viewer, a)
-    new = await service.revision_content(found, viewer, b)
+    old = await reading.revision_content(found, viewer, a)
+    new = await reading.revision_content(found, viewer, b)
     return JSONResponse({"id": found.id, "kind": found.row.kind, "from": a, "to": b,
                          "changes": diff.diff_contents(found.row.kind, old, new)})
 
@@ -108,17 +108,17 @@ async def topics(request: Request) -> JSONResponse:
         user = await require_user(request)
         return JSONResponse(await service.add_topic(user, await read_json(request)),
                             status_code=201)
-    return JSONResponse({"topics": await service.topic_counts()})
+    return JSONResponse({"topics": await reading.topic_counts()})
 
 
 async def mine(request: Request) -> JSONResponse:
     user = await require_user(request)
-    return JSONResponse({"entries": await service.my_entries(user)})
+    return JSONResponse({"entries": await reading.my_entries(user)})
 
 
 async def queue(request: Request) -> JSONResponse:
     user = await require_user(request)
-    return JSONResponse(await service.review_queue(user))
+    return JSONResponse(await reading.review_queue(user))
 
 
 async def site_search(request: Request) -> JSONResponse:

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from collab.errors import Invalid
-from collab.fields import check_storable, int_field, string_list, text_field
+from collab.fields import int_field, string_list, text_field
 from collab.markdown import render_markdown
 
 KINDS = ("article", "case_study", "paper")
@@ -69,10 +69,6 @@ def check_kind(value: Any) -> str:
     if value not in KINDS:
         raise Invalid("kind must be one of article, case_study, paper", extra={"field": "kind"})
     return str(value)
-
-
-def _markdown_field(data: Mapping[str, Any], name: str, maximum: int, required: bool) -> str:
-    return text_field(dict(data), name, maximum, required=required)
 
 
 def _year(data: Mapping[str, Any], required: bool) -> int | None:
@@ -135,7 +131,7 @@ def read_content(kind: str, data: Mapping[str, Any], topics: Mapping[str, str]) 
         "title": text_field(dict(data), "title", MAX_TITLE),
         "summary": text_field(dict(data), "summary", MAX_SUMMARY),
         # A paper's text is its abstract; a body (notes, a reading guide) is optional.
-        "body": _markdown_field(data, "body", MAX_BODY, required=kind != "paper"),
+        "body": text_field(dict(data), "body", MAX_BODY, required=kind != "paper"),
         "topics": string_list(dict(data), "topics", max_items=MAX_TOPICS, max_length=40,
                               required=True),
         "authors": string_list(dict(data), "authors", max_items=20, max_length=120),
@@ -154,10 +150,10 @@ def read_content(kind: str, data: Mapping[str, Any], topics: Mapping[str, str]) 
             jurisdiction=text_field(dict(data), "jurisdiction", 100),
             level=level,
             year=_year(data, required=False),
-            problem=_markdown_field(data, "problem", MAX_SECTION, required=True),
-            actions=_markdown_field(data, "actions", MAX_SECTION, required=True),
+            problem=text_field(dict(data), "problem", MAX_SECTION),
+            actions=text_field(dict(data), "actions", MAX_SECTION),
             outcomes=_outcomes(data),
-            lessons=_markdown_field(data, "lessons", MAX_SECTION, required=False),
+            lessons=text_field(dict(data), "lessons", MAX_SECTION, required=False),
             contacts=string_list(dict(data), "contacts", max_items=10, max_length=200),
         )
     elif kind == "paper":
@@ -168,7 +164,7 @@ def read_content(kind: str, data: Mapping[str, Any], topics: Mapping[str, str]) 
             publisher=text_field(dict(data), "publisher", 200, required=False),
             url=_url(data),
             doi=_doi(data),
-            abstract=_markdown_field(data, "abstract", MAX_SECTION, required=True),
+            abstract=text_field(dict(data), "abstract", MAX_SECTION),
         )
     return content
 
@@ -234,23 +230,22 @@ def search_copy(kind: str, content: Mapping[str, Any], topics: Mapping[str, str]
         outcomes = content.get("outcomes") or []
         parts += [plain_text(content.get("problem") or ""),
                   plain_text(content.get("actions") or ""),
-                  " ".join(f"{o['label']} {outcome_text(o)}" for o in outcomes),
+                  "; ".join(f"{o['label']}: {outcome_text(o)}" for o in outcomes),
                   plain_text(content.get("lessons") or ""), content.get("jurisdiction") or ""]
     elif kind == "paper":
         parts = [plain_text(content.get("abstract") or ""), *parts,
                  content.get("publisher") or ""]
-    parts.append(" ".join(content.get("authors") or []))
+    parts.append(", ".join(content.get("authors") or []))
     year = content.get("year") if kind != "article" else None
     return {
         "title": clean(content["title"]),
         "summary": clean(content["summary"]),
-        "body_text": clean(" ".join(p for p in parts if p)),
+        # Parts are sentences of their own: a snippet that spans two reads as two.
+        "body_text": clean(" ".join(p if p.endswith((".", "!", "?")) else p + "."
+                                    for p in parts if p)),
         "topics_text": "; ".join(topics.get(t, t) for t in content["topics"]),
         "jurisdiction": content.get("jurisdiction") or "",
         "level": content.get("level") or "",
         "year": year or published.year,
     }
 
-
-def storable(text: str, name: str) -> str:
-    return check_storable(text, name)

@@ -63,6 +63,8 @@ ENTRY = obj({
     "revision_published_at": NULLABLE_TIME, "editor": PERSON, **CONTENT,
     "topic_names": STRINGS, "body_html": STRING,
     "revisions": array(REVISION),
+    "reviewed_by": {"oneOf": [PERSON, {"type": "null"}],
+                    "description": "the expert who approved the revision shown"},
     "reviewer": {"oneOf": [PERSON, {"type": "null"}],
                  "description": "author, experts and admins only"},
     "history": {**array(HISTORY), "description": "author, experts and admins only"},

@@ -24,7 +24,7 @@ from collab.errors import CollabError, Conflict, Forbidden, Invalid, NotFound
 from collab.web import check_csrf, form_text, int_param, is_htmx, page_param, render
 
 from . import content as c
-from . import diff, search, service
+from . import diff, reading, search, service
 from .sources import everywhere
 
 ELSEWHERE_LIMIT = 5
@@ -107,9 +107,9 @@ async def library(request: Request) -> Response:
             context["elsewhere"] = await everywhere(request, req.q, user, ELSEWHERE_LIMIT)
     elif not searching:
         context.update(
-            featured=await service.published_list(featured=True, limit=4),
-            newest=await service.published_list(limit=8),
-            topic_counts=await service.topic_counts(),
+            featured=await reading.published_list(featured=True, limit=4),
+            newest=await reading.published_list(limit=8),
+            topic_counts=await reading.topic_counts(),
             totals=(await search.search(search.SearchRequest(per_page=1))).facets["kind"],
             feed=await _hub(request).head(service.FEED_CHANNEL),
         )
@@ -153,7 +153,7 @@ async def entry_page(request: Request, notice: str = "", error: str = "",
                      status: int = 200) -> Response:
     user = await current_user(request)
     number = int_param(request, "revision", None, minimum=1, maximum=1_000_000)
-    view = await service.entry_view(_id(request), user, number)
+    view = await reading.entry_view(_id(request), user, number)
     context = {"entry": view, **_permissions(view, user), "notice": notice, "error": error,
                "kind_labels": c.KIND_LABELS, "level_labels": c.LEVEL_LABELS,
                "state_labels": service.STATE_LABELS,
@@ -212,7 +212,7 @@ async def _entry_error(request: Request, entry_id: int, exc: CollabError,
     user = await current_user(request)
     found = await service.load(entry_id, user)
     privileged = service.sees_unpublished(user, found.author_id)
-    view = await service.entry_view(entry_id, user,
+    view = await reading.entry_view(entry_id, user,
                                     found.row.latest_revision if privileged else None)
     context = {"entry": view, **_permissions(view, user), "notice": "", "error": exc.message,
                "kind_labels": c.KIND_LABELS, "level_labels": c.LEVEL_LABELS,
@@ -330,7 +330,7 @@ async def edit_entry(request: Request) -> Response:
         raise Forbidden("Only the author edits an entry.")
     kind = found.row.kind
     latest = found.row.latest_revision
-    view = await service.entry_view(entry_id, user, latest)
+    view = await reading.entry_view(entry_id, user, latest)
     action = f"/library/{entry_id}/edit"
     heading = f"Edit {c.KIND_LABELS[kind].lower()}"
     if request.method == "GET":
@@ -355,15 +355,15 @@ async def edit_entry(request: Request) -> Response:
 async def diff_page(request: Request) -> Response:
     user = await current_user(request)
     found = await service.load(_id(request), user)
-    view = await service.entry_view(found.id, user)
+    view = await reading.entry_view(found.id, user)
     numbers = [r["number"] for r in view["revisions"]]
     a = int_param(request, "from", None, minimum=1, maximum=1_000_000)
     b = int_param(request, "to", None, minimum=1, maximum=1_000_000)
     if a is None or b is None:
         b = numbers[-1]
         a = numbers[-2] if len(numbers) > 1 else b
-    old = await service.revision_content(found, user, a)
-    new = await service.revision_content(found, user, b)
+    old = await reading.revision_content(found, user, a)
+    new = await reading.revision_content(found, user, b)
     changes = diff.diff_contents(found.row.kind, old, new)
     return render(request, "knowledge/diff.html", {
         "entry": view, "numbers": numbers, "a": a, "b": b, "changes": changes,
@@ -376,13 +376,13 @@ async def review_queue(request: Request) -> Response:
     if not service.is_expert(user):
         raise Forbidden("The review queue is for experts.")
     return render(request, "knowledge/review.html", {
-        "queue": await service.review_queue(user), "kind_labels": c.KIND_LABELS,
+        "queue": await reading.review_queue(user), "kind_labels": c.KIND_LABELS,
         "state_labels": service.STATE_LABELS})
 
 
 async def my_entries(request: Request) -> Response:
     user = await _signed_in(request)
-    items = await service.my_entries(user)
+    items = await reading.my_entries(user)
     return render(request, "knowledge/mine.html", {
         "drafts": [i for i in items if i["state"] != "published"],
         "published": [i for i in items if i["state"] == "published"],
@@ -403,7 +403,7 @@ async def case_studies(request: Request) -> Response:
         error, req = exc.message, search.SearchRequest(kind="case_study", sort="date",
                                                        per_page=SHOWCASE_PER_PAGE)
     found = await search.search(req)
-    details = await service.published_details([r["id"] for r in found.results])
+    details = await reading.published_details([r["id"] for r in found.results])
     context = {"found": found, "req": req, "details": details, "error": error,
                "url": url_maker("/case-studies", req, omit=("kind", "sort")),
                "topics": await service.topic_map(),
