@@ -45,6 +45,31 @@ def _merge(ops: list[Op]) -> list[Op]:
     return out
 
 
+def _readable(ops: list[Op]) -> list[Op]:
+    """Fold the spaces between two changes into them, and give each run of changes one
+    deletion and one insertion ("old words" / "new words", not word by word alternately)."""
+    marked = []
+    for n, op in enumerate(ops):
+        between = 0 < n < len(ops) - 1 and op["op"] == "equal" and not op["text"].strip()
+        if between:
+            marked += [{"op": "delete", "text": op["text"]}, {"op": "insert", "text": op["text"]}]
+        else:
+            marked.append(op)
+    out: list[Op] = []
+    run: list[Op] = []
+    for op in [*marked, {"op": "equal", "text": ""}]:
+        if op["op"] != "equal":
+            run.append(op)
+            continue
+        for kind in ("delete", "insert"):
+            text = "".join(o["text"] for o in run if o["op"] == kind)
+            if text:
+                out.append({"op": kind, "text": text})
+        run = []
+        out.append(op)
+    return _merge(out)
+
+
 def diff_words(a: str, b: str) -> list[Op]:
     left, right = _WORDS.findall(a), _WORDS.findall(b)
     ops: list[Op] = []
@@ -57,7 +82,7 @@ def diff_words(a: str, b: str) -> list[Op]:
             ops.append({"op": "delete", "text": "".join(left[i1:i2])})
         if tag in ("insert", "replace"):
             ops.append({"op": "insert", "text": "".join(right[j1:j2])})
-    return _merge(ops)
+    return _readable(_merge(ops))
 
 
 def diff_lines(a: str, b: str) -> list[Op]:

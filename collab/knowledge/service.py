@@ -39,6 +39,7 @@ STATE_LABELS = {"draft": "Draft", "submitted": "Waiting for a reviewer", "in_rev
                 "changes_requested": "Changes requested", "published": "Published"}
 EDITABLE = ("draft", "changes_requested", "published")
 MAX_COMMENT = 5_000
+MAX_ENTRY_ID = 2**31 - 1
 
 entries = Entry.ormar_config.table
 revisions = Revision.ormar_config.table
@@ -120,6 +121,8 @@ class Loaded:
 
 
 async def load_in(conn: Any, entry_id: int, viewer: Person | None) -> Loaded:
+    if entry_id > MAX_ENTRY_ID:  # ids are 32-bit integers; PostgreSQL refuses larger ones
+        raise NotFound(f"no library entry {entry_id}")
     query = (sa.select(entries, users.c.username, users.c.display_name)
              .select_from(entries.join(users, users.c.id == entries.c.author))
              .where(entries.c.id == entry_id))
@@ -285,10 +288,10 @@ async def withdraw(hub: Hub, actor: Person, entry_id: int) -> str:
 async def claim(hub: Hub, actor: Person, entry_id: int) -> str:
     """An expert other than the author takes a submitted revision for review."""
     _check_actor(actor)
-    if not is_expert(actor):
-        raise Forbidden("only experts review library entries")
     async with hub.transaction() as tx:
         entry = await load_in(tx.conn, entry_id, actor)
+        if not is_expert(actor):
+            raise Forbidden("only experts review library entries")
         if entry.author_id == actor.id:
             raise Forbidden("authors never review their own work; another expert will")
         _refuse_state(entry, "claim", ("submitted",))
@@ -308,10 +311,10 @@ async def review(hub: Hub, actor: Person, entry_id: int, data: dict[str, Any]) -
         raise Invalid("decision must be 'approve' or 'request_changes'",
                       extra={"field": "decision"})
     comment = text_field(data, "comment", MAX_COMMENT, required=decision == "request_changes")
-    if not is_expert(actor):
-        raise Forbidden("only experts review library entries")
     async with hub.transaction() as tx:
         entry = await load_in(tx.conn, entry_id, actor)
+        if not is_expert(actor):
+            raise Forbidden("only experts review library entries")
         if entry.author_id == actor.id:
             raise Forbidden("authors never approve their own work")
         _refuse_state(entry, "review", ("in_review",))
