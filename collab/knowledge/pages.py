@@ -117,6 +117,11 @@ async def library(request: Request) -> Response:
         response = render(request, "knowledge/_region.html", {**context, "oob": True},
                           status_code=status)
         response.headers["cache-control"] = "no-store"
+        if status == 200:
+            # The address bar gets the search's canonical address (no default sort, `+` for
+            # spaces), the same one links and the form without JavaScript produce.
+            response.headers["hx-push-url"] = (context["url"](page=req.page) if searching
+                                                else "/library")
         return _vary(response)
     return _vary(render(request, "knowledge/library.html", context, status_code=status))
 
@@ -413,6 +418,8 @@ async def case_studies(request: Request) -> Response:
     if _fragment_wanted(request):
         response = render(request, "knowledge/_showcase.html", context, status_code=status)
         response.headers["cache-control"] = "no-store"
+        if status == 200:
+            response.headers["hx-push-url"] = context["url"](page=req.page)
         return _vary(response)
     return _vary(render(request, "knowledge/case_studies.html", context, status_code=status))
 
