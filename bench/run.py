@@ -908,7 +908,7 @@ def print_scale(title: str, results: dict[str, dict[str, Any]]) -> None:
 # Main
 
 
-SCENARIOS = ("fanout", "saturate", "idle", "publish", "scale")
+SCENARIOS = ("fanout", "saturate", "idle", "publish", "scale", "library")
 
 
 def run_one(ctx: Context, name: str, targets: list[str]) -> None:
@@ -971,6 +971,10 @@ def run_one(ctx: Context, name: str, targets: list[str]) -> None:
                                      ("collab", ok.get(f"collab-{db}"))) if v}
             print_publish(f"publish: {a.writers} writers, acknowledged durable posts, "
                           f"{a.seconds:g} s, collab on {db}", sub)
+    elif name == "library":  # bench/library.py: import rate and search latency
+        import library
+
+        results = library.scenario(ctx)
     elif name == "scale":
         for t in targets:
             attempt(t, lambda t=t: scenario_scale(ctx, t))
@@ -998,7 +1002,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--writers", type=int, default=10, help="publish: concurrent writers")
     p.add_argument("--writer-join", action="store_true",
                    help="publish: writers join the channel before sending")
-    p.add_argument("--databases", default="sqlite,postgres", help="publish: databases for collab")
+    p.add_argument("--databases", default="sqlite,postgres",
+                   help="publish, library: databases for collab")
+    p.add_argument("--entries", type=int, default=10_000, help="library: entries imported")
+    p.add_argument("--queries", type=int, default=300, help="library: queries per measurement")
     p.add_argument("--targets", default="reference,collab",
                    help="comma-separated: reference, collab")
     p.add_argument("--collab-env", default="production", choices=("production", "development"))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from collab.accounts.auth import current_user, require_user
@@ -17,6 +18,12 @@ from . import diff, reading, search, service
 from .sources import everywhere, hit_dict
 
 
+def timed(response: Response, started: float) -> Response:
+    """`Server-Timing: app;dur=MS`: the handler's own time (bench/library.py reads it)."""
+    response.headers["server-timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
+    return response
+
+
 def _id(request: Request) -> int:
     return int(request.path_params["id"])
 
@@ -25,13 +32,15 @@ def _hub(request: Request) -> Any:
     return request.app.state.hub
 
 
-async def entries(request: Request) -> JSONResponse:
+async def entries(request: Request) -> Response:
     if request.method == "POST":
         user = await require_user(request)
         entry_id = await service.create_entry(_hub(request), user, await read_json(request))
         return JSONResponse(await reading.entry_view(entry_id, user), status_code=201)
+    started = time.perf_counter()
     found = await search.search(search.parse_request(request.query_params))
-    return JSONResponse(found.as_json())
+    response = JSONResponse(found.as_json())
+    return timed(response, started)
 
 
 async def entry(request: Request) -> JSONResponse:

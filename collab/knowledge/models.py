@@ -57,6 +57,7 @@ class Entry(ormar.Model):
     summary: str = ormar.Text(default="")
     body_text: str = ormar.Text(default="")
     topics_text: str = ormar.Text(default="")
+    topic_slugs: str = ormar.String(max_length=400, default="[]")  # JSON array
     jurisdiction: str = ormar.String(max_length=100, default="", index=True)
     level: str = ormar.String(max_length=20, default="")
     year: int | None = ormar.Integer(nullable=True, index=True)

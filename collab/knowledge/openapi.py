@@ -78,8 +78,8 @@ COUNTS = {"type": "object", "additionalProperties": INTEGER}
 SEARCH = obj({"total": INTEGER, "page": INTEGER, "pages": INTEGER, "per_page": INTEGER,
               "sort": STRING, "matched": {"type": "string", "enum": ["all", "any", "none"]},
               "results": array(ref("LibraryResult")),
-              "facets": obj({"kind": COUNTS, "topic": COUNTS, "level": COUNTS, "year": COUNTS,
-                             "jurisdiction": COUNTS})},
+              "facets": obj({"kind": COUNTS, "topic": COUNTS, "level": COUNTS,
+                             "year": COUNTS})},
              ["total", "results", "facets"])
 LIST_ITEM = obj({"id": ID, "kind": KIND, "state": STATE, "title": STRING, "summary": STRING,
                  "latest_revision": INTEGER, "published_revision": NULLABLE_INT,

@@ -9,6 +9,7 @@ live in `service`; these handlers read forms, call it, and render.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -25,6 +26,7 @@ from collab.web import check_csrf, form_text, int_param, is_htmx, page_param, re
 
 from . import content as c
 from . import diff, reading, search, service
+from .api import timed
 from .sources import everywhere
 
 ELSEWHERE_LIMIT = 5
@@ -82,6 +84,7 @@ def url_maker(base: str, req: search.SearchRequest, omit: tuple[str, ...] = ()
 async def library(request: Request) -> Response:
     """`/library`: the home (new and featured entries, topics) or, with a query or a filter,
     the search results; to htmx, just the results region."""
+    started = time.perf_counter()
     user = await current_user(request)
     params = request.query_params
     searching = any(params.get(k, "").strip() for k in SEARCH_KEYS)
@@ -122,8 +125,9 @@ async def library(request: Request) -> Response:
             # spaces), the same one links and the form without JavaScript produce.
             response.headers["hx-push-url"] = (context["url"](page=req.page) if searching
                                                 else "/library")
-        return _vary(response)
-    return _vary(render(request, "knowledge/library.html", context, status_code=status))
+        return timed(_vary(response), started)
+    return timed(_vary(render(request, "knowledge/library.html", context, status_code=status)),
+                 started)
 
 
 async def add_topic(request: Request) -> Response:

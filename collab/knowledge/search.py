@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import sqlalchemy as sa
+import orjson
 
 from collab import db
 from collab.domain import SearchHit
@@ -30,7 +30,9 @@ from collab.errors import Invalid
 from collab.fields import check_storable
 from collab.web import iso
 
+from . import search_sql
 from .content import KIND_LABELS, KINDS, LEVELS
+from .search_sql import CLOSE, OPEN
 
 MAX_QUERY = 1_000
 MAX_TERMS = 12
@@ -40,7 +42,6 @@ MAX_PER_PAGE = 50
 MAX_PAGE = 10_000
 SORTS = ("relevance", "date")
 FILTERS = ("kind", "topic", "jurisdiction", "level", "year")
-OPEN, CLOSE = "\x02", "\x03"
 
 # Letters and digits of any script; everything else separates words (underscore too: the
 # databases' parsers split on it, and a term must mean the same on both).
@@ -212,111 +213,6 @@ def tsquery(terms: list[Term], any_word: bool = False) -> str | None:
     return expression
 
 
-# -- the queries -----------------------------------------------------------------------------
-_FILTER_SQL = {
-    "kind": "e.kind = :kind",
-    "level": "e.level = :level",
-    "jurisdiction": "e.jurisdiction = :jurisdiction",
-    "year": "e.year = :year",
-    "topic": "EXISTS (SELECT 1 FROM library_entry_topics t WHERE t.entry = e.id "
-             "AND t.topic = :topic)",
-}
-_COLUMNS = ("e.id, e.kind, e.title, e.summary, e.published_at, e.jurisdiction, e.level, "
-            "e.year, e.featured")
-_FACETS = """
-SELECT 'kind' AS facet, kind AS value, count(*) AS n FROM m GROUP BY kind
-UNION ALL SELECT 'level', level, count(*) FROM m WHERE level <> '' GROUP BY level
-UNION ALL SELECT 'year', CAST(year AS TEXT), count(*) FROM m WHERE year IS NOT NULL GROUP BY year
-UNION ALL SELECT 'jurisdiction', jurisdiction, count(*) FROM m
-    WHERE jurisdiction <> '' GROUP BY jurisdiction
-UNION ALL SELECT 'topic', t.topic, count(*) FROM m JOIN library_entry_topics t ON t.entry = m.id
-    GROUP BY t.topic"""
-_SQLITE_FROM = "library_fts JOIN library_entries e ON e.id = library_fts.rowid"
-_SQLITE_RANK = "bm25(library_fts, 10.0, 3.0, 1.0, 5.0)"
-_PG_FROM = "library_entries e CROSS JOIN to_tsquery('english', :match) AS query"
-# ts_rank adds up matches wherever they are, so a long body that repeats the words can beat
-# a title that has them all; a title (weight A) that matches the whole query gets one more.
-_PG_RANK = ("(ts_rank('{0.1, 0.3, 0.5, 1.0}'::float4[], e.search_vector, query) + "
-            "CASE WHEN ts_filter(e.search_vector, '{a}') @@ query THEN 1.0 ELSE 0.0 END)")
-_PG_SNIPPET = ("StartSel=\x02, StopSel=\x03, MaxFragments=2, MaxWords=28, MinWords=10, "
-               "ShortWord=2, FragmentDelimiter=\" … \"")
-
-
-@dataclass
-class _Plan:
-    source: str
-    where: list[str]
-    params: dict[str, Any]
-    rank: str | None
-    extra_columns: str
-    topics_column: str
-
-
-def _plan(request: SearchRequest, match: str | None) -> _Plan:
-    sqlite = db.is_sqlite()
-    where = ["e.published_revision IS NOT NULL"]
-    params: dict[str, Any] = dict(request.filters)
-    where += [_FILTER_SQL[name] for name in request.filters]
-    topics_column = ("(SELECT group_concat(t.topic, ',') FROM library_entry_topics t "
-                     "WHERE t.entry = e.id)" if sqlite else
-                     "(SELECT string_agg(t.topic, ',') FROM library_entry_topics t "
-                     "WHERE t.entry = e.id)")
-    if match is None:
-        return _Plan("library_entries e", where, params, None, "", topics_column)
-    params["match"] = match
-    params["open"], params["close"] = OPEN, CLOSE
-    if sqlite:
-        where.append("library_fts MATCH :match")
-        extra = (", highlight(library_fts, 0, :open, :close) AS title_hl, "
-                 "snippet(library_fts, 1, :open, :close, '…', 32) AS summary_hl, "
-                 "snippet(library_fts, 2, :open, :close, '…', 24) AS body_hl")
-        return _Plan(_SQLITE_FROM, where, params, _SQLITE_RANK, extra, topics_column)
-    where.append("e.search_vector @@ query")
-    params["hl_all"] = "HighlightAll=true, StartSel=\x02, StopSel=\x03"
-    params["hl_snip"] = _PG_SNIPPET
-    extra = (", ts_headline('english', e.title, query, :hl_all) AS title_hl, "
-             "ts_headline('english', e.summary, query, :hl_all) AS summary_hl, "
-             "ts_headline('english', e.body_text, query, :hl_snip) AS body_hl")
-    return _Plan(_PG_FROM, where, params, _PG_RANK, extra, topics_column)
-
-
-async def _run(conn: Any, request: SearchRequest, match: str | None
-               ) -> tuple[int, list[Any], dict[str, dict[str, int]]]:
-    plan = _plan(request, match)
-    where = " AND ".join(plan.where)
-    facet_rows = (await conn.execute(sa.text(
-        f"WITH m AS MATERIALIZED (SELECT e.id, e.kind, e.level, e.year, e.jurisdiction "
-        f"FROM {plan.source} WHERE {where}) {_FACETS}"), plan.params)).all()
-    facets: dict[str, dict[str, int]] = {"kind": {}, "topic": {}, "level": {}, "year": {},
-                                         "jurisdiction": {}}
-    for facet, value, n in facet_rows:
-        facets[facet][str(value)] = int(n)
-    total = sum(facets["kind"].values())
-    offset = (request.page - 1) * request.per_page
-    if total <= offset:
-        return total, [], _ordered(facets)
-    if plan.rank is not None and request.sort == "relevance":
-        order = f"{plan.rank}{' DESC' if not db.is_sqlite() else ''}, e.published_at DESC"
-    else:
-        order = "e.published_at DESC, e.id DESC"
-    page_params = {**plan.params, "limit": request.per_page, "offset": offset}
-    ids = [r[0] for r in (await conn.execute(sa.text(
-        f"SELECT e.id FROM {plan.source} WHERE {where} ORDER BY {order} "
-        "LIMIT :limit OFFSET :offset"), page_params)).all()]
-    if not ids:
-        return total, [], _ordered(facets)
-    id_filter = "library_fts.rowid IN :ids" if plan.rank and db.is_sqlite() else "e.id IN :ids"
-    detail_where = " AND ".join([*(["library_fts MATCH :match"] if plan.rank and db.is_sqlite()
-                                   else []), id_filter])
-    statement = sa.text(
-        f"SELECT {_COLUMNS}, {plan.topics_column} AS topics{plan.extra_columns} "
-        f"FROM {plan.source} WHERE {detail_where}"
-    ).bindparams(sa.bindparam("ids", expanding=True)).columns(
-        published_at=sa.DateTime, featured=sa.Boolean)
-    rows = {r.id: r for r in (await conn.execute(statement, {**plan.params, "ids": ids})).all()}
-    return total, [rows[i] for i in ids if i in rows], _ordered(facets)
-
-
 def _ordered(facets: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
     """Facet values by count (most first), years newest first; kinds in their usual order."""
     out = {name: dict(sorted(values.items(), key=lambda kv: (-kv[1], kv[0])))
@@ -367,8 +263,8 @@ def _result(row: Any, highlighted: bool) -> dict[str, Any]:
     return {"id": row.id, "kind": row.kind, "kind_label": KIND_LABELS.get(row.kind, row.kind),
             "title": row.title, "summary": row.summary, "snippet_html": snippet,
             "title_html": title_html, "url": f"/library/{row.id}",
-            "published_at": iso(row.published_at), "topics": [t for t in
-                                                              (row.topics or "").split(",") if t],
+            "published_at": iso(row.published_at),
+            "topics": orjson.loads(row.topic_slugs or "[]"),
             "jurisdiction": row.jurisdiction or "", "level": row.level or "", "year": row.year,
             "featured": bool(row.featured)}
 
@@ -379,14 +275,17 @@ async def search(request: SearchRequest) -> SearchResult:
     build = fts5_query if db.is_sqlite() else tsquery
     match = build(terms)
     matched = "all" if match else "none"
+    by_relevance = request.sort == "relevance"
     async with db.database.connection() as conn:
-        total, rows, facets = await _run(conn, request, match)
-        if total == 0 and match and len(positives(terms)) > 1:
+        page = await search_sql.run(conn, request.filters, match, by_relevance, request.page,
+                                    request.per_page)
+        if page.total == 0 and match and len(positives(terms)) > 1:
             match = build(terms, any_word=True)
             matched = "any"
-            total, rows, facets = await _run(conn, request, match)
-    return SearchResult(request, total, [_result(r, match is not None) for r in rows], facets,
-                        matched, terms)
+            page = await search_sql.run(conn, request.filters, match, by_relevance,
+                                        request.page, request.per_page)
+    return SearchResult(request, page.total, [_result(r, match is not None) for r in page.rows],
+                        _ordered(page.facets), matched, terms)
 
 
 async def search_source(query: str, viewer: Any, limit: int) -> list[SearchHit]:

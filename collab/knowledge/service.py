@@ -196,7 +196,7 @@ async def create_entry(hub: Hub, actor: Person, data: dict[str, Any]) -> int:
         result = await tx.conn.execute(entries.insert().values(
             kind=kind, author=actor.id, state="draft", latest_revision=1, featured=False,
             created_at=now, updated_at=now, title="", summary="", body_text="", topics_text="",
-            jurisdiction="", level=""))
+            topic_slugs="[]", jurisdiction="", level=""))
         entry_id = int(result.inserted_primary_key[0])
         await tx.conn.execute(revisions.insert().values(_revision_values(
             entry_id, 1, actor.id, kind, content, now)))

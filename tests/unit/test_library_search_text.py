@@ -60,7 +60,8 @@ def test_terms_are_capped_and_deduplicated() -> None:
 
 
 def test_marked_escapes_then_marks() -> None:
-    assert marked("<b>x</b> \x02hit\x03 & more") == "&lt;b&gt;x&lt;/b&gt; <mark>hit</mark> &amp; more"
+    assert marked("<b>x</b> \x02hit\x03 & more") == \
+        "&lt;b&gt;x&lt;/b&gt; <mark>hit</mark> &amp; more"
     # A snippet cut inside a match leaves an orphan marker: it never opens an unclosed tag.
     assert marked("a \x02cut") == "a <mark>cut</mark>"
     assert marked("cut\x03 b") == "cut b"
