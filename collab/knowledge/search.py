@@ -32,7 +32,7 @@ from collab.web import iso
 
 from . import search_sql
 from .content import KIND_LABELS, KINDS, LEVELS
-from .search_sql import CLOSE, OPEN
+from .highlight import CLOSE, OPEN
 
 MAX_QUERY = 1_000
 MAX_TERMS = 12

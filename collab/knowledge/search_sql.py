@@ -3,7 +3,8 @@
 1. One pass over the matching entries (materialised once) gives every facet's counts, hence the
    total, and the page's ids in order: the full-text index is read once, not once for the
    counts and again for the page.
-2. The page's rows with their highlighted title and snippets, for those ids only.
+2. The page's rows with their highlighted title and snippets, for those ids only (SQLite's
+   snippet(); on PostgreSQL, highlight.py from the query's lexemes).
 
 Ranking: a quick rank for every match, then the full rank for the best RESCORE by it.
 - Quick: SQLite, whether the query matches in the title, topics or summary alone (an FTS5
@@ -27,7 +28,9 @@ import sqlalchemy as sa
 
 from collab import db
 
-OPEN, CLOSE = "\x02", "\x03"
+from . import highlight
+from .highlight import CLOSE, OPEN
+
 RESCORE = 200
 
 _FILTER_SQL = {
@@ -59,9 +62,6 @@ _COLUMNS = ("e.id, e.kind, e.title, e.summary, e.published_at, e.jurisdiction, e
 _QUERY = "to_tsquery('english', :match)"
 _PG_QUICK = ("ts_rank('{0.1, 0.3, 0.5, 1.0}'::float4[], e.rank_vector, query) + "
              "CASE WHEN e.title_vector @@ query THEN 1.0 ELSE 0.0 END")
-_PG_SNIPPET = ("StartSel=\x02, StopSel=\x03, MaxFragments=2, MaxWords=28, MinWords=10, "
-               "ShortWord=2, FragmentDelimiter=\" … \"")
-_PG_ALL = "HighlightAll=true, StartSel=\x02, StopSel=\x03"
 
 
 @dataclass
@@ -166,12 +166,33 @@ async def _rows(conn: Any, ids: list[int], match: str | None) -> list[Any]:
                "FROM library_fts JOIN library_entries e ON e.id = library_fts.rowid "
                "WHERE library_fts MATCH :match AND +library_fts.rowid IN :ids")
     else:
-        params.update(match=match, all=_PG_ALL, snip=_PG_SNIPPET)
-        sql = (f"SELECT {_COLUMNS}, ts_headline('english', e.title, query, :all) AS title_hl, "
-               "ts_headline('english', e.summary, query, :all) AS summary_hl, "
-               "ts_headline('english', e.body_text, query, :snip) AS body_hl "
+        params["match"] = match
+        sql = (f"SELECT {_COLUMNS}, e.body_text, query::text AS lexemes "
                f"FROM library_entries e CROSS JOIN {_QUERY} AS query WHERE e.id IN :ids")
     statement = (sa.text(sql).bindparams(sa.bindparam("ids", expanding=True))
                  .columns(published_at=sa.DateTime, featured=sa.Boolean))
     rows = {r.id: r for r in (await conn.execute(statement, params)).all()}
-    return [rows[i] for i in ids if i in rows]
+    found = [rows[i] for i in ids if i in rows]
+    if match is not None and not db.is_sqlite():
+        found = [_pg_highlighted(r) for r in found]
+    return found
+
+
+@dataclass
+class _Highlighted:
+    """A PostgreSQL row with title_hl, summary_hl and body_hl as SQLite's come."""
+
+    row: Any
+    title_hl: str
+    summary_hl: str
+    body_hl: str
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.row, name)
+
+
+def _pg_highlighted(row: Any) -> _Highlighted:
+    stems = highlight.lexemes(row.lexemes or "")
+    return _Highlighted(row, highlight.mark_all(row.title, stems),
+                        highlight.mark_all(row.summary, stems),
+                        highlight.snippet(row.body_text, stems))

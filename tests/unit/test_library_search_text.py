@@ -7,6 +7,7 @@ import re
 import pytest
 
 from collab.errors import Invalid
+from collab.knowledge.highlight import lexemes, mark_all, snippet
 from collab.knowledge.search import (
     MAX_TERMS,
     Term,
@@ -86,3 +87,15 @@ def test_a_good_request() -> None:
     assert (request.q, request.kind, request.year, request.sort, request.page) == \
         ("flood", "case_study", 2023, "date", 2)
     assert request.filters == {"kind": "case_study", "year": 2023}
+
+
+def test_postgresql_results_are_marked_from_the_query_lexemes() -> None:
+    stems = lexemes("'procur' & 'framework':* & !'o''brien'")
+    assert stems == ("framework", "o'brien", "procur")
+    assert marked(mark_all("Procurement <frameworks> (procured)", stems)) == \
+        "<mark>Procurement</mark> &lt;<mark>frameworks</mark>&gt; (<mark>procured</mark>)"
+    text = "Nothing here. " * 40 + "The procurement framework was new. " + "Filler words. " * 40
+    cut = snippet(text, stems)
+    assert cut.startswith("…The \x02procurement\x03 \x02framework\x03") and cut.endswith("…")
+    assert len(cut) < 260 and snippet("no match at all", stems) == ""
+    assert snippet("", stems) == "" and mark_all("text", ()) == "text"
