@@ -27,6 +27,7 @@ from collab.web import check_csrf, form_text, int_param, is_htmx, page_param, re
 from . import content as c
 from . import diff, reading, search, service
 from .api import timed
+from .forms import form_data, form_values, raw_values
 from .sources import everywhere
 
 ELSEWHERE_LIMIT = 5
@@ -251,52 +252,6 @@ async def feature(request: Request) -> Response:
 
 
 # -- writing -------------------------------------------------------------------------------
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-def _outcomes(text: str) -> list[dict[str, str]]:
-    out = []
-    for number, line in enumerate(_lines(text), start=1):
-        parts = [p.strip() for p in line.split("|")]
-        if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
-            raise Invalid(f"outcome line {number}: write it as label | value | unit",
-                          extra={"field": "outcomes"})
-        out.append({"label": parts[0], "value": parts[1],
-                    "unit": parts[2] if len(parts) == 3 else ""})
-    return out
-
-
-def form_data(kind: str, form: FormData) -> dict[str, Any]:
-    """A form's fields as the API's JSON (lists one per line; outcomes `label | value | unit`)."""
-    data: dict[str, Any] = {name: form_text(form, name) for name in (
-        "title", "summary", "body", "jurisdiction", "level", "problem", "actions", "lessons",
-        "publisher", "url", "doi", "abstract", "year")}
-    data["topics"] = [t for t in form.getlist("topics") if isinstance(t, str)]
-    data["authors"] = _lines(form_text(form, "authors"))
-    data["contacts"] = _lines(form_text(form, "contacts"))
-    data["outcomes"] = _outcomes(form_text(form, "outcomes"))
-    data["year"] = data["year"].strip() or None
-    return {k: v for k, v in data.items() if k in c.fields_of(kind)}
-
-
-def form_values(content: dict[str, Any]) -> dict[str, Any]:
-    """A revision's content as form fields."""
-    values = {k: ("" if v is None else v) for k, v in content.items()}
-    values["authors"] = "\n".join(content.get("authors") or [])
-    values["contacts"] = "\n".join(content.get("contacts") or [])
-    values["outcomes"] = "\n".join(
-        f"{o['label']} | {c.format_number(o['value']).replace(',', '')} | {o.get('unit', '')}"
-        .rstrip(" |") for o in content.get("outcomes") or [])
-    return values
-
-
-def _raw_values(form: FormData) -> dict[str, Any]:
-    values: dict[str, Any] = {k: form_text(form, k) for k in form}
-    values["topics"] = [t for t in form.getlist("topics") if isinstance(t, str)]
-    return values
-
-
 async def _form_page(request: Request, kind: str, values: dict[str, Any], action: str,
                      heading: str, entry_view: dict[str, Any] | None = None,
                      error: str = "", status: int = 200) -> Response:
@@ -325,7 +280,7 @@ async def new_entry(request: Request) -> Response:
         entry_id = await service.create_entry(_hub(request), user,
                                               {"kind": kind, **form_data(kind, form)})
     except Invalid as exc:
-        return await _form_page(request, kind, _raw_values(form), f"/library/new?kind={kind}",
+        return await _form_page(request, kind, raw_values(form), f"/library/new?kind={kind}",
                                 f"New {c.KIND_LABELS[kind].lower()}", error=exc.message,
                                 status=exc.status)
     return RedirectResponse(f"/library/{entry_id}?done=saved", status_code=303)
@@ -353,7 +308,7 @@ async def edit_entry(request: Request) -> Response:
     except NotFound:
         raise
     except CollabError as exc:
-        return await _form_page(request, kind, _raw_values(form), action, heading, view,
+        return await _form_page(request, kind, raw_values(form), action, heading, view,
                                 error=exc.message, status=exc.status)
     published = found.row.published_revision
     suffix = "" if published == number else f"revision={number}&"
