@@ -929,7 +929,7 @@ def print_scale(title: str, results: dict[str, dict[str, Any]]) -> None:
 # Main
 
 
-SCENARIOS = ("fanout", "saturate", "idle", "publish", "scale", "webinar")
+SCENARIOS = ("fanout", "saturate", "idle", "publish", "scale", "webinar", "library")
 
 
 def run_one(ctx: Context, name: str, targets: list[str]) -> None:
@@ -1002,6 +1002,10 @@ def run_one(ctx: Context, name: str, targets: list[str]) -> None:
         for t in targets:
             attempt(t, lambda t=t: scenario_webinar(ctx, t))
         print_webinar(_ok(results), a)
+    elif name == "library":  # bench/library.py: import rate and search latency
+        import library
+
+        results = library.scenario(ctx)
     elif name == "scale":
         for t in targets:
             attempt(t, lambda t=t: scenario_scale(ctx, t))
@@ -1029,7 +1033,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--writers", type=int, default=10, help="publish: concurrent writers")
     p.add_argument("--writer-join", action="store_true",
                    help="publish: writers join the channel before sending")
-    p.add_argument("--databases", default="sqlite,postgres", help="publish: databases for collab")
+    p.add_argument("--databases", default="sqlite,postgres",
+                   help="publish, library: databases for collab")
     p.add_argument("--kinds", default="thread",
                    help="fanout/saturate: channel kinds collab is measured on, comma-separated: "
                         "thread (post.create), webinar (chat.send)")
@@ -1038,6 +1043,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--vote-rate", type=float, default=50, help="webinar: upvotes/s")
     p.add_argument("--connect-concurrency", type=int, default=100,
                    help="webinar: attendees connecting and joining at once")
+    p.add_argument("--entries", type=int, default=10_000, help="library: entries imported")
+    p.add_argument("--queries", type=int, default=300, help="library: queries per measurement")
     p.add_argument("--targets", default="reference,collab",
                    help="comma-separated: reference, collab")
     p.add_argument("--collab-env", default="production", choices=("production", "development"))

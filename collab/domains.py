@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collab.accounts import DOMAIN as ACCOUNTS
 from collab.domain import Domain
+from collab.knowledge import DOMAIN as LIBRARY
 from collab.rooms import DOMAIN as ROOMS
 from collab.webinars import DOMAIN as WEBINARS
 
@@ -11,4 +12,5 @@ DOMAINS: list[Domain] = [
     ACCOUNTS,  # first: the others' seed data is written by its demo users
     ROOMS,
     WEBINARS,
+    LIBRARY,
 ]
