@@ -212,7 +212,10 @@ async def _workflow(request: Request, action: str) -> Response:
     except CollabError as exc:
         return await _entry_error(request, entry_id, exc, form)
     latest = (await service.load(entry_id, user)).row
+    # Back to the revision in the works for its author and reviewers; anyone else (a
+    # moderator featuring an entry under revision) sees the published one.
     revision = "" if latest.published_revision == latest.latest_revision \
+        or not service.sees_unpublished(user, latest.author) \
         else f"revision={latest.latest_revision}&"
     return RedirectResponse(f"/library/{entry_id}?{revision}done={done}", status_code=303)
 

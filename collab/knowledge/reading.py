@@ -89,12 +89,18 @@ async def entry_view(entry_id: int, viewer: Person | None, number: int | None = 
             reviewer = _person(found) if found else None
     content = row_content(row.kind, rev)
     topics = await topic_map()
+    state, latest, updated_at = row.state, row.latest_revision, row.updated_at
+    if not privileged and row.published_revision is not None \
+            and row.latest_revision > row.published_revision:
+        # The revision in the works exists only for its author and reviewers: to anyone else
+        # the entry is its published revision, without the newer one's number, state or edits.
+        state, latest, updated_at = "published", row.published_revision, row.published_at
     view: dict[str, Any] = {
-        "id": row.id, "kind": row.kind, "state": row.state, "featured": bool(row.featured),
+        "id": row.id, "kind": row.kind, "state": state, "featured": bool(row.featured),
         "url": f"/library/{row.id}", "author": entry.author,
-        "created_at": iso(row.created_at), "updated_at": iso(row.updated_at),
+        "created_at": iso(row.created_at), "updated_at": iso(updated_at),
         "first_published_at": iso(row.first_published_at), "published_at": iso(row.published_at),
-        "published_revision": row.published_revision, "latest_revision": row.latest_revision,
+        "published_revision": row.published_revision, "latest_revision": latest,
         "revision": number, "revision_published_at": iso(rev.published_at),
         "reviewed_by": _person(approved) if approved else None,
         "editor": {"id": rev.editor, "username": rev.username,

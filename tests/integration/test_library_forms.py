@@ -168,3 +168,35 @@ def test_the_search_page_with_and_without_htmx(cast: dict, api: Api) -> None:
     assert 'ws-connect="/ws/html?channel=library:0' in home.text
     showcase = anonymous.get("/case-studies", params={"level": "regional"})
     assert showcase.status_code == 200
+
+
+def test_featuring_leads_a_moderator_to_the_revision_they_may_see(server: LiveServer, api: Api,
+                                                                  admin: User) -> None:
+    """A moderator features an entry whose revision 2 is in review: the form's redirect shows
+    the published revision (the one in the works would be a 404 to them)."""
+    author, expert, moderator = api.register(), api.register(), api.register()
+    for user, role in ((expert, "expert"), (moderator, "moderator")):
+        r = api.http.put(f"/api/users/{user.username}/roles", json={"roles": [role]},
+                         headers=admin.auth)
+        assert r.status_code == 200, r.text
+    r = api.http.post("/api/library", headers=author.auth, json={
+        "kind": "article", "title": "Featured while revised", "summary": "S", "body": "B",
+        "topics": ["procurement"]})
+    assert r.status_code == 201, r.text
+    path = f"/api/library/{r.json()['id']}"
+    for who, step, body in ((author, "submit", None), (expert, "claim", None),
+                            (expert, "review", {"decision": "approve"})):
+        assert api.http.post(f"{path}/{step}", json=body, headers=who.auth).status_code == 200
+    assert api.http.put(path, json={"title": "Revised"}, headers=author.auth).status_code == 200
+    assert api.http.post(f"{path}/submit", headers=author.auth).status_code == 200
+
+    entry_url = f"/library/{r.json()['id']}"
+    browser = Browser(server, moderator)
+    try:
+        r = browser.submit(entry_url, f"{entry_url}/feature", {"featured": "true"})
+        assert r.status_code == 303, r.text[:300]
+        page = browser.get(r.headers["location"])
+        assert page.status_code == 200, r.headers["location"]
+        assert "Featured on the library" in page.text and "Featured while revised" in page.text
+    finally:
+        browser.close()

@@ -164,9 +164,15 @@ def test_a_published_revision_under_review_keeps_the_old_one_visible(
         ok(call(api, "POST", f"{path}/{step}", who))
 
     # Everyone still sees revision 1, finds it by its old words and not by the new ones.
+    published_at = ok(call(api, "GET", path))["published_at"]
     for viewer in (None, member):
         shown = ok(call(api, "GET", path, viewer))
         assert shown["revision"] == 1 and shown["title"] == f"Buying cloud hosting {old_word}"
+        # The revision in the works exists only for its author and reviewers: not even its
+        # number, state or last change show (PROTOCOL.md, Library: who sees what).
+        assert (shown["state"], shown["latest_revision"], shown["updated_at"]) \
+            == ("published", 1, published_at)
+        assert "reviewer" not in shown and "history" not in shown
         assert [r["number"] for r in shown["revisions"]] == [1]
         refused(call(api, "GET", f"{path}?revision=2", viewer), 404, "not_found")
         refused(call(api, "GET", f"{path}/diff?from=1&to=2", viewer), 404, "not_found")
