@@ -15,6 +15,10 @@
 //            without ever letting the server's outboxes grow past `window` frames per socket.
 //   idle     N sockets connect (and join unless join=false) and sit there.
 //   publish  `writers` sockets each send post.create, wait for the ack, send again, for `seconds`.
+//   webinar  every attendee (its own URL and token) joins one webinar; presence frames per socket
+//            while they join; then chat.send at `chatRate` and question.upvote at `voteRate` from
+//            the attendees in turn (each (question, member) pair once) for `seconds`; every
+//            event must reach every attendee; latency by seq from the send its ack names.
 //
 // Every post body carries "bench <index> <send time in ms>"; latency is receipt time minus that
 // send time (both from performance.now() in this one process). Each subscriber checks that the
@@ -43,6 +47,13 @@ const cfg = Object.assign(
     joinTimeoutSeconds: 60,
     deflate: false, // offer permessage-deflate (as browsers do); the server decides
     bodyPad: 0, // extra characters in each post body
+    sendType: "post.create", // what the publisher sends: post.create (thread), chat.send (webinar)
+    // webinar mode (see bench/webinar.py): attendees with their own URLs, chat and upvotes
+    attendeeUrls: [],
+    chatRate: 50,
+    voteRate: 50,
+    questionIds: [],
+    settleSeconds: 1,
     dumpFrames: 0, // log this many received frames to stderr (the loadgen log), to debug
   },
   JSON.parse(process.argv[2] || "{}"),
@@ -243,6 +254,20 @@ function fastEvent(sub, buf, now) {
   return true;
 }
 
+// Webinar mode: every event counts (chat and votes), by seq; latency from the send whose ack
+// carried that seq (a receipt that comes before the ack waits for it).
+let onAnyEvent = null;
+function fastSeq(sub, buf, now) {
+  if (!Buffer.isBuffer(buf) || topLevel(buf, OP_EVENT) < 0) return false;
+  const s1 = topLevel(buf, SEQ);
+  if (s1 < 0) return false;
+  const seqNum = readNumber(buf, s1 + SEQ.length);
+  if (!seqNum) return false;
+  fastHits++;
+  onAnyEvent(sub, seqNum[0], now);
+  return true;
+}
+
 // ---- sockets -------------------------------------------------------------------------------
 function openSocket(url, role) {
   return new Promise((resolve) => {
@@ -278,7 +303,7 @@ function openSocket(url, role) {
       // Fast path for our own post events (nearly every frame): read seq, post index and send
       // time straight from the bytes, no JSON.parse, so the load generator stays cheaper than
       // the server it measures. Anything unusual falls through to JSON.parse.
-      if (fastEvent(sock, raw, now)) return;
+      if (onAnyEvent ? fastSeq(sock, raw, now) : fastEvent(sock, raw, now)) return;
       let msg;
       try {
         msg = JSON.parse(raw.toString());
@@ -287,7 +312,14 @@ function openSocket(url, role) {
         return;
       }
       if (msg.op === "event") {
-        onEvent(sock, msg, now);
+        if (onAnyEvent) onAnyEvent(sock, msg.seq, now);
+        else onEvent(sock, msg, now);
+        return;
+      }
+      if (msg.op === "presence") {
+        sock.presenceFrames = (sock.presenceFrames || 0) + 1;
+        sock.presenceEntries =
+          (sock.presenceEntries || 0) + (msg.joins || []).length + (msg.leaves || []).length;
         return;
       }
       if (msg.op === "error") bump(errors, "frame:" + msg.code);
@@ -368,7 +400,7 @@ function padding() {
 
 function postFrame(idx) {
   const body = `bench ${idx} ${performance.now().toFixed(3)}${padding()}`;
-  return { op: "send", channel: cfg.channel, type: "post.create", data: { body } };
+  return { op: "send", channel: cfg.channel, type: cfg.sendType, data: { body } };
 }
 
 function closeAll(socks) {
@@ -608,11 +640,153 @@ async function runPublish() {
   closeAll(socks);
 }
 
+async function runWebinar() {
+  const N = cfg.attendeeUrls.length;
+  const MAX_SEQ = Math.ceil((cfg.chatRate + cfg.voteRate) * cfg.seconds * 1.5) + 10000;
+  const deliveredBySeq = new Uint32Array(MAX_SEQ);
+  const sentAtBySeq = new Float64Array(MAX_SEQ);
+  const early = new Map(); // seq -> receipt times before its ack came
+  let baseSeq = null;
+  onAnyEvent = (sub, seq, now) => {
+    if (sub.lastSeq !== null && seq !== sub.lastSeq + 1) {
+      if (seq <= sub.lastSeq) dups++;
+      else gaps += seq - sub.lastSeq - 1;
+    }
+    if (sub.lastSeq === null || seq > sub.lastSeq) sub.lastSeq = seq;
+    if (baseSeq === null || seq <= baseSeq || seq - baseSeq >= MAX_SEQ) {
+      foreign++;
+      return;
+    }
+    const i = seq - baseSeq;
+    deliveredBySeq[i]++;
+    received++;
+    lastReceipt = now;
+    if (sentAtBySeq[i]) record(now - sentAtBySeq[i]);
+    else {
+      let list = early.get(i);
+      if (!list) early.set(i, (list = []));
+      list.push(now);
+    }
+  };
+  // Joining: 1,000 attendees within a few seconds; count the presence frames each one gets.
+  const t0 = performance.now();
+  const { socks, failed } = await openMany(N, cfg.attendeeUrls, true, "attendee");
+  const joinS = (performance.now() - t0) / 1000;
+  await sleep(cfg.settleSeconds * 1000);
+  const frames = socks.map((s) => s.presenceFrames || 0).sort((a, b) => a - b);
+  const entries = socks.map((s) => s.presenceEntries || 0).sort((a, b) => a - b);
+  const pct = (arr, p) => (arr.length ? arr[Math.min(arr.length - 1, Math.ceil((p / 100) * arr.length) - 1)] : null);
+  baseSeq = Math.max(...socks.map((s) => (s.lastSeq === null ? 0 : s.lastSeq)));
+  await barrier("ready", {
+    attendees: socks.length,
+    failed,
+    join_s: joinS,
+    presence_frames: { max: frames[frames.length - 1] || 0, p50: pct(frames, 50), p99: pct(frames, 99),
+      mean: frames.reduce((a, b) => a + b, 0) / Math.max(1, frames.length) },
+    presence_entries_mean: entries.reduce((a, b) => a + b, 0) / Math.max(1, entries.length),
+    base_seq: baseSeq,
+  });
+
+  let chats = 0;
+  let votes = 0;
+  let ackCount = 0;
+  let refused = {};
+  let outstanding = 0;
+  const start = performance.now();
+  const end = start + cfg.seconds * 1000;
+  function send(sock, frame) {
+    const t = performance.now();
+    outstanding++;
+    request(sock, frame).then(
+      (answer) => {
+        outstanding--;
+        if (answer.op !== "ack" || typeof answer.seq !== "number") {
+          bump(refused, answer.code || answer.op);
+          return;
+        }
+        ackCount++;
+        const i = answer.seq - baseSeq;
+        if (i <= 0 || i >= MAX_SEQ) return;
+        sentAtBySeq[i] = t;
+        const list = early.get(i);
+        if (list) {
+          for (const at of list) record(at - t);
+          early.delete(i);
+        }
+      },
+      () => {
+        outstanding--;
+        bump(refused, "closed");
+      },
+    );
+  }
+  const Q = cfg.questionIds.length;
+  function pump() {
+    const now = performance.now();
+    if (now >= end) return;
+    const elapsed = (now - start) / 1000;
+    const chatDue = Math.floor(elapsed * cfg.chatRate) + 1;
+    while (chats < chatDue) {
+      const k = chats++;
+      const sock = socks[k % socks.length];
+      send(sock, { op: "send", channel: cfg.channel, type: "chat.send",
+        data: { body: `bench ${k} ${performance.now().toFixed(3)}` } });
+    }
+    const voteDue = Math.floor(elapsed * cfg.voteRate) + 1;
+    while (votes < voteDue && Q) {
+      // Vote k: attendee k mod N on question floor(k / N): every (question, member) pair once.
+      const k = votes++;
+      const qid = cfg.questionIds[Math.floor(k / socks.length) % Q];
+      send(socks[k % socks.length], { op: "send", channel: cfg.channel, type: "question.upvote",
+        data: { question_id: qid } });
+    }
+    setTimeout(pump, 5);
+  }
+  pump();
+  while (performance.now() < end) await sleep(20);
+  const publishEnd = performance.now();
+  const drainDeadline = publishEnd + cfg.drainSeconds * 1000;
+  let drained = false;
+  while (performance.now() < drainDeadline) {
+    if (outstanding === 0 && received >= ackCount * socks.length) {
+      drained = true;
+      break;
+    }
+    await sleep(10);
+  }
+  const expected = ackCount * socks.length;
+  const window = Math.max(lastReceipt, publishEnd) - start;
+  await barrier("done", {
+    mode: "webinar",
+    attendees: socks.length,
+    chats_sent: chats,
+    votes_sent: votes,
+    acked: ackCount,
+    refused,
+    expected,
+    received,
+    loss: expected - received,
+    drained,
+    gaps,
+    dups,
+    foreign,
+    window_s: window / 1000,
+    events_per_s: ackCount / ((publishEnd - start) / 1000),
+    deliveries_per_s: received / (window / 1000),
+    latency: latencySummary(),
+    unmatched_early: early.size,
+    errors,
+    closes,
+  });
+  closeAll(socks);
+}
+
 async function main() {
   if (cfg.mode === "fanout") await runFanout(false);
   else if (cfg.mode === "saturate") await runFanout(true);
   else if (cfg.mode === "idle") await runIdle();
   else if (cfg.mode === "publish") await runPublish();
+  else if (cfg.mode === "webinar") await runWebinar();
   else throw new Error("unknown mode " + cfg.mode);
   await sleep(200);
   process.exit(0);

@@ -23,6 +23,7 @@ import platform
 import queue
 import random
 import resource
+import secrets
 import shutil
 import signal
 import socket
@@ -339,9 +340,12 @@ class ReferenceServer(Server):
                redis_url, "--uvloop"]
         super().__init__(name, cmd, dict(os.environ), logdir, cpus)
 
-    def setup_channel(self) -> tuple[str, str | None]:
+    def setup_channel(self, kind: str = "thread") -> tuple[str, str | None]:
         # A fresh channel name per run: Redis keeps the seq counter between runs.
-        return f"thread:{random.randrange(10**9)}", None
+        return f"{kind}:{random.randrange(10**9)}", None
+
+
+BENCH_SECRET_KEY = secrets.token_urlsafe(48)
 
 
 def collab_env(database_url: str, redis_url: str, mode: str) -> dict[str, str]:
@@ -349,7 +353,8 @@ def collab_env(database_url: str, redis_url: str, mode: str) -> dict[str, str]:
     env.update({
         "DATABASE_URL": database_url,
         "BROADCAST_URL": redis_url,
-        "SECRET_KEY": "bench",
+        # COLLAB_ENV=production refuses a weak key; one per run, shared by its processes.
+        "SECRET_KEY": BENCH_SECRET_KEY,
         "WS_SEND_RATE": "0",  # the publisher and writers are trusted load, not abusers
         "COLLAB_ENV": mode,
     })
@@ -376,15 +381,19 @@ class CollabServer(Server):
                "--no-migrate"]
         super().__init__(name, cmd, env, logdir, cpus)
 
-    def setup_channel(self) -> tuple[str, str | None]:
+    def setup_channel(self, kind: str = "thread") -> tuple[str, str | None]:
         """The bench admin (made with the CLI: registering never makes an admin), a public
-        room and a thread."""
+        room and a thread (or, for `webinar`, a public webinar live now)."""
         creds = {"username": "bench", "password": "bench-password-0123456789"}
         # Already there when a second process shares the database: that exit is fine.
         subprocess.run([PYTHON, "-m", "collab.cli", "createuser", "--username", "bench",
                         "--password", creds["password"], "--role", "admin"], env=self.env,
                        cwd=ROOT, capture_output=True, timeout=120, check=False)
         token = http_json("POST", self.base + "/api/tokens", creds)["token"]
+        if kind == "webinar":
+            from webinar import setup_webinar
+
+            return f"webinar:{setup_webinar(self, token)}", token
         room = http_json("POST", self.base + "/api/rooms",
                          {"name": f"Bench {random.randrange(10**6)}", "visibility": "public"},
                          token)
@@ -573,11 +582,14 @@ class Context:
 
 
 def measure_fanout(ctx: Context, servers: list[Server], publisher: Server, mode: str,
-                   subscribers: int, rate: float, seconds: float) -> dict[str, Any]:
+                   subscribers: int, rate: float, seconds: float,
+                   kind: str = "thread") -> dict[str, Any]:
     """One fanout/saturate run: subscribers spread over `servers`, the publisher on `publisher`.
-    Returns the load generator's figures plus server CPU and memory over the measured window."""
-    channel, token = publisher.setup_channel()
+    Returns the load generator's figures plus server CPU and memory over the measured window.
+    `kind`: a forum thread (post.create) or a webinar (chat.send)."""
+    channel, token = publisher.setup_channel(kind)
     cfg = {"mode": mode, "subUrls": [s.ws_url() for s in servers],
+           "sendType": "chat.send" if kind == "webinar" else "post.create",
            "pubUrl": publisher.ws_url(token), "channel": channel, "subscribers": subscribers,
            "rate": rate, "seconds": seconds, "window": ctx.args.window,
            "drainSeconds": ctx.args.drain}
@@ -619,11 +631,13 @@ def measure_fanout(ctx: Context, servers: list[Server], publisher: Server, mode:
     return done
 
 
-def scenario_fanout(ctx: Context, target: str, mode: str = "fanout") -> dict[str, Any]:
+def scenario_fanout(ctx: Context, target: str, mode: str = "fanout",
+                    kind: str = "thread") -> dict[str, Any]:
     a = ctx.args
     server = ctx.start(target)
     try:
-        return measure_fanout(ctx, [server], server, mode, a.subscribers, a.rate, a.seconds)
+        return measure_fanout(ctx, [server], server, mode, a.subscribers, a.rate, a.seconds,
+                              kind)
     except Exception:
         print(f"--- {server.name} log tail ---\n{server.log_tail()}", file=sys.stderr)
         raise
@@ -631,8 +645,8 @@ def scenario_fanout(ctx: Context, target: str, mode: str = "fanout") -> dict[str
         server.stop()
 
 
-def scenario_saturate(ctx: Context, target: str) -> dict[str, Any]:
-    return scenario_fanout(ctx, target, "saturate")
+def scenario_saturate(ctx: Context, target: str, kind: str = "thread") -> dict[str, Any]:
+    return scenario_fanout(ctx, target, "saturate", kind)
 
 
 def scenario_idle(ctx: Context, target: str) -> dict[str, Any]:
@@ -777,11 +791,14 @@ def ratio(a: Any, b: Any) -> str:
 
 def table(title: str, rows: list[tuple[str, Callable[[dict[str, Any]], Any], int]],
           results: dict[str, dict[str, Any]]) -> None:
+    # The ceiling first, then collab (a forum thread), then collab on other channel kinds.
     targets = [t for t in ("reference", "collab") if t in results]
+    targets += [t for t in results if t not in targets]
+    ratios = "reference" in targets and len(targets) > 1
     print(f"\n== {title}")
     header = f"{'':34}" + "".join(f"{t:>16}" for t in targets)
-    if len(targets) == 2:
-        header += f"{'collab/ref':>12}"
+    if ratios:
+        header += "".join(f"{t.replace('collab', 'c')[:10] + '/ref':>14}" for t in targets[1:])
     print(header)
     for label, get, digits in rows:
         values = []
@@ -791,8 +808,8 @@ def table(title: str, rows: list[tuple[str, Callable[[dict[str, Any]], Any], int
             except (KeyError, TypeError):
                 values.append(None)
         line = f"{label:34}" + "".join(f"{fmt(v, digits):>16}" for v in values)
-        if len(values) == 2:
-            line += f"{ratio(values[1], values[0]):>12}"
+        if ratios:
+            line += "".join(f"{ratio(v, values[0]):>14}" for v in values[1:])
         print(line)
 
 
@@ -912,7 +929,7 @@ def print_scale(title: str, results: dict[str, dict[str, Any]]) -> None:
 # Main
 
 
-SCENARIOS = ("fanout", "saturate", "idle", "publish", "scale", "boards")
+SCENARIOS = ("fanout", "saturate", "idle", "publish", "scale", "webinar", "library", "boards")
 
 
 def run_one(ctx: Context, name: str, targets: list[str]) -> None:
@@ -929,14 +946,18 @@ def run_one(ctx: Context, name: str, targets: list[str]) -> None:
 
     if name in ("fanout", "saturate"):
         fn = scenario_fanout if name == "fanout" else scenario_saturate
-        runs: dict[str, list[dict[str, Any]]] = {t: [] for t in targets}
+        # collab runs once per channel kind (--kinds): "collab" is a forum thread,
+        # "collab-webinar" a webinar's chat, in the same run beside the ceiling.
+        runs: dict[str, list[dict[str, Any]]] = {}
         # --repeat N: rounds alternate the targets, so a busy spell on a shared machine hits
         # both; the table shows each target's quietest run (least CPU used by other processes).
         for _ in range(max(1, a.repeat)):
             for t in targets:
-                attempt(t, lambda t=t: fn(ctx, t))
-                if t in results:
-                    runs[t].append(results.pop(t))
+                for kind in (a.kinds.split(",") if t == "collab" else ["thread"]):
+                    key = t if kind == "thread" else f"{t}-{kind}"
+                    attempt(key, lambda t=t, kind=kind: fn(ctx, t, kind=kind))
+                    if key in results:
+                        runs.setdefault(key, []).append(results.pop(key))
         for t, got in runs.items():
             if got:
                 results[t] = min(got, key=lambda r: r["other_cpu_util"])
@@ -975,6 +996,16 @@ def run_one(ctx: Context, name: str, targets: list[str]) -> None:
                                      ("collab", ok.get(f"collab-{db}"))) if v}
             print_publish(f"publish: {a.writers} writers, acknowledged durable posts, "
                           f"{a.seconds:g} s, collab on {db}", sub)
+    elif name == "webinar":
+        from webinar import print_webinar, scenario_webinar
+
+        for t in targets:
+            attempt(t, lambda t=t: scenario_webinar(ctx, t))
+        print_webinar(_ok(results), a)
+    elif name == "library":  # bench/library.py: import rate and search latency
+        import library
+
+        results = library.scenario(ctx)
     elif name == "scale":
         for t in targets:
             attempt(t, lambda t=t: scenario_scale(ctx, t))
@@ -1006,7 +1037,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--writers", type=int, default=10, help="publish: concurrent writers")
     p.add_argument("--writer-join", action="store_true",
                    help="publish: writers join the channel before sending")
-    p.add_argument("--databases", default="sqlite,postgres", help="publish: databases for collab")
+    p.add_argument("--databases", default="sqlite,postgres",
+                   help="publish, library: databases for collab")
+    p.add_argument("--kinds", default="thread",
+                   help="fanout/saturate: channel kinds collab is measured on, comma-separated: "
+                        "thread (post.create), webinar (chat.send)")
+    p.add_argument("--attendees", type=int, default=1000, help="webinar: signed-in attendees")
+    p.add_argument("--chat-rate", type=float, default=50, help="webinar: chat messages/s")
+    p.add_argument("--vote-rate", type=float, default=50, help="webinar: upvotes/s")
+    p.add_argument("--connect-concurrency", type=int, default=100,
+                   help="webinar: attendees connecting and joining at once")
+    p.add_argument("--entries", type=int, default=10_000, help="library: entries imported")
+    p.add_argument("--queries", type=int, default=300, help="library: queries per measurement")
     p.add_argument("--targets", default="reference,collab",
                    help="comma-separated: reference, collab")
     p.add_argument("--collab-env", default="production", choices=("production", "development"))

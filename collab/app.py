@@ -16,12 +16,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from collab import db, openapi, web
+from collab import db, logs, openapi, web
 from collab.accounts.auth import SESSION_COOKIE, reauthenticate, socket_authenticator
 from collab.accounts.middleware import SessionUserMiddleware
+from collab.accounts.signin import SignInLimiter
 from collab.domain import Domain
 from collab.errors import CollabError
-from collab.limits import KeyedLimiter
 from collab.realtime import Hub
 from collab.realtime.endpoint import SocketEndpoint, SocketRouter
 from collab.settings import Settings, from_env
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None,
                domains: Sequence[Domain] | None = None) -> Starlette:
     """Build the application from explicit settings (tests) or the environment."""
     settings = settings or from_env()
+    logs.install()  # `?token=` secrets are redacted in uvicorn's log lines
     if domains is None:
         from collab.domains import DOMAINS
 
@@ -109,7 +110,8 @@ def create_app(settings: Settings | None = None,
     app.state.nav = sorted((entry for domain in domains for entry in domain.nav),
                            key=lambda entry: entry.order)
     app.state.static = static
-    app.state.login_limiter = KeyedLimiter(settings.login_attempts_per_minute)
+    app.state.login_limiter = SignInLimiter(settings.login_attempts_per_minute,
+                                            settings.login_attempts_per_address_per_minute)
     return app
 
 

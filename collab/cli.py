@@ -25,6 +25,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def ws_read_limit(settings: settings_mod.Settings) -> int:
+    """The largest WebSocket message `collab serve` lets uvicorn read."""
+    return 2 * settings.ws_max_frame_bytes
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -47,6 +52,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         http="httptools",
         loop="uvloop",
         ws_per_message_deflate=False,
+        # uvicorn's default reads frames of up to 16 MiB before the app can refuse one. A frame
+        # over WS_MAX_FRAME_BYTES but within twice that is read and answered `too_large` (the
+        # socket stays open, as the protocol says); a larger one is refused unread: uvicorn
+        # closes the socket with 1009 (message too big).
+        ws_max_size=ws_read_limit(settings),
         proxy_headers=True,
         forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         access_log=args.access_log,
@@ -106,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="apply pending schema migrations")
     migrate.set_defaults(func=cmd_migrate)
 
-    create = sub.add_parser("createuser", help="create a user")
+    create = sub.add_parser("createuser", help="create a user (--role admin: how admins are made; "
+                            "registering never makes one)")
     create.add_argument("--username", required=True)
     create.add_argument("--password", required=True)
     create.add_argument("--display-name", default=None)

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collab.accounts import DOMAIN as ACCOUNTS
 from collab.boards import DOMAIN as BOARDS
 from collab.domain import Domain
+from collab.knowledge import DOMAIN as LIBRARY
 from collab.rooms import DOMAIN as ROOMS
+from collab.webinars import DOMAIN as WEBINARS
 
 DOMAINS: list[Domain] = [
     ACCOUNTS,  # first: the others' seed data is written by its demo users
     ROOMS,
     BOARDS,
+    WEBINARS,
+    LIBRARY,
 ]

@@ -13,7 +13,7 @@ from typing import Any
 
 from collab.errors import Invalid
 
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns on PostgreSQL (see collab/web/toolkit.py)
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -42,7 +42,7 @@ def text_field(data: dict[str, Any], name: str, maximum: int, *, required: bool 
 
 
 def id_field(data: dict[str, Any], name: str, *, required: bool = True) -> int | None:
-    """A positive integer id below 2^63 (a digit string from a form is accepted)."""
+    """A positive integer id below 2^31 (a digit string from a form is accepted)."""
     value = data.get(name)
     if value is None and not required:
         return None

@@ -96,6 +96,12 @@ class KeyedLimiter:
         hits.append(now)
         return True
 
+    def release(self, key: str) -> None:
+        """Take back the key's latest hit (an attempt that turned out not to count)."""
+        hits = self._hits.get(key)
+        if hits:
+            hits.pop()
+
     def forget(self, key: str) -> None:
         """Drop a key's hits (a successful sign-in does not count against the next one)."""
         self._hits.pop(key, None)

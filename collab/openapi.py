@@ -43,14 +43,14 @@ def array(items: Any) -> dict[str, Any]:
 STRING = {"type": "string"}
 INTEGER = {"type": "integer"}
 BOOLEAN = {"type": "boolean"}
-ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
 TIME = {"type": "string", "format": "date-time"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 
 
 def path_id(name: str = "id") -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True,
-            "schema": {"type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999}}
+            "schema": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}}
 
 
 def query(name: str, schema: Any, description: str = "") -> dict[str, Any]:

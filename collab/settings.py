@@ -43,12 +43,33 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
+# Keys seen in examples, tests and tutorials: anyone could sign cookies with them.
+WEAK_SECRET_KEYS = frozenset({
+    "secret", "secret-key", "secret_key", "changeme", "change-me", "development-only-secret",
+    "test-secret", "bench", "collab", "collab-demo", "password", "your-secret-key",
+    "please-change-me", "django-insecure", "notsecret", "supersecret",
+})
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def _strong_enough(key: str) -> bool:
+    return (len(key) >= MIN_SECRET_KEY_LENGTH and key.strip().lower() not in WEAK_SECRET_KEYS
+            and len(set(key)) >= 10)  # "aaaa…" or "abab…" is long but guessable
+
+
 def _secret_key(env: Mapping[str, str], environment: str, secret_file: Path) -> str:
     key = env.get("SECRET_KEY", "")
+    if environment == "production":
+        if not key:
+            raise SettingsError("SECRET_KEY is required when COLLAB_ENV=production")
+        if not _strong_enough(key):
+            raise SettingsError(
+                f"SECRET_KEY is too weak for COLLAB_ENV=production: use at least "
+                f"{MIN_SECRET_KEY_LENGTH} random characters, e.g. the output of "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`")
+        return key
     if key:
         return key
-    if environment == "production":
-        raise SettingsError("SECRET_KEY is required when COLLAB_ENV=production")
     # Development keeps one generated key on disk so sessions survive a restart.
     if secret_file.exists():
         return secret_file.read_text().strip()
@@ -71,6 +92,8 @@ class Settings:
     replay_max_events: int = 1000
     event_retention_days: int = 7
     login_attempts_per_minute: int = 10
+    login_attempts_per_address_per_minute: int = 30
+    token_ttl_days: int = 90
     http_writes_per_minute: int = 120
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     presence_ttl_seconds: int = 30
@@ -96,16 +119,27 @@ class Settings:
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
     """Read every setting from the environment; unset ones take the embedded defaults."""
     env = os.environ if env is None else env
-    environment = env.get("COLLAB_ENV", "development")
-    if environment not in ENVIRONMENTS:
+    environment = env.get("COLLAB_ENV", "")
+    if environment and environment not in ENVIRONMENTS:
         raise SettingsError(f"COLLAB_ENV must be one of {', '.join(ENVIRONMENTS)}")
     origins = tuple(o.strip() for o in env.get("ALLOWED_ORIGINS", "").split(",") if o.strip())
     broadcast_url = env.get("BROADCAST_URL") or "memory://"
     if not broadcast_url.startswith(("memory://", "redis://", "rediss://")):
         raise SettingsError(f"BROADCAST_URL {broadcast_url!r} is not supported: "
                             "use memory:// or redis://host:port/db")
+    database_url = normalise_database_url(env.get("DATABASE_URL") or "sqlite:///./collab.db")
+    if not environment:
+        # PostgreSQL or Redis means a deployment: silently falling back to development there
+        # gave insecure cookies and a secret generated per machine (sessions signed by one
+        # process were refused by the next).
+        if database_url.startswith("postgresql") or not broadcast_url.startswith("memory://"):
+            raise SettingsError(
+                "COLLAB_ENV must be set when DATABASE_URL is PostgreSQL or BROADCAST_URL is "
+                "Redis: COLLAB_ENV=production (with a strong SECRET_KEY) for a deployment, or "
+                "COLLAB_ENV=development to run it locally")
+        environment = "development"
     return Settings(
-        database_url=normalise_database_url(env.get("DATABASE_URL") or "sqlite:///./collab.db"),
+        database_url=database_url,
         broadcast_url=broadcast_url,
         secret_key=_secret_key(env, environment, Path(env.get("SECRET_FILE", ".collab-secret"))),
         environment=environment,
@@ -116,6 +150,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         replay_max_events=_int(env, "REPLAY_MAX_EVENTS", 1000, minimum=1),
         event_retention_days=_int(env, "EVENT_RETENTION_DAYS", 7),
         login_attempts_per_minute=_int(env, "LOGIN_ATTEMPTS_PER_MINUTE", 10),
+        login_attempts_per_address_per_minute=_int(
+            env, "LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", 30),
+        token_ttl_days=_int(env, "TOKEN_TTL_DAYS", 90, minimum=1),
         http_writes_per_minute=_int(env, "HTTP_WRITES_PER_MINUTE", 120),
         allowed_origins=origins,
         presence_ttl_seconds=_int(env, "PRESENCE_TTL_SECONDS", 30, minimum=3),

@@ -19,7 +19,7 @@ import pytest
 # later becomes a package itself.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from support.api import Api, Forum, User
+from support.api import Api, Forum, User, create_admin
 from support.servers import RUNNING, LiveServer, ServerFactory
 from support.services import PostgresCluster, RedisServer
 
@@ -103,11 +103,9 @@ def session_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
 
 @pytest.fixture(scope="session")
 def _shared(session_servers: ServerFactory) -> tuple[LiveServer, User]:
-    # The admin registers before anything else can, so it is the database's first user.
+    # Registering never makes an admin: the admin is made as an operator makes one.
     server = session_servers(name="shared")
-    with Api(server.base_url) as api:
-        admin = api.register()
-    return server, admin
+    return server, create_admin(server)
 
 
 @pytest.fixture(scope="session")
@@ -118,7 +116,8 @@ def server(_shared: tuple[LiveServer, User]) -> LiveServer:
 
 @pytest.fixture(scope="session")
 def admin(_shared: tuple[LiveServer, User]) -> User:
-    """The shared server's first registered user, hence an admin (PROTOCOL.md)."""
+    """An admin of the shared server, made with `collab createuser --role admin` (PROTOCOL.md:
+    registering never makes an admin)."""
     return _shared[1]
 
 

@@ -4,6 +4,7 @@ from collab.domain import Domain
 
 from . import api, pages, seed
 from .channels import UserChannel
+from .migrations import MIGRATIONS
 from .openapi import PATHS, SCHEMAS
 
 DOMAIN = Domain(
@@ -11,6 +12,7 @@ DOMAIN = Domain(
     routes=[*api.routes, *pages.routes],
     channels=[UserChannel],
     seed=seed.seed,
+    migrations=MIGRATIONS,
     openapi_paths=PATHS,
     openapi_schemas=SCHEMAS,
 )

@@ -3,25 +3,34 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from collab.errors import NotFound, RateLimited
+from collab.errors import NotFound
+from collab.fields import text_field
 from collab.web import read_json
+from collab.web.writelimit import client_address
 
 from .auth import require_user
-from .models import User
+from .credentials import issue_token, list_tokens, revoke_token
 from .service import (
     check_credentials,
+    check_sign_in_input,
     create_user,
-    issue_token,
     set_roles,
+    user_by_name,
     validate_registration,
 )
+from .signin import SignInLimiter
 
 
 def client_key(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The client's address (from a trusted proxy's X-Forwarded-For when there is one)."""
+    return client_address(request.scope)
+
+
+def sign_in_limiter(request: Request) -> SignInLimiter:
+    return request.app.state.login_limiter  # type: ignore[no-any-return]
 
 
 async def register(request: Request) -> JSONResponse:
@@ -31,14 +40,30 @@ async def register(request: Request) -> JSONResponse:
 
 
 async def tokens(request: Request) -> JSONResponse:
+    """`POST /api/tokens` signs in and issues a token; `GET` lists the caller's tokens."""
+    if request.method == "GET":
+        user = await require_user(request)
+        return JSONResponse({"tokens": [row.public() for row in await list_tokens(user)]})
     data = await read_json(request)
-    key = f"{client_key(request)}:{str(data.get('username'))[:40].lower()}"
-    limiter = request.app.state.login_limiter
-    if not limiter.hit(key):
-        wait = limiter.retry_after(key)
-        raise RateLimited(f"too many sign-in attempts; retry in {wait} s", retry_after=wait)
-    user = await check_credentials(data.get("username"), data.get("password"))
-    return JSONResponse({"token": await issue_token(user)}, status_code=201)
+    username, password = data.get("username"), data.get("password")
+    check_sign_in_input(username, password)
+    name = text_field(data, "name", 80, required=False) or None
+    limiter, address = sign_in_limiter(request), client_key(request)
+    limiter.attempt(address, username)
+    user = await check_credentials(username, password)
+    limiter.succeeded(address, username)
+    ttl = request.app.state.settings.token_ttl_days
+    token, row = await issue_token(user, ttl, name)
+    return JSONResponse({"token": token, **row.public()}, status_code=201)
+
+
+async def revoke(request: Request) -> Response:
+    """`DELETE /api/tokens/{id}`: the token stops working at once, on HTTP and on every socket
+    it opened (they are checked again before their next action)."""
+    user = await require_user(request)
+    await revoke_token(user, request.path_params["id"])
+    await request.app.state.hub.access_changed(user.id)
+    return Response(status_code=204)
 
 
 async def me(request: Request) -> JSONResponse:
@@ -49,7 +74,7 @@ async def me(request: Request) -> JSONResponse:
 async def user_roles(request: Request) -> JSONResponse:
     """`PUT /api/users/{username}/roles` `{"roles": [...]}`: admins only, audited."""
     actor = await require_user(request)
-    user = await User.objects.get_or_none(username=request.path_params["username"])
+    user = await user_by_name(request.path_params["username"])
     if user is None:
         raise NotFound("no such user")
     data = await read_json(request)
@@ -60,7 +85,8 @@ async def user_roles(request: Request) -> JSONResponse:
 
 routes = [
     Route("/api/users", register, methods=["POST"]),
-    Route("/api/tokens", tokens, methods=["POST"]),
+    Route("/api/tokens", tokens, methods=["GET", "POST"]),
+    Route("/api/tokens/{id:id}", revoke, methods=["DELETE"]),
     Route("/api/me", me, methods=["GET"]),
     Route("/api/users/{username}/roles", user_roles, methods=["PUT"]),
 ]

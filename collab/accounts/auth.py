@@ -13,8 +13,8 @@ from starlette.requests import HTTPConnection, Request
 from collab.errors import Forbidden, Unauthenticated
 from collab.realtime import Actor
 
-from .models import ApiToken, User
-from .service import token_and_user, user_for_token
+from .credentials import session_owner, session_user, token_and_user, token_owner, user_for_token
+from .models import User
 
 _UNSET = object()
 
@@ -39,9 +39,8 @@ async def current_user(request: Request) -> User | None:
         if user is None:
             raise Unauthenticated("the API token is not valid")
     elif not request.url.path.startswith("/api/"):
-        user_id = request.session.get("user_id")
-        if isinstance(user_id, int):
-            user = await User.objects.get_or_none(id=user_id)
+        found = await session_user(request.session.get(SESSION_KEY))
+        user = found[1] if found else None
     request.state.user = user
     return user
 
@@ -61,14 +60,19 @@ def actor_of(user: User, credential: str | None = None) -> Actor:
 async def reauthenticate(actor: Actor) -> Actor | None:
     """The hub's check when a socket's access may have changed: the member as they are now,
     or None when what signed the socket in was revoked."""
-    credential = actor.credential or ""
-    if credential.startswith("token:"):
-        row = await ApiToken.objects.select_related("user").get_or_none(
-            id=int(credential.partition(":")[2]))
-        user = row.user if row is not None else None
-    else:
+    kind, _, ident = (actor.credential or "").partition(":")
+    user: User | None
+    if kind == "token":
+        user = await token_owner(ident)
+    elif kind == "session":
+        user = await session_owner(ident)
+    elif actor.credential is None:
         user = await User.objects.get_or_none(id=actor.id)
-    return actor_of(user, actor.credential) if user is not None else None
+    else:
+        user = None
+    if user is None or user.id != actor.id:
+        return None
+    return actor_of(user, actor.credential)
 
 
 def _origin_allowed(conn: HTTPConnection, allowed: tuple[str, ...]) -> bool:
@@ -83,6 +87,8 @@ def _origin_allowed(conn: HTTPConnection, allowed: tuple[str, ...]) -> bool:
 
 SESSION_COOKIE = "collab"
 SESSION_MAX_AGE = 14 * 24 * 60 * 60  # Starlette's SessionMiddleware default, which pages use
+# The key in the signed cookie holding the session's secret (the server keeps its hash).
+SESSION_KEY = "sid"
 
 
 def read_session(conn: HTTPConnection, signer: TimestampSigner) -> dict[str, Any]:
@@ -113,13 +119,15 @@ def socket_authenticator(secret_key: str, allowed_origins: tuple[str, ...]) -> A
                 raise Unauthenticated("the API token is not valid")
             return actor_of(found[1], f"token:{found[0]}")
         session = scope.get("session") or read_session(conn, signer)
-        user_id = session.get("user_id")
-        if not isinstance(user_id, int):
+        secret = session.get(SESSION_KEY)
+        if not secret:
             return None
         # A cookie rides along on any site's request: only our own pages may use it.
         if not _origin_allowed(conn, allowed_origins):
             raise Forbidden("this socket's Origin may not use the session cookie")
-        user = await User.objects.get_or_none(id=user_id)
-        return actor_of(user, f"session:{user_id}") if user else None
+        signed_in = await session_user(secret)
+        if signed_in is None:
+            return None  # signed out (on this or another copy of the cookie): anonymous
+        return actor_of(signed_in[1], f"session:{signed_in[0]}")
 
     return authenticate

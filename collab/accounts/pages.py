@@ -6,25 +6,38 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from collab.errors import CollabError, NotFound
+from collab.errors import CollabError, NotFound, RateLimited
 from collab.web import check_csrf, render
 
-from .api import client_key
-from .auth import current_user
+from .api import client_key, sign_in_limiter
+from .auth import SESSION_KEY, current_user
+from .credentials import end_session, start_session
 from .models import User
-from .service import check_credentials, create_user, validate_registration
+from .service import (
+    check_credentials,
+    check_sign_in_input,
+    create_user,
+    user_by_name,
+    validate_registration,
+)
 
 
 def _next_url(value: object) -> str:
-    # Only same-site paths: an open redirect would let a link send people anywhere.
-    if isinstance(value, str) and value.startswith("/") and not value.startswith("//"):
+    # Only same-site paths: an open redirect would let a link send people anywhere ("//x"
+    # and "/\x" are other hosts to a browser; control characters have no place in a path).
+    if isinstance(value, str) and value.startswith("/") and not value.startswith(("//", "/\\")) \
+            and value.isprintable() and len(value) <= 2000:
         return value
     return "/rooms"
 
 
-def _login(request: Request, user: User) -> None:
-    request.session.clear()  # a fresh session on sign-in prevents session fixation
-    request.session["user_id"] = user.id
+async def _login(request: Request, user: User) -> None:
+    # A fresh session on sign-in prevents session fixation; the browser's previous one ends.
+    previous = await end_session(request.session.get(SESSION_KEY))
+    if previous is not None:
+        await request.app.state.hub.access_changed(previous)
+    request.session.clear()
+    request.session[SESSION_KEY] = await start_session(user)
 
 
 async def login(request: Request) -> Response:
@@ -32,20 +45,28 @@ async def login(request: Request) -> Response:
     if request.method == "POST":
         await check_csrf(request)
         form = await request.form()
-        username = str(form.get("username", ""))
-        context.update(username=username, next=_next_url(form.get("next")))
-        limiter = request.app.state.login_limiter
-        key = f"{client_key(request)}:{username[:40].lower()}"
-        if not limiter.hit(key):
-            context["error"] = (f"Too many sign-in attempts. Try again in "
-                                f"{limiter.retry_after(key)} seconds.")
-            return render(request, "accounts/login.html", context, status_code=429)
+        username, password = form.get("username", ""), form.get("password")
         try:
-            user = await check_credentials(username, form.get("password"))
+            check_sign_in_input(username, password)
+        except CollabError as exc:
+            context["error"] = exc.message
+            return render(request, "accounts/login.html", context, status_code=exc.status)
+        context.update(username=_echo(username), next=_next_url(form.get("next")))
+        limiter, address = sign_in_limiter(request), client_key(request)
+        try:
+            limiter.attempt(address, username)
+        except RateLimited as exc:
+            context["error"] = (f"Too many sign-in attempts. Try again in {exc.retry_after} "
+                                "seconds.")
+            return render(request, "accounts/login.html", context, status_code=429,
+                          headers={"retry-after": str(exc.retry_after)})
+        try:
+            user = await check_credentials(username, password)
         except CollabError:
             context["error"] = "Wrong username or password."
             return render(request, "accounts/login.html", context, status_code=401)
-        _login(request, user)
+        limiter.succeeded(address, username)
+        await _login(request, user)
         return RedirectResponse(str(context["next"]), status_code=303)
     return render(request, "accounts/login.html", context)
 
@@ -56,28 +77,41 @@ async def register(request: Request) -> Response:
         await check_csrf(request)
         form = await request.form()
         data = {k: form.get(k) for k in ("username", "password", "display_name")}
-        context.update(username=data["username"] or "", display_name=data["display_name"] or "")
+        context.update(username=_echo(data["username"]), display_name=_echo(data["display_name"]))
         try:
+            validated = validate_registration(data)
             if form.get("password") != form.get("password_confirm"):
                 context["error"] = "The two passwords differ."
                 return render(request, "accounts/register.html", context, status_code=422)
-            user = await create_user(*validate_registration(data))
+            user = await create_user(*validated)
         except CollabError as exc:
             context["error"] = exc.message
             return render(request, "accounts/register.html", context, status_code=exc.status)
-        _login(request, user)
+        await _login(request, user)
         return RedirectResponse("/rooms", status_code=303)
     return render(request, "accounts/register.html", context)
 
 
+def _echo(value: object) -> str:
+    """A form value shown back in the form: text only, without what no page should carry."""
+    if not isinstance(value, str):
+        return ""
+    return value[:200].replace("\x00", "").encode("utf-8", "replace").decode()
+
+
 async def logout(request: Request) -> Response:
+    """Ends the session on the server (a copy of the cookie is dead too) and every socket
+    it opened."""
     await check_csrf(request)
+    user_id = await end_session(request.session.get(SESSION_KEY))
     request.session.clear()
+    if user_id is not None:
+        await request.app.state.hub.access_changed(user_id)
     return RedirectResponse("/", status_code=303)
 
 
 async def member(request: Request) -> Response:
-    profile = await User.objects.get_or_none(username=request.path_params["username"])
+    profile = await user_by_name(request.path_params["username"])
     if profile is None:
         raise NotFound("no such member")
     return render(request, "accounts/member.html",

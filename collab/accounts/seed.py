@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collab.domain import SeedContext
 
-from .models import User
-from .service import create_user
+from .service import create_user, user_by_name
 
 DEMO_PASSWORD = "collab-demo"
 
@@ -22,7 +21,7 @@ async def seed(ctx: SeedContext) -> str | None:
     """Create the demo users that do not exist yet; every domain's seed may use them."""
     made = []
     for username, display, role in USERS:
-        user = await User.objects.get_or_none(username=username)
+        user = await user_by_name(username)
         if user is None:
             user = await create_user(username, DEMO_PASSWORD, display, role)
             made.append(username)

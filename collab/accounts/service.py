@@ -1,75 +1,110 @@
-"""Account rules: registration, credentials, tokens, roles, audit."""
+"""Account rules: registration, credentials, roles, audit. Tokens and sessions: credentials.py."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import re
-import secrets
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from collab.errors import Conflict, Forbidden, Invalid, Unauthenticated
+from collab.fields import check_storable, text_field
 
-from .models import ROLES, ApiToken, AuditEntry, User
+from .models import ROLES, AuditEntry, User
 
 _hasher = PasswordHasher()
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,40}$")
 MIN_PASSWORD = 8
+MAX_PASSWORD = 1000
 # A hash to verify against when the user does not exist, so timing does not reveal usernames.
 _DUMMY_HASH = _hasher.hash("collab-timing-equaliser")
+
+
+def username_key(name: Any) -> str | None:
+    """The form a user name is stored and compared in (case-folded), or None for a string
+    that no user can have: such a name matches nobody, whatever characters it holds."""
+    if not isinstance(name, str) or not USERNAME_RE.match(name):
+        return None
+    return name.casefold()
+
+
+async def user_by_name(name: Any) -> User | None:
+    """The user called `name`, ignoring case; compared with `=`, never as a pattern."""
+    key = username_key(name)
+    if key is None:
+        return None
+    return await User.objects.get_or_none(username_key=key)
 
 
 def validate_registration(data: Any) -> tuple[str, str, str]:
     if not isinstance(data, dict):
         raise Invalid("expected a JSON object with username and password")
     username, password = data.get("username"), data.get("password")
-    display_name = data.get("display_name")
+    if isinstance(username, str):
+        check_storable(username, "username")
     if not isinstance(username, str) or not USERNAME_RE.match(username):
         raise Invalid("username must be 3–40 letters, digits, '.', '_' or '-'",
                       extra={"field": "username"})
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD or len(password) > 1000:
-        raise Invalid(f"password must be at least {MIN_PASSWORD} characters",
-                      extra={"field": "password"})
-    if display_name is None or display_name == "":
+    check_password(password)
+    if data.get("display_name") in (None, ""):
         display_name = username
-    if not isinstance(display_name, str) or len(display_name.strip()) == 0 \
-            or len(display_name) > 80:
-        raise Invalid("display_name must be 1–80 characters", extra={"field": "display_name"})
-    return username, password, display_name.strip()
+    else:
+        display_name = text_field(data, "display_name", 80)
+    return username, password, display_name
+
+
+def check_password(password: Any) -> str:
+    """A new password: 8–1000 characters that can be stored and hashed."""
+    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise Invalid(f"password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters",
+                      extra={"field": "password"})
+    return check_storable(password, "password")
 
 
 async def create_user(username: str, password: str, display_name: str | None = None,
                       role: str | None = None) -> User:
-    """Register a user; the first one becomes an admin."""
-    if await User.objects.filter(username__iexact=username).exists():
-        raise Conflict(f"the username {username!r} is taken", extra={"field": "username"})
+    """Register a member. Registration never makes an admin, not even the first account:
+    that raced (three concurrent first registrations made two admins) and handed a fresh
+    deployment to whoever found it first. Admins come from `collab createuser --role admin`."""
+    key = username_key(username)
+    if key is None:
+        raise Invalid("username must be 3–40 letters, digits, '.', '_' or '-'",
+                      extra={"field": "username"})
     if role is not None and role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}")
+    if await User.objects.filter(username_key=key).exists():
+        raise Conflict(f"the username {username!r} is taken", extra={"field": "username"})
     password_hash = await asyncio.to_thread(_hasher.hash, password)
-    first = not await User.objects.exists()
-    roles = {"member"}
-    if first:
-        roles.add("admin")
-    if role:
-        roles.add(role)
+    roles = {"member"} | ({role} if role else set())
     try:
         return await User.objects.create(
-            username=username, display_name=display_name or username,
+            username=username, username_key=key, display_name=display_name or username,
             password_hash=password_hash, roles=",".join(r for r in ROLES if r in roles),
         )
     except Exception as exc:  # the unique index caught a concurrent registration
         if "unique" in str(exc).lower() or "duplicate" in str(exc).lower():
-            raise Conflict(f"the username {username!r} is taken") from None
+            raise Conflict(f"the username {username!r} is taken",
+                           extra={"field": "username"}) from None
         raise
+
+
+def check_sign_in_input(username: Any, password: Any) -> None:
+    """Text no database stores (U+0000, lone surrogates) is `invalid`, not a failed sign-in
+    (a lone surrogate used to be a 500 from the password hasher)."""
+    for name, value in (("username", username), ("password", password)):
+        if isinstance(value, str):
+            if len(value) > MAX_PASSWORD:
+                raise Invalid(f"{name} is too long", extra={"field": name})
+            check_storable(value, name)
 
 
 async def check_credentials(username: Any, password: Any) -> User:
     if not isinstance(username, str) or not isinstance(password, str):
         raise Unauthenticated("wrong username or password")
-    user = await User.objects.get_or_none(username__iexact=username)
+    check_sign_in_input(username, password)
+    user = await user_by_name(username)
     stored = user.password_hash if user else _DUMMY_HASH
     try:
         await asyncio.to_thread(_hasher.verify, stored, password)
@@ -78,29 +113,6 @@ async def check_credentials(username: Any, password: Any) -> User:
     if user is None:
         raise Unauthenticated("wrong username or password")
     return user
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-async def issue_token(user: User) -> str:
-    token = secrets.token_urlsafe(32)
-    await ApiToken.objects.create(user=user, token_hash=_token_hash(token))
-    return token
-
-
-async def token_and_user(token: str) -> tuple[int, User] | None:
-    """The token's id and its user, for a valid token."""
-    if not token or len(token) > 200:
-        return None
-    row = await ApiToken.objects.select_related("user").get_or_none(token_hash=_token_hash(token))
-    return (row.id, row.user) if row else None
-
-
-async def user_for_token(token: str) -> User | None:
-    found = await token_and_user(token)
-    return found[1] if found else None
 
 
 async def set_roles(actor: User, user: User, roles: Any) -> User:

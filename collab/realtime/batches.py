@@ -15,25 +15,38 @@ import orjson
 from collab import db
 from collab.errors import CollabError, Conflict
 
-from . import store
+from . import pipeline, store
 from .door import Change, Repeated, Results, Step, Written, finish, key_ack, mapped
 from .events import now_iso
 
+_dialects: dict[str, Any] = {}
+
+
+def _dialect(name: str) -> Any:
+    """SQLAlchemy's dialect object, only to compile the domains' statements (made once)."""
+    found = _dialects.get(name)
+    if found is None:
+        if name == "sqlite":
+            from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite as Dialect
+        else:
+            from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg as Dialect
+        found = _dialects[name] = Dialect()
+    return found
+
+
+def _sqlite_dialect() -> Any:
+    return _dialect("sqlite")
+
+
+def _pg_dialect() -> Any:
+    return _dialect("postgresql")
+
+
 # -- SQLite: one hop to the driver's thread per group ------------------------------------------
-_SQLITE_DIALECT: Any = None
 _SQ_UPSERT = store.sqlite_sql(store.UPSERT_SEQ)
 _SQ_EVENT = store.sqlite_sql(store.INSERT_EVENT)
 _SQ_SELECT_KEY = store.sqlite_sql(store.SELECT_KEY)
 _SQ_INSERT_KEY = store.sqlite_sql(store.INSERT_KEY)
-
-
-def _sqlite_dialect() -> Any:
-    global _SQLITE_DIALECT
-    if _SQLITE_DIALECT is None:
-        from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
-
-        _SQLITE_DIALECT = SQLiteDialect_aiosqlite()
-    return _SQLITE_DIALECT
 
 
 def _sqlite_step(c: sqlite3.Connection, step: Step, results: Results) -> None:
@@ -88,20 +101,10 @@ def sqlite_batch(c: sqlite3.Connection, changes: list[Change], epoch: str
 
 
 # -- PostgreSQL: one transaction per group on the asyncpg connection ---------------------------
-_PG_DIALECT: Any = None
 _PG_UPSERT = store.postgres_sql(store.UPSERT_SEQ)
 _PG_EVENT = store.postgres_sql(store.INSERT_EVENT)
 _PG_SELECT_KEY = store.postgres_sql(store.SELECT_KEY)
 _PG_INSERT_KEY = store.postgres_sql(store.INSERT_KEY)
-
-
-def _pg_dialect() -> Any:
-    global _PG_DIALECT
-    if _PG_DIALECT is None:
-        from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
-
-        _PG_DIALECT = PGDialect_asyncpg()
-    return _PG_DIALECT
 
 
 class _Partial(Exception):
@@ -152,6 +155,15 @@ async def postgres_batch(changes: list[Change], epoch: str) -> list[Written | Ba
         conn = (await sa_conn.get_raw_connection()).driver_connection
         if len(changes) == 1:
             return [await _pg_alone(conn, changes[0], epoch)]
+        plans = [pipeline.prepare(change, _pg_dialect(), epoch) for change in changes]
+        if all(plans) and len({plan[0].sql for plan in plans if plan}) == 1:
+            try:
+                rows = await conn.fetchmany(plans[0][0].sql,  # type: ignore[index]
+                                            [plan[1] for plan in plans if plan])
+            except Exception:
+                return [await _pg_alone(conn, change, epoch) for change in changes]
+            return [_pipelined(change, plan, row)  # type: ignore[arg-type]
+                    for change, plan, row in zip(changes, plans, rows, strict=True)]
         out: list[Written | BaseException] = []
         try:
             async with conn.transaction():
@@ -176,8 +188,21 @@ async def postgres_batch(changes: list[Change], epoch: str) -> list[Written | Ba
         return out
 
 
+def _pipelined(change: Change, plan: tuple[pipeline.Plan, list[Any]], row: Any
+               ) -> Written | BaseException:
+    if row["seq"] is None:  # its check matched nothing: refused, nothing written
+        refusal = change.checks[0].refuse
+        return refusal if refusal is not None else Conflict("this change was refused")
+    results = pipeline.results_of(row, plan[0], change.writes[0].name)
+    return finish(change, row["seq"], results)[0]
+
+
 async def _pg_alone(conn: Any, change: Change, epoch: str) -> Written | BaseException:
     try:
+        plan = pipeline.prepare(change, _pg_dialect(), epoch)
+        if plan is not None:
+            # One statement: its own implicit transaction, one round trip.
+            return _pipelined(change, plan, await conn.fetchrow(plan[0].sql, *plan[1]))
         async with conn.transaction():
             written, event = await _pg_change(conn, change, epoch, alone=True)
             await conn.execute(_PG_EVENT, *event)

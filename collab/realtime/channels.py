@@ -22,9 +22,10 @@ from collab.errors import Invalid, NotFound, Unauthenticated
 if TYPE_CHECKING:
     from .hub import Hub
 
-# Channel ids are ASCII digits of a signed 64-bit integer: `thread:¹` or Arabic-Indic digits
-# name nothing (int() would accept the latter and alias `thread:1`).
-MAX_ID = 2**63 - 1
+# Channel ids are ASCII digits of a number that fits the domains' id columns (32-bit INTEGER on
+# PostgreSQL; a larger one made the driver refuse the join's query): `thread:¹` or
+# Arabic-Indic digits name nothing (int() would accept the latter and alias `thread:1`).
+MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,8 +87,8 @@ class Connection(Outbox):
             if op == "ping":
                 self.reply({"op": "pong", "ref": ref})
                 return
-            if self.must_revalidate():
-                await self.revalidate()
+            if self.stale or self._revalidating is not None:
+                await self.checked()
             if op == "join":
                 self._limit_joins()
                 await self.hub.joins.join(self, frame.channel, frame.since, frame.epoch, ref)
@@ -105,8 +105,8 @@ class Connection(Outbox):
                           ref: str | None, key: str | None) -> None:
         """A `send` that did not come as a frame (a page's ws-send form)."""
         try:
-            if self.must_revalidate():
-                await self.revalidate()
+            if self.stale or self._revalidating is not None:
+                await self.checked()
             await self.perform(channel, type, data, ref, key)
         except Exception as exc:
             self._failed(exc, ref, "send")
@@ -138,8 +138,8 @@ class Connection(Outbox):
             self._send_bucket = TokenBucket(self.hub.settings.ws_send_rate)
         if not self._send_bucket.take():
             raise RateLimited(f"more than {self.hub.settings.ws_send_rate} sends a second")
-        if self.must_revalidate():
-            await self.revalidate()
+        if self.stale or self._revalidating is not None:
+            await self.checked()
         kind, id = self.hub.kind_for(channel)
         if channel in self.channels:
             grant = self.channels[channel]
@@ -187,14 +187,31 @@ class Connection(Outbox):
         """Access may have changed: check identity and grants again before the next action."""
         self.stale = True
         if self._revalidating is None or self._revalidating.done():
-            self._revalidating = asyncio.get_running_loop().create_task(self.revalidate())
+            self._revalidating = asyncio.get_running_loop().create_task(self._revalidate_now())
 
-    def must_revalidate(self) -> bool:
-        """Stale, or being checked again right now: a frame that arrives while the check runs
-        (it cleared `stale` when it started) waits for it instead of using the old grant."""
+    async def _revalidate_now(self) -> None:
+        """The check `mark_stale` starts at once, so a socket whose sign-in ended is closed
+        without waiting for its next frame. It never raises (nobody awaits it for a result)."""
+        try:
+            await self.revalidate()
+        except CollabError:
+            pass  # told and closed by revalidate
+        except Exception as exc:  # e.g. the database is down: the next frame checks again
+            self.stale = True
+            log.warning("could not check a socket's access again: %r", exc)
+
+    async def checked(self) -> None:
+        """Before acting on a frame: wait for a check already under way (access was taken
+        away a moment ago; its `stale` flag is already down), or run one that is due."""
         task = self._revalidating
-        return self.stale or (task is not None and not task.done()
-                              and task is not asyncio.current_task())
+        if task is not None and task is not asyncio.current_task():
+            if not task.done():
+                await asyncio.shield(task)
+            self._revalidating = None
+        if self.closed:
+            raise Unauthenticated("this socket is closed")
+        if self.stale:
+            await self.revalidate()
 
     async def revalidate(self) -> None:
         task = self._revalidating

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -25,6 +26,7 @@ Authenticate = Callable[[dict[str, Any]], Awaitable[Actor | None]]
 
 # Fields htmx adds to every ws-send, and ours that are not action data.
 _HTMX_FIELDS = {"HEADERS", "type", "channel", "csrf_token", "key"}
+_KEY = re.compile(r'"key"\s*:\s*"([A-Za-z0-9_-]{1,64})"')
 
 
 class SocketEndpoint:
@@ -73,16 +75,21 @@ class SocketEndpoint:
         """A `ws-send` form: its fields are a `send` on the page's channel."""
         limit = self.hub.settings.ws_max_frame_bytes
         if len(text) > limit or (len(text) * 4 > limit and len(text.encode()) > limit):
-            raise TooLarge(f"the form is larger than {limit} bytes")
+            # Not parsed, but the page still learns which of its forms was refused.
+            found = _KEY.search(text, 0, 4096) or _KEY.search(text, max(0, len(text) - 4096))
+            conn._refused(TooLarge(f"the form is larger than {limit} bytes"),
+                          found.group(1) if found else None, "send")
+            return
         try:
             fields = orjson.loads(text)
         except orjson.JSONDecodeError:
             raise Invalid("the form could not be read") from None
-        if not isinstance(fields, dict) or not isinstance(fields.get("type"), str):
-            raise Invalid("the form names no action")
-        key = fields.get("key")
+        key = fields.get("key") if isinstance(fields, dict) else None
         if not isinstance(key, str) or not 0 < len(key) <= 64:
             key = None
+        if not isinstance(fields, dict) or not isinstance(fields.get("type"), str):
+            conn._refused(Invalid("the form names no action"), key, "send")
+            return
         data = {k: v for k, v in fields.items() if k not in _HTMX_FIELDS}
         # The key doubles as the ref, so the page's answer names the form it settles.
         await conn.send_action(channel, fields["type"][:64], data, key, key)

@@ -5,6 +5,7 @@ from collab.domain import Domain, NavEntry
 from . import api, pages, seed
 from .channels import RoomChannel, ThreadChannel
 from .openapi import PATHS, SCHEMAS
+from .search import SOURCE
 
 DOMAIN = Domain(
     name="rooms",
@@ -16,6 +17,7 @@ DOMAIN = Domain(
         NavEntry("Audit log", "/moderation/audit", roles=("moderator", "admin"), order=91),
     ],
     seed=seed.seed,
+    search=SOURCE,
     openapi_paths=PATHS,
     openapi_schemas=SCHEMAS,
 )

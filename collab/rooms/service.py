@@ -44,7 +44,12 @@ async def create_room(actor: User, data: dict[str, Any]) -> Room:
     visibility = data.get("visibility", "public")
     if visibility not in VISIBILITIES:
         raise Invalid("visibility must be 'public' or 'members'", extra={"field": "visibility"})
-    if await Room.objects.filter(name__iexact=name).exists():
+    # Compared case-folded with plain equality, never as a LIKE pattern ("%" is a name).
+    rooms = Room.ormar_config.table
+    async with db.database.connection() as conn:
+        taken = (await conn.execute(sa.select(rooms.c.id).where(
+            sa.func.lower(rooms.c.name) == name.lower()).limit(1))).first()
+    if taken is not None:
         raise Conflict(f"a room named {name!r} exists")
     room = await Room.objects.create(name=name, description=description, visibility=visibility)
     await audit(actor, "room.create", f"room:{room.id}", name)

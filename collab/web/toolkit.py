@@ -12,16 +12,21 @@ from starlette.responses import RedirectResponse
 
 from collab.errors import Invalid, NotFound
 
-# Ids are ASCII digits that fit a signed 64-bit column. Anything else names nothing: a 404,
-# never an OverflowError from the database driver.
-MAX_ID = 2**63 - 1
+# Ids are ASCII digits of a number that fits the id columns: ormar's Integer is a 32-bit
+# INTEGER on PostgreSQL, where asyncpg refuses 2^31 and more before the query runs (a 500 on
+# every route with an id, until ids were bounded here). Anything else names nothing: a 404.
+MAX_ID = 2**31 - 1
 MAX_PAGE = 10_000
+# 0 to 2147483647 without leading zeros beyond ten digits; a test checks the edges.
+_ID_REGEX = ("[0-9]{1,9}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}"
+             "|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]"
+             "|214748364[0-7]")
 
 
 class IdConvertor(Convertor[int]):
-    """`{id:id}` in a route: 1 to 18 ASCII digits (so always below 2^63)."""
+    """`{id:id}` in a route: ASCII digits of a number from 0 to 2^31 - 1 (0 names nothing)."""
 
-    regex = "[0-9]{1,18}"
+    regex = f"(?:{_ID_REGEX})"
 
     def convert(self, value: str) -> int:
         return int(value)
@@ -34,14 +39,14 @@ register_url_convertor("id", IdConvertor())
 
 
 def parse_id(value: Any) -> int | None:
-    """An id from a form, query or JSON value: a positive int below 2^63, or None."""
+    """An id from a form, query or JSON value: a positive int below 2^31, or None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value if 0 < value <= MAX_ID else None
     if isinstance(value, str) and 0 < len(value) <= 18 and value.isascii() and value.isdigit():
         number = int(value)
-        return number if number > 0 else None
+        return number if 0 < number <= MAX_ID else None
     return None
 
 

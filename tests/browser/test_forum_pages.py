@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
-from support.api import DEFAULT_PASSWORD, Api, User, unique_name
+from support.api import DEFAULT_PASSWORD, Api, User, create_admin, unique_name
 from support.servers import LiveServer, ServerFactory
 from websockets.sync.client import connect
 
@@ -48,7 +48,7 @@ def site(session_servers: ServerFactory) -> Iterator[Site]:
     server = session_servers(name="browser", env={"HTTP_WRITES_PER_MINUTE": "0",
                                                   "REPLAY_MAX_EVENTS": str(REPLAY_MAX)})
     with Api(server.base_url) as api:
-        admin = api.register(unique_name("admin"))  # the first user is an admin (moderator)
+        admin = create_admin(server)  # `collab createuser --role admin`
         room = api.create_room(admin.token, name=unique_name("Browser room "))
         yield Site(server, api, admin, int(room["id"]))
 
@@ -447,3 +447,31 @@ def test_long_thread_pages_back_to_older_posts(browser: Browser, site: Site,
     expect(page.get_by_role("link", name="Older posts")).to_have_count(0)
     # History is not live: no socket on an older page.
     expect(page.locator("[ws-connect*='channel=thread']")).to_have_count(0)
+
+
+def test_a_reply_clicked_twice_while_disconnected_is_sent_once_on_return(
+        browser: Browser, site: Site, contexts: list[BrowserContext]) -> None:
+    """Issue 7, item 8: the form says it is offline, holds the reply, and sends it once."""
+    thread_id = site.new_thread(title="Server restarting")
+    page = new_page(browser, contexts)
+    page.add_init_script(_SOCKET_SPY)
+    member(page, site, "impatient")
+    open_thread(page, site, thread_id)
+    page.evaluate("() => { window.__wsBlocked = true;"
+                  " window.__sockets.filter(s => s.url.includes('channel=thread')).at(-1)"
+                  ".close(4008); }")
+    expect(page.locator("#connection")).to_have_text("Reconnecting…", timeout=SLOW_MS)
+    form = page.locator("form.reply-form")
+    expect(form.locator(".live-form-status")).to_contain_text("Not connected")
+    text = f"Sent once {unique_name('p')}"
+    page.get_by_label("Your reply").fill(text)
+    button = page.get_by_role("button", name="Post reply")
+    button.click()
+    button.click()
+    expect(form.locator(".live-form-status")).to_contain_text("Not connected")
+    page.evaluate("() => { window.__wsBlocked = false; }")
+    expect(posts(page, text)).to_have_count(1, timeout=SLOW_MS)
+    expect(form.locator(".live-form-status")).to_have_text("", timeout=SLOW_MS)
+    # Once on the server too, not only on this page.
+    bodies = [p["body"] for p in site.api.get_thread(thread_id)["posts"]]
+    assert bodies.count(text) == 1, bodies

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx2
 import pytest
-from support.api import Api, setup_forum
+from support.api import Api, User, setup_forum, unique_name
 from support.servers import ServerFactory
 from support.wsclient import WSClient
 
@@ -155,3 +155,14 @@ async def test_a_replayed_post_is_the_post_that_was_delivered_live(
         [stored] = [p for p in api.get_thread(forum.thread_id)["posts"]
                     if p["id"] == delivered["data"]["id"]]
     assert stored == delivered["data"]
+
+
+def test_room_names_are_compared_exactly_not_as_patterns(api: Api, admin: User) -> None:
+    """`%` is a name like any other, and `Proc%` is not taken because `Procurement` is."""
+    base = unique_name("Room")
+    first = api.create_room(admin.token, name=f"{base} percent %")
+    assert first["name"].endswith("%")
+    again = api.http.post("/api/rooms", json={"name": f"{base} PERCENT %"}, headers=admin.auth)
+    assert again.status_code == 409
+    other = api.http.post("/api/rooms", json={"name": f"{base} perc%"}, headers=admin.auth)
+    assert other.status_code == 201, other.text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import httpx2
-from support.api import Api
+from support.api import Api, create_admin
 from support.servers import ServerFactory
 
 
@@ -12,7 +12,7 @@ def test_an_admin_makes_a_member_a_moderator_who_may_then_create_rooms(
 ) -> None:
     server = live_server()
     with Api(server.base_url) as api:
-        admin, member, other = api.register(), api.register(), api.register()
+        admin, member, other = create_admin(server), api.register(), api.register()
     with httpx2.Client(base_url=server.base_url) as http:
         def put(token: str, username: str, body: object) -> httpx2.Response:
             return http.put(f"/api/users/{username}/roles", json=body,

@@ -15,7 +15,7 @@ from typing import Any, Self
 
 import httpx2
 
-from .servers import LiveServer
+from .servers import RUNNING, LiveServer
 
 DEFAULT_PASSWORD = "correct horse battery staple"
 _users = itertools.count(1)
@@ -197,10 +197,31 @@ class ForumSetup:
         return f"room:{self.room_id}"
 
 
+def create_admin(server: LiveServer, username: str | None = None,
+                 password: str = DEFAULT_PASSWORD) -> User:
+    """An admin made as an operator makes one, `collab createuser --role admin` against the
+    server's database (registering never makes an admin), with a token from the API."""
+    username = username or unique_name("admin")
+    server.cli("createuser", "--username", username, "--password", password, "--role", "admin")
+    with Api(server.base_url) as api:
+        token = api.token(username, password)
+        me = api.me(token)
+    return User(id=int(me["id"]), username=username, password=password, token=token,
+                roles=list(me.get("roles", [])))
+
+
+def server_of(api: Api) -> LiveServer:
+    """The running test server `api` talks to."""
+    for server in RUNNING:
+        if server.base_url == api.base_url:
+            return server
+    raise LookupError(f"no running test server at {api.base_url}")
+
+
 def setup_forum(api: Api, admin: User | None = None, visibility: str = "public") -> ForumSetup:
-    """On a fresh database the first registered user is the admin who may create rooms."""
-    admin = admin or api.register()
-    assert "admin" in admin.roles, f"first user should be admin, has roles {admin.roles}"
+    """A room and a thread made by an admin (made with `collab createuser --role admin`)."""
+    admin = admin or create_admin(server_of(api))
+    assert "admin" in admin.roles, f"the forum's maker should be an admin, has {admin.roles}"
     room = api.create_room(admin.token, visibility=visibility)
     thread = api.create_thread(admin.token, int(room["id"]))
     return ForumSetup(admin=admin, room_id=int(room["id"]), thread_id=int(thread["id"]))

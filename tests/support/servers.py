@@ -25,15 +25,17 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 30.0  # generous: CI machines may be busy
 STOP_TIMEOUT = 10.0
 
-# Settings every test server gets unless a test overrides them. The socket send rate and the
-# HTTP write rate limits are off by default because tests post and register in bursts from one
-# address; the rate-limit tests turn them back on.
+# Settings every test server gets unless a test overrides them. The socket send rate, the
+# HTTP write rate and the per-address sign-in limits are off by default because every test
+# posts, registers and signs in (some on purpose with wrong passwords) from one address,
+# 127.0.0.1; the rate-limit tests turn them back on.
 BASE_ENV: dict[str, str] = {
     "BROADCAST_URL": "memory://",
     "SECRET_KEY": "test-secret",
     "COLLAB_ENV": "test",
     "WS_SEND_RATE": "0",
     "HTTP_WRITES_PER_MINUTE": "0",
+    "LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE": "0",
 }
 
 # Variables of the developer's shell that would change what the server does under test.
@@ -42,6 +44,7 @@ _SCRUBBED = (
     "WS_OUTBOX_FRAMES", "WS_SEND_RATE", "WS_BAD_FRAMES_PER_MINUTE", "REPLAY_MAX_EVENTS",
     "SECRET_FILE", "LOGIN_ATTEMPTS_PER_MINUTE", "HTTP_WRITES_PER_MINUTE", "ALLOWED_ORIGINS",
     "PRESENCE_TTL_SECONDS", "WS_DIRECT_WRITES", "FORWARDED_ALLOW_IPS", "PORT",
+    "LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", "TOKEN_TTL_DAYS",
     "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy",
 )
 
@@ -65,11 +68,10 @@ def server_env(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def migrate(env: Mapping[str, str], workdir: Path) -> None:
-    """Run `python -m collab.cli migrate` with the server's environment; raise with its output."""
-    workdir.mkdir(parents=True, exist_ok=True)
+def run_cli(env: Mapping[str, str], *args: str) -> str:
+    """Run `python -m collab.cli ARGS` with a server's environment; its output, or raise."""
     proc = subprocess.run(  # noqa: PLW1510 - returncode is checked below
-        [sys.executable, "-m", "collab.cli", "migrate"],
+        [sys.executable, "-m", "collab.cli", *args],
         env=dict(env),
         cwd=REPO_ROOT,
         capture_output=True,
@@ -77,12 +79,18 @@ def migrate(env: Mapping[str, str], workdir: Path) -> None:
         stdin=subprocess.DEVNULL,
         timeout=120,
     )
-    (workdir / "migrate.log").write_text(proc.stdout + proc.stderr)
     if proc.returncode != 0:
         raise RuntimeError(
-            f"collab migrate failed ({proc.returncode}) for {env.get('DATABASE_URL')}:\n"
-            f"{proc.stdout}\n{proc.stderr}"
+            f"collab {' '.join(args[:1])} failed ({proc.returncode}) for "
+            f"{env.get('DATABASE_URL')}:\n{proc.stdout}\n{proc.stderr}"
         )
+    return proc.stdout + proc.stderr
+
+
+def migrate(env: Mapping[str, str], workdir: Path) -> None:
+    """Run `python -m collab.cli migrate` with the server's environment; raise with its output."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "migrate.log").write_text(run_cli(env, "migrate"))
 
 
 class PortTaken(RuntimeError):
@@ -114,6 +122,10 @@ class LiveServer:
     def origin(self) -> str:
         return self.base_url
 
+    def cli(self, *args: str) -> str:
+        """`collab ARGS` against this server's database (e.g. `createuser --role admin`)."""
+        return run_cli(self.env, *args)
+
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
@@ -138,13 +150,17 @@ class LiveServer:
                     raise
                 self.port = free_port()
 
-    def _spawn(self) -> None:
-        args = [
+    def command(self) -> list[str]:
+        """The server's command line: plain uvicorn (a subclass may run `collab serve`)."""
+        return [
             sys.executable, "-m", "uvicorn", "collab.app:app",
             "--host", "127.0.0.1", "--port", str(self.port),
             "--log-level", "info",
             "--no-access-log",  # readiness polls would drown the interesting lines
         ]
+
+    def _spawn(self) -> None:
+        args = self.command()
         with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
             self._proc = subprocess.Popen(
                 args, env=self.env, cwd=REPO_ROOT, stdout=out, stderr=err,

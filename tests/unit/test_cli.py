@@ -38,9 +38,12 @@ def test_createuser_gives_the_role_and_refuses_a_taken_name(
     assert main(["createuser", "--username", "first", "--password", "long-enough"]) == 0
     assert main(["createuser", "--username", "mod", "--password", "long-enough",
                  "--role", "moderator"]) == 0
+    assert main(["createuser", "--username", "boss", "--password", "long-enough",
+                 "--role", "admin"]) == 0
     out = capsys.readouterr().out
-    assert "created first with roles member,admin" in out
+    assert "created first with roles member\n" in out, "the first user is not an admin"
     assert "created mod with roles member,moderator" in out
+    assert "created boss with roles member,admin" in out
     with pytest.raises(SystemExit) as exited:
         main(["createuser", "--username", "MOD", "--password", "long-enough"])
     assert "taken" in str(exited.value.code)
@@ -52,3 +55,25 @@ def test_seed_fills_an_empty_database_once(env: Path, capsys: pytest.CaptureFixt
     assert main(["seed"]) == 0
     out = capsys.readouterr().out
     assert "4 forum rooms" in out and "nothing to seed" in out
+
+
+def test_serve_refuses_postgresql_without_an_explicit_environment(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://collab@db.invalid/collab")
+    with pytest.raises(SystemExit) as exited:
+        main(["serve", "--no-migrate"])
+    assert "COLLAB_ENV" in str(exited.value.code)
+
+
+def test_serve_bounds_the_frames_uvicorn_reads(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """uvicorn's default reads 16 MiB before the app's check; collab serve passes its own."""
+    import uvicorn
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw))
+    monkeypatch.setenv("WS_MAX_FRAME_BYTES", "4096")
+    assert main(["serve", "--no-migrate"]) == 0
+    assert seen["ws_max_size"] == 8192

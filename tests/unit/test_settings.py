@@ -45,3 +45,60 @@ def test_production_requires_a_secret_key(tmp_path: Path) -> None:
 def test_limits_must_be_integers() -> None:
     with pytest.raises(SettingsError, match="WS_SEND_RATE"):
         from_env({"WS_SEND_RATE": "fast", "SECRET_KEY": "k"})
+
+
+STRONG = "q8N-3vTz_Lw0PpR2mYc7Hk1XsJd4FbGa9Ue6"
+
+
+@pytest.mark.parametrize("env", [
+    {"DATABASE_URL": "postgresql://u@db/c"},
+    {"DATABASE_URL": "postgres://u@db/c"},
+    {"BROADCAST_URL": "redis://cache:6379/0"},
+    {"BROADCAST_URL": "rediss://cache:6380/0", "SECRET_KEY": STRONG},
+])
+def test_postgresql_or_redis_without_an_explicit_environment_is_refused(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """A deployment that forgot COLLAB_ENV used to get insecure cookies and a per-machine key."""
+    with pytest.raises(SettingsError, match="COLLAB_ENV"):
+        from_env({**env, "SECRET_FILE": str(tmp_path / "s")})
+    assert not (tmp_path / "s").exists(), "no secret is generated for a refused start"
+
+
+@pytest.mark.parametrize("environment", ["development", "test"])
+def test_postgresql_and_redis_start_with_an_explicit_environment(
+    environment: str, tmp_path: Path
+) -> None:
+    settings = from_env({"DATABASE_URL": "postgresql://u@db/c", "COLLAB_ENV": environment,
+                         "BROADCAST_URL": "redis://cache:6379/0",
+                         "SECRET_FILE": str(tmp_path / "s")})
+    assert settings.environment == environment and not settings.secure_cookies
+
+
+@pytest.mark.parametrize("key", [
+    "x", "short-but-random-9f2", "development-only-secret", "test-secret", "changeme",
+    "a" * 64, "ab" * 32, "0123456789" * 3, " " * 40,
+])
+def test_production_refuses_a_weak_secret_key(key: str, tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="SECRET_KEY"):
+        from_env({"COLLAB_ENV": "production", "SECRET_KEY": key,
+                  "DATABASE_URL": "postgresql://u@db/c", "SECRET_FILE": str(tmp_path / "s")})
+
+
+def test_production_accepts_a_strong_secret_key(tmp_path: Path) -> None:
+    settings = from_env({"COLLAB_ENV": "production", "SECRET_KEY": STRONG,
+                         "DATABASE_URL": "postgresql://u@db/c",
+                         "BROADCAST_URL": "redis://cache:6379/0"})
+    assert settings.secret_key == STRONG and settings.secure_cookies
+
+
+def test_token_lifetime_and_sign_in_limits_are_settings() -> None:
+    defaults = from_env({"SECRET_KEY": "k"})
+    assert defaults.token_ttl_days == 90
+    assert defaults.login_attempts_per_address_per_minute == 30
+    assert defaults.login_attempts_per_minute == 10
+    with pytest.raises(SettingsError, match="TOKEN_TTL_DAYS"):
+        from_env({"SECRET_KEY": "k", "TOKEN_TTL_DAYS": "0"})
+    custom = from_env({"SECRET_KEY": "k", "TOKEN_TTL_DAYS": "7",
+                       "LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE": "0"})
+    assert custom.token_ttl_days == 7 and custom.login_attempts_per_address_per_minute == 0

@@ -1,0 +1,87 @@
+"""The forum's part of the site-wide search box: threads by title and opening post.
+
+A small forum does not need a full-text index: each word of the query must appear in the
+title or the opening post (case-insensitive LIKE with `%`, `_` and `\\` escaped), threads in
+rooms the viewer may not read are never considered, and the most recent candidates are
+scored in Python (a title match counts three times a body match).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import sqlalchemy as sa
+
+from collab import db
+from collab.domain import SearchHit, SearchSource
+from collab.web import iso
+
+from .models import Post, Room, Thread
+
+MAX_WORDS = 6
+MAX_QUERY = 1_000
+CANDIDATES = 50
+_WORD = re.compile(r"[^\W_]+")
+_TAG = re.compile(r"<[^>]+>")
+
+
+def like_pattern(word: str) -> str:
+    """`%word%` with LIKE's own characters escaped (the escape character is `\\`)."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _snippet(text: str, words: list[str], width: int = 90) -> str:
+    lowered = text.lower()
+    starts = [lowered.find(w) for w in words if lowered.find(w) >= 0]
+    start = max(0, min(starts) - width // 2) if starts else 0
+    excerpt = text[start:start + 2 * width]
+    pattern = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)),
+                         re.IGNORECASE)
+    out, last = [], 0
+    for match in pattern.finditer(excerpt):
+        out.append(html.escape(excerpt[last:match.start()], quote=False))
+        out.append(f"<mark>{html.escape(match.group(0), quote=False)}</mark>")
+        last = match.end()
+    out.append(html.escape(excerpt[last:], quote=False))
+    return ("… " if start else "") + "".join(out) + (" …" if start + 2 * width < len(text) else "")
+
+
+async def search_threads(query: str, viewer: Any, limit: int) -> list[SearchHit]:
+    """Threads whose title or opening post has every word of `query`, best first."""
+    words = list(dict.fromkeys(w.lower() for w in _WORD.findall(query[:MAX_QUERY])))[:MAX_WORDS]
+    if not words or limit < 1:
+        return []
+    threads, rooms, posts = (Thread.ormar_config.table, Room.ormar_config.table,
+                             Post.ormar_config.table)
+    first = sa.and_(posts.c.thread == threads.c.id, posts.c.seq == 1, posts.c.deleted.is_(False))
+    body = sa.func.coalesce(posts.c.body, "")
+    conditions = [sa.or_(threads.c.title.ilike(like_pattern(w), escape="\\"),
+                         body.ilike(like_pattern(w), escape="\\")) for w in words]
+    query_ = (sa.select(threads.c.id, threads.c.title, threads.c.last_post_at,
+                        rooms.c.name.label("room"), posts.c.body_html)
+              .select_from(threads.join(rooms, rooms.c.id == threads.c.room)
+                           .outerjoin(posts, first))
+              .where(*conditions)
+              .order_by(threads.c.last_post_at.desc()).limit(CANDIDATES))
+    if viewer is None:
+        query_ = query_.where(rooms.c.visibility == "public")
+    async with db.database.connection() as conn:
+        rows = (await conn.execute(query_)).all()
+    scored = []
+    for row in rows:
+        text = html.unescape(_TAG.sub(" ", row.body_html or ""))
+        title, lowered = row.title.lower(), text.lower()
+        score = sum(3 * title.count(w) + min(lowered.count(w), 5) for w in words)
+        scored.append((score, row, text))
+    scored.sort(key=lambda item: -item[0])
+    return [SearchHit(source="forum", kind="thread", id=row.id, title=row.title,
+                      url=f"/threads/{row.id}", summary=f"In {row.room}",
+                      snippet_html=_snippet(" ".join(text.split()), words), score=float(score),
+                      date=iso(row.last_post_at))
+            for score, row, text in scored[:limit]]
+
+
+SOURCE = SearchSource(name="forum", label="Forum threads", search=search_threads)

@@ -1,0 +1,20 @@
+"""Webinars and workshops: a schedule, registration, and a live room with chat, upvoted Q&A
+and polls."""
+
+from collab.domain import Domain, NavEntry
+
+from . import api, ics, pages, seed
+from .channels import BackstageChannel, WebinarChannel
+from .migrations import MIGRATIONS
+from .openapi import PATHS, SCHEMAS
+
+DOMAIN = Domain(
+    name="webinars",
+    routes=[*api.routes, *ics.routes, *pages.routes],
+    channels=[WebinarChannel, BackstageChannel],
+    nav=[NavEntry("Webinars", "/webinars", order=20)],
+    seed=seed.seed,
+    migrations=MIGRATIONS,
+    openapi_paths=PATHS,
+    openapi_schemas=SCHEMAS,
+)

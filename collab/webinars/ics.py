@@ -1,0 +1,96 @@
+"""Calendar files (RFC 5545, written by `icalendar`): one per webinar and a feed of upcoming ones.
+
+Times are written in UTC (`DTSTART:20260501T120000Z`): every calendar shows them in its
+owner's zone, and no VTIMEZONE block has to be kept up to date. The UID is stable per webinar
+and site, so importing the file again (or refreshing the feed) updates the event in place;
+SEQUENCE follows edits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from icalendar import Calendar, Event
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from collab.accounts.auth import current_user
+from collab.accounts.models import utcnow
+
+from . import service
+from .models import Webinar
+
+FEED_LIMIT = 200
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.replace(tzinfo=dt.UTC)
+
+
+def _event(webinar: Webinar, base: str, host: str) -> Event:
+    page = f"{base}/webinars/{webinar.id}"
+    event = Event()
+    event.add("uid", f"webinar-{webinar.id}@{host}")
+    event.add("dtstamp", _utc(utcnow()))
+    event.add("dtstart", _utc(webinar.starts_at))
+    event.add("dtend", _utc(webinar.ends_at))
+    event.add("summary", webinar.title)
+    speakers = service.speakers_of(webinar)
+    lines = [webinar.description.strip()] if webinar.description.strip() else []
+    if speakers:
+        lines.append("Speakers: " + ", ".join(speakers))
+    lines.append(f"Details and registration: {page}")
+    event.add("description", "\n\n".join(lines))
+    event.add("url", page)
+    event.add("location", page)
+    event.add("last-modified", _utc(webinar.updated_at or webinar.created_at))
+    # Each edit moves updated_at; whole seconds since creation grow with every edit.
+    event.add("sequence", max(0, int((webinar.updated_at - webinar.created_at).total_seconds())))
+    event.add("class", "PUBLIC" if webinar.visibility == "public" else "PRIVATE")
+    return event
+
+
+def _calendar(name: str) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", "-//collab//webinars//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", name)
+    return cal
+
+
+def _response(cal: Calendar, filename: str) -> Response:
+    return Response(cal.to_ical(), media_type="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _base(request: Request) -> tuple[str, str]:
+    return str(request.base_url).rstrip("/"), request.url.hostname or "collab"
+
+
+async def webinar_ics(request: Request) -> Response:
+    viewer = await current_user(request)
+    webinar = await service.get_webinar(request.path_params["id"], viewer)
+    base, host = _base(request)
+    cal = _calendar(webinar.title)
+    cal.add_component(_event(webinar, base, host))
+    return _response(cal, f"webinar-{webinar.id}.ics")
+
+
+async def feed_ics(request: Request) -> Response:
+    """Upcoming webinars the viewer may see (public ones for a calendar app without a session)."""
+    viewer = await current_user(request)
+    found, _ = await service.list_webinars(viewer, "upcoming", 0, FEED_LIMIT)
+    base, host = _base(request)
+    cal = _calendar("collab webinars")
+    for webinar in found:
+        cal.add_component(_event(webinar, base, host))
+    return _response(cal, "webinars.ics")
+
+
+routes = [
+    Route("/webinars.ics", feed_ics, methods=["GET"]),
+    Route("/webinars/{id:id}.ics", webinar_ics, methods=["GET"]),
+]

@@ -1,0 +1,265 @@
+"""The webinars' browser pages: schedule, webinar page, live room, host console, forms.
+
+Every action of the live room works without JavaScript: its forms post to
+`/webinars/{id}/act` with the same fields a `ws-send` puts on the socket, and that route hands
+them to the channel kind's handler, so one set of rules serves both.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from collab.accounts.auth import actor_of, current_user, require_user
+from collab.accounts.models import User
+from collab.errors import CollabError, Forbidden, NotFound, Unauthenticated
+from collab.realtime import Call, Hub
+from collab.web import check_csrf, form_text, page_param, render, sign_in_redirect
+
+from . import room, service
+from .live import MAX_OPTIONS
+from .models import Webinar
+
+PER_PAGE = 20
+CHAT_ON_PAGE = 100
+ATTENDEES_SHOWN = 50
+FORM_FIELDS = ("title", "description", "starts_at", "ends_at", "timezone", "speakers",
+               "visibility", "capacity", "link", "premoderation")
+
+
+def _hub(request: Request) -> Hub:
+    return request.app.state.hub
+
+
+# -- schedule -----------------------------------------------------------------------------------
+async def schedule(request: Request) -> Response:
+    """Upcoming webinars (soonest first) or, with `?when=past`, past ones; paged."""
+    user = await current_user(request)
+    when = "past" if request.query_params.get("when") == "past" else "upcoming"
+    page = page_param(request)
+    found, total = await service.list_webinars(user, when, (page - 1) * PER_PAGE, PER_PAGE)
+    mine = await service.registered_ids(user, [w.id for w in found])
+    return render(request, "webinars/list.html", {
+        "webinars": [service.webinar_dict(w, user, w.id in mine) for w in found],
+        "when": when, "page": page, "has_next": page * PER_PAGE < total, "total": total,
+        "can_create": user is not None and user.has_role(*service.CREATOR_ROLES),
+    })
+
+
+def _form_data(form: FormData) -> dict[str, Any]:
+    data: dict[str, Any] = {k: form_text(form, k) for k in FORM_FIELDS}
+    data["speakers"] = [s.strip() for s in data["speakers"].splitlines() if s.strip()]
+    data["premoderation"] = form_text(form, "premoderation") in ("on", "true")
+    return data
+
+
+def _form_of(webinar: Webinar | None) -> dict[str, Any]:
+    if webinar is None:
+        return {"title": "", "description": "", "starts_at": "", "ends_at": "",
+                "timezone": "UTC", "speakers": "", "visibility": "public", "capacity": "",
+                "link": "", "premoderation": False}
+    start = service.local_time(webinar.starts_at, webinar.timezone)
+    end = service.local_time(webinar.ends_at, webinar.timezone)
+    return {"title": webinar.title, "description": webinar.description,
+            "starts_at": start.strftime("%Y-%m-%dT%H:%M"), "ends_at": end.strftime("%Y-%m-%dT%H:%M"),
+            "timezone": webinar.timezone, "speakers": "\n".join(service.speakers_of(webinar)),
+            "visibility": webinar.visibility,
+            "capacity": "" if webinar.capacity is None else str(webinar.capacity),
+            "link": webinar.link, "premoderation": webinar.premoderation}
+
+
+async def new_webinar(request: Request) -> Response:
+    user = await current_user(request)
+    if user is None:
+        return sign_in_redirect(request)
+    service.check_may_create(user)
+    context: dict[str, Any] = {"form": _form_of(None), "editing": None}
+    if request.method == "POST":
+        await check_csrf(request)
+        form = await request.form()
+        data = _form_data(form)
+        try:
+            webinar = await service.create_webinar(user, data)
+        except CollabError as exc:
+            context.update(form={**data, "speakers": form_text(form, "speakers")},
+                           error=exc.message, field=exc.extra.get("field"))
+            return render(request, "webinars/form.html", context, status_code=exc.status)
+        return RedirectResponse(f"/webinars/{webinar.id}", status_code=303)
+    return render(request, "webinars/form.html", context)
+
+
+async def edit_webinar(request: Request) -> Response:
+    user = await current_user(request)
+    if user is None:
+        return sign_in_redirect(request)
+    webinar = await service.get_webinar(request.path_params["id"], user)
+    if not (user.id == webinar.host.id or user.has_role("moderator", "admin")):
+        raise Forbidden("Only the host or a moderator may edit this webinar.")
+    context: dict[str, Any] = {"form": _form_of(webinar), "editing": webinar}
+    if request.method == "POST":
+        await check_csrf(request)
+        form = await request.form()
+        data = _form_data(form)
+        try:
+            await service.update_webinar(user, webinar.id, data)
+        except CollabError as exc:
+            context.update(form={**data, "speakers": form_text(form, "speakers")},
+                           error=exc.message, field=exc.extra.get("field"))
+            return render(request, "webinars/form.html", context, status_code=exc.status)
+        return RedirectResponse(f"/webinars/{webinar.id}", status_code=303)
+    return render(request, "webinars/form.html", context)
+
+
+# -- the webinar page ----------------------------------------------------------------------------
+async def _details(request: Request, user: User | None, webinar_id: int) -> dict[str, Any]:
+    webinar = await service.get_webinar(webinar_id, user)
+    registered = await service.is_registered(webinar.id, user)
+    seat = service.seat_for(webinar.id, webinar.host.id, user, False)
+    return {"webinar": service.webinar_dict(webinar, user, registered),
+            "starts_local": service.local_time(webinar.starts_at, webinar.timezone),
+            "ends_local": service.local_time(webinar.ends_at, webinar.timezone),
+            "can_edit": seat.moderates, "seat": seat,
+            "notice": {"registered": "You are registered.",
+                       "cancelled": "Your registration was cancelled."}.get(
+                           request.query_params.get("done", ""), "")}
+
+
+async def webinar_page(request: Request) -> Response:
+    user = await current_user(request)
+    return render(request, "webinars/webinar.html",
+                  await _details(request, user, request.path_params["id"]))
+
+
+async def register(request: Request) -> Response:
+    await check_csrf(request)
+    user = await require_user(request)
+    webinar_id = request.path_params["id"]
+    try:
+        await service.register(user, webinar_id)
+    except CollabError as exc:
+        if isinstance(exc, NotFound | Unauthenticated):
+            raise
+        context = await _details(request, user, webinar_id)
+        context["error"] = exc.message
+        return render(request, "webinars/webinar.html", context, status_code=exc.status)
+    return RedirectResponse(f"/webinars/{webinar_id}?done=registered", status_code=303)
+
+
+async def cancel(request: Request) -> Response:
+    await check_csrf(request)
+    user = await require_user(request)
+    webinar_id = request.path_params["id"]
+    await service.cancel_registration(user, webinar_id)
+    return RedirectResponse(f"/webinars/{webinar_id}?done=cancelled", status_code=303)
+
+
+# -- the live room and the console -----------------------------------------------------------------
+async def _room_context(request: Request, user: User | None, webinar_id: int,
+                        console: bool) -> dict[str, Any]:
+    webinar = await service.get_webinar(webinar_id, user)
+    hub = _hub(request)
+    channel = f"webinar:{webinar.id}"
+    seat = await service.room_seat(webinar.id, user)
+    if console and not seat.moderates:
+        raise Forbidden("Only the host and moderators may open the console.")
+    # Head first, then the rows: what is written in between is both on the page and replayed
+    # over the socket, and the page drops the copy by id (the other order would lose it).
+    head = await hub.head(channel)
+    backstage = await hub.head(f"backstage:{webinar.id}") if console else None
+    questions = await room.questions(webinar.id, seat)
+    members = await hub.members(channel)
+    context = {
+        "webinar": service.webinar_dict(webinar, user,
+                                        await service.is_registered(webinar.id, user)),
+        "seat": seat, "console": console, "ended": service.has_ended(webinar),
+        "seq": head.seq, "epoch": head.epoch,
+        "backstage_seq": backstage.seq if backstage else 0,
+        "backstage_epoch": backstage.epoch if backstage else "",
+        "questions": [x for x in questions if x["state"] != "pending"],
+        "pending": [x for x in questions if x["state"] == "pending"],
+        "messages": await room.messages(webinar.id, limit=CHAT_ON_PAGE),
+        "polls": await room.polls(webinar.id),
+        "my_votes": await room.my_votes(webinar.id, user),
+        "my_poll_votes": await room.my_poll_votes(webinar.id, user),
+        "members": members, "shown": ATTENDEES_SHOWN,
+        "muted_ids": await room.muted_ids(webinar.id) if console else set(),
+        "option_slots": MAX_OPTIONS, "back": "console" if console else "live",
+    }
+    return context
+
+
+async def live_page(request: Request) -> Response:
+    user = await current_user(request)
+    return render(request, "webinars/live.html",
+                  await _room_context(request, user, request.path_params["id"], False))
+
+
+async def console_page(request: Request) -> Response:
+    user = await current_user(request)
+    if user is None:
+        return sign_in_redirect(request)
+    return render(request, "webinars/live.html",
+                  await _room_context(request, user, request.path_params["id"], True))
+
+
+# Form fields that are not the action's data.
+_NOT_DATA = {"csrf_token", "type", "back", "key"}
+
+
+def _action_data(form: FormData, type: str) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name in form:
+        if name in _NOT_DATA:
+            continue
+        values = [v for v in form.getlist(name) if isinstance(v, str)]
+        data[name] = values if name == "options" else (values[0] if values else "")
+    if type == "poll.create":
+        data["options"] = [o for o in data.get("options", []) if o.strip()]
+    if type == "question.premoderation":
+        data["enabled"] = form_text(form, "enabled") in ("true", "on")
+    return data
+
+
+async def act(request: Request) -> Response:
+    """A live-room form without JavaScript: the same action a `ws-send` makes, then back."""
+    await check_csrf(request)
+    user = await require_user(request)
+    webinar_id = request.path_params["id"]
+    form = await request.form()
+    type = form_text(form, "type")[:64]
+    console = form_text(form, "back") == "console"
+    hub = _hub(request)
+    kind = hub.kinds["webinar"]
+    actor = actor_of(user)
+    channel = f"webinar:{webinar_id}"
+    try:
+        seat = await kind.join(actor, webinar_id)
+        await kind.perform(Call(actor, channel, webinar_id, type, _action_data(form, type),
+                                seat, None))
+    except CollabError as exc:
+        if isinstance(exc, Unauthenticated):
+            raise
+        # Shown on the room page, by the forms (the page itself may 404: no such webinar).
+        context = await _room_context(request, user, webinar_id, console)
+        context["error"] = exc.message
+        return render(request, "webinars/live.html", context, status_code=exc.status)
+    anchor = {"chat.send": "#chat", "question.ask": "#questions"}.get(type, "")
+    target = "console" if console else "live"
+    return RedirectResponse(f"/webinars/{webinar_id}/{target}{anchor}", status_code=303)
+
+
+routes = [
+    Route("/webinars", schedule, methods=["GET"]),
+    Route("/webinars/new", new_webinar, methods=["GET", "POST"]),
+    Route("/webinars/{id:id}", webinar_page, methods=["GET"]),
+    Route("/webinars/{id:id}/edit", edit_webinar, methods=["GET", "POST"]),
+    Route("/webinars/{id:id}/register", register, methods=["POST"]),
+    Route("/webinars/{id:id}/cancel", cancel, methods=["POST"]),
+    Route("/webinars/{id:id}/live", live_page, methods=["GET"]),
+    Route("/webinars/{id:id}/console", console_page, methods=["GET"]),
+    Route("/webinars/{id:id}/act", act, methods=["POST"]),
+]

@@ -1,0 +1,152 @@
+"""The library's pages in Chromium: search as you type with the address bar kept in step,
+narrowing by a facet, opening a result and coming back to the same results; the same without
+JavaScript; a publication arriving live on the library's home.
+
+Waits are Playwright's auto-waiting `expect(...)`; nothing sleeps to synchronise.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from support.api import Api
+from support.servers import REPO_ROOT, LiveServer, ServerFactory
+
+DEMO_PASSWORD = "collab-demo"
+
+
+@pytest.fixture(scope="module")
+def site(session_servers: ServerFactory) -> Iterator[LiveServer]:
+    server = session_servers(name="library-browser", env={"HTTP_WRITES_PER_MINUTE": "0"})
+    done = subprocess.run([sys.executable, "-m", "collab.cli", "seed"], env=server.env,
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    yield server
+    server.stop()
+
+
+def open_page(browser: Browser, made: list[BrowserContext], javascript: bool = True) -> Page:
+    ctx = browser.new_context(java_script_enabled=javascript,
+                              viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(10_000)
+    made.append(ctx)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.errors = errors  # type: ignore[attr-defined]
+    return page
+
+
+@pytest.fixture
+def contexts() -> Iterator[list[BrowserContext]]:
+    made: list[BrowserContext] = []
+    yield made
+    for ctx in made:
+        ctx.close()
+
+
+def test_type_narrow_open_and_go_back(site: LiveServer, browser: Browser,
+                                      contexts: list[BrowserContext]) -> None:
+    page = open_page(browser, contexts)
+    page.goto(f"{site.base_url}/library")
+    expect(page.get_by_role("heading", name="New in the library")).to_be_visible()
+
+    search = page.get_by_role("searchbox", name="Search the library")
+    search.press_sequentially("emergency response", delay=40)
+    # The results replace the home without a page load, and the address bar follows.
+    expect(page).to_have_url(re.compile(r"/library\?q=emergency\+response$"))
+    count = page.locator("#result-count")
+    expect(count).to_contain_text("for “emergency response”")
+    expect(page.locator(".result mark").first).to_be_visible()
+    results = page.locator(".result-list > li")
+    expect(results.first).to_be_visible()
+    everything = results.count()
+    assert everything > 2
+
+    facet = page.locator('.facet a[data-facet="kind"]', has_text="Case study")
+    facet_count = int(facet.locator("xpath=following-sibling::span").inner_text())
+    facet.click()
+    expect(page).to_have_url(re.compile(r"q=emergency\+response&kind=case_study"))
+    expect(page.locator(".active-filters")).to_contain_text("Kind: Case study")
+    expect(results).to_have_count(facet_count)
+    expect(page.locator(".result .badge", has_text="Case study")).to_have_count(facet_count)
+    expect(count).to_be_focused()  # focus is not lost with the link that was replaced
+    # Typing more keeps the filter.
+    search.click()
+    search.press("End")
+    search.press_sequentially(" times", delay=40)
+    expect(page).to_have_url(re.compile(r"q=emergency\+response\+times&kind=case_study"))
+    expect(results.first).to_contain_text("task force")
+
+    title = results.first.locator("h3 a").inner_text()
+    results.first.locator("h3 a").click()
+    expect(page).to_have_url(re.compile(r"/library/\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    expect(page.get_by_role("heading", name="Measured outcomes")).to_be_visible()
+
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"q=emergency\+response\+times&kind=case_study"))
+    expect(page.get_by_role("searchbox", name="Search the library")).to_have_value(
+        "emergency response times")
+    expect(page.locator(".active-filters")).to_contain_text("Kind: Case study")
+    expect(results.first.locator("h3 a")).to_have_text(title)
+
+    # Removing the filter, then back again, walks the history of searches.
+    page.get_by_role("link", name="Remove filter Kind: Case study").click()
+    expect(page).to_have_url(re.compile(r"/library\?q=emergency\+response\+times$"))
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"kind=case_study"))
+    expect(page.locator(".active-filters")).to_contain_text("Kind: Case study")
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_the_same_search_without_javascript(site: LiveServer, browser: Browser,
+                                            contexts: list[BrowserContext]) -> None:
+    page = open_page(browser, contexts, javascript=False)
+    page.goto(f"{site.base_url}/library")
+    page.get_by_role("searchbox", name="Search the library").fill("procurement")
+    page.get_by_role("button", name="Search").click()
+    expect(page).to_have_url(re.compile(r"/library\?q=procurement"))
+    page.locator('.facet a[data-facet="kind"]', has_text="Research paper").click()
+    expect(page).to_have_url(re.compile(r"kind=paper"))
+    expect(page.locator(".result-list > li").first).to_contain_text("e-procurement")
+    page.locator(".result-list > li h3 a").first.click()
+    expect(page.get_by_role("heading", name="Abstract")).to_be_visible()
+    page.go_back()
+    expect(page.locator(".active-filters")).to_contain_text("Research paper")
+
+
+def test_a_publication_arrives_on_the_open_home_page(site: LiveServer, browser: Browser,
+                                                     contexts: list[BrowserContext]) -> None:
+    page = open_page(browser, contexts)
+    page.goto(f"{site.base_url}/library")
+    feed = page.locator("#new-entries")
+    expect(feed).to_be_visible()
+    expect(page.locator('[data-channel="library:0"]')).to_have_attribute(
+        "data-seq", re.compile(r"\d+"))
+    with Api(site.base_url) as api:
+        author = api.token("jo.chen", DEMO_PASSWORD)
+        expert = api.token("sam.okafor", DEMO_PASSWORD)
+        body = {"kind": "article", "title": "Live: pop-up libraries for digital help",
+                "summary": "Arrives while the page is open.", "body": "Text.",
+                "topics": ["citizen-engagement"]}
+        created = api.http.post("/api/library", json=body,
+                                headers={"Authorization": f"Bearer {author}"})
+        path = f"/api/library/{created.json()['id']}"
+        page.wait_for_function(
+            "() => document.querySelector('[data-channel=\"library:0\"]')"
+            ".getAttribute('data-seq') !== null")
+        for step, token in (("submit", author), ("claim", expert)):
+            api.http.post(f"{path}/{step}", headers={"Authorization": f"Bearer {token}"})
+        r = api.http.post(f"{path}/review", json={"decision": "approve"},
+                          headers={"Authorization": f"Bearer {expert}"})
+        assert r.status_code == 200, r.text
+    expect(feed.locator("li").first).to_contain_text("Live: pop-up libraries for digital help")
+    assert page.errors == []  # type: ignore[attr-defined]

@@ -1,0 +1,109 @@
+"""The door for events on SQLite and PostgreSQL: groups, refusals, one bad row, send keys."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from collab import db
+from collab.errors import Conflict, Forbidden
+from collab.migrations import migrate
+from collab.realtime import Change, Hub, Step, Stmt, store
+from collab.realtime.door import SEND_KEY, KeyedSend, Repeated
+from collab.settings import Settings, normalise_database_url
+
+pytestmark = pytest.mark.anyio
+
+_md = sa.MetaData()
+notes = sa.Table("door_notes", _md, sa.Column("id", sa.Integer, primary_key=True),
+                 sa.Column("text", sa.String(40), unique=True), sa.Column("seq", sa.Integer))
+gates = sa.Table("door_gates", _md, sa.Column("id", sa.Integer, primary_key=True),
+                 sa.Column("open", sa.Boolean), sa.Column("count", sa.Integer))
+
+PASS_GATE = Stmt(sa.update(gates).where(gates.c.id == sa.bindparam("gate"),
+                                        gates.c.open == sa.true())
+                 .values(count=gates.c.count + 1))
+ADD_NOTE = Stmt(sa.insert(notes).values(text=sa.bindparam("text"), seq=sa.bindparam("seq"))
+                .returning(notes.c.id))
+CLOSED = Forbidden("the gate is closed")
+
+
+@pytest.fixture
+async def hub(database_url: str) -> AsyncIterator[Hub]:
+    url = normalise_database_url(database_url)
+    await migrate(url)
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(_md.create_all)
+        await conn.execute(gates.insert(), [{"id": 1, "open": True, "count": 0},
+                                            {"id": 2, "open": False, "count": 0}])
+    await engine.dispose()
+    db.configure(url)
+    await db.connect()
+    hub = Hub(Settings(database_url=url, secret_key="door", environment="test"))
+    await hub.start()
+    try:
+        yield hub
+    finally:
+        await hub.stop()
+        await db.disconnect()
+
+
+def note(text: str, gate: int = 1) -> Change:
+    params = {"gate": gate, "text": text}
+    return Change(channel="door:1", type="note.added",
+                  checks=[Step(PASS_GATE, params, refuse=CLOSED)],
+                  writes=[Step(ADD_NOTE, params, name="note")],
+                  data=lambda r: {"id": r["note"]["id"], "text": text, "seq": r["seq"]},
+                  subject=lambda r: f"note:{r['note']['id']}",
+                  ack=lambda r: {"id": r["note"]["id"]})
+
+
+async def test_a_group_commits_in_order_and_one_bad_row_fails_only_its_own_change(
+        hub: Hub) -> None:
+    texts = [f"n{i}" for i in range(30)]
+    texts[7] = "n3"  # collides with an earlier row: the unique index refuses it
+    results = await asyncio.gather(*(hub.write(note(t)) for t in texts),
+                                   return_exceptions=True)
+    failed = [i for i, r in enumerate(results) if isinstance(r, BaseException)]
+    assert failed == [7]
+    assert isinstance(results[7], Conflict)
+    seqs = [r.seq for r in results if not isinstance(r, BaseException)]
+    assert seqs == list(range(1, 30)), "every other change got the next seq, in order"
+    events = await store.read("door:1", 0)
+    assert [e.seq for e in events] == list(range(1, 30))
+    assert [e.data["text"] for e in events] == [t for i, t in enumerate(texts) if i != 7]
+    assert all(e.data["seq"] == e.seq for e in events)
+
+
+async def test_a_refused_check_writes_nothing_and_its_neighbours_go_on(hub: Hub) -> None:
+    changes = [note("a"), note("b", gate=2), note("c")]
+    results = await asyncio.gather(*(hub.write(c) for c in changes), return_exceptions=True)
+    assert results[1] is CLOSED
+    assert [r.seq for r in (results[0], results[2])] == [1, 2]
+    async with db.database.connection() as conn:
+        texts = (await conn.execute(sa.select(notes.c.text).order_by(notes.c.id))).scalars().all()
+        count = (await conn.execute(sa.select(gates.c.count).where(gates.c.id == 2))).scalar()
+    assert texts == ["a", "c"] and count == 0
+
+
+async def test_the_same_send_key_twice_at_once_is_done_once(hub: Hub) -> None:
+    async def keyed(text: str) -> object:
+        token = SEND_KEY.set(KeyedSend(42, "same-key"))
+        try:
+            return await hub.write(note(text))
+        except Repeated as repeated:
+            return repeated
+        finally:
+            SEND_KEY.reset(token)
+
+    results = await asyncio.gather(keyed("k1"), keyed("k2"))
+    written = [r for r in results if not isinstance(r, Repeated)]
+    repeated = [r for r in results if isinstance(r, Repeated)]
+    assert len(written) == 1 and len(repeated) == 1
+    assert repeated[0].ack == {"seq": written[0].seq, "data": {"id": written[0].ack["id"]}}
+    assert [e.seq for e in await store.read("door:1", 0)] == [1]

@@ -1,0 +1,279 @@
+"""Search of the seeded library on SQLite (FTS5) and on PostgreSQL (tsvector): the expected
+entry comes first for real queries, filters and facets agree, snippets mark the words and
+escape everything else, the site-wide box finds forum threads the viewer may read, and no
+search text or parameter gets a 500."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import httpx2
+import pytest
+from support.api import Api, assert_error_shape
+from support.servers import REPO_ROOT, LiveServer, ServerFactory
+from support.services import PostgresCluster
+
+DEMO_PASSWORD = "collab-demo"
+
+# A query people type, and the title that must come first (from collab seed's library).
+RANKED = [
+    ("emergency response times task force",
+     "A cross-department task force that cut emergency response times"),
+    ("resource allocation data analytics",
+     "A municipal data-analytics tool that improved resource allocation for street repairs"),
+    ("procurement streamlined", "Streamlined procurement: from fourteen-week tenders to five"),
+    ("heat vulnerability cooling centres",
+     "A heat-vulnerability map that guided where cooling centres open"),
+    ("apprentice", "A shared apprenticeship scheme across five councils"),
+    ("outcome-based statement of requirements",
+     "Writing an outcome-based statement of requirements"),
+    ("e-procurement competition", "The effects of e-procurement on competition and prices"),
+    ("digital skills gaps", "Digital skills gaps in the public sector workforce"),
+    ("flood warning", "Flood warning messages that residents act on"),
+]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def seeded(request: pytest.FixtureRequest, session_servers: ServerFactory) -> Iterator[LiveServer]:
+    """A server on each database with `collab seed`'s demo community (one per module)."""
+    if request.param == "sqlite":
+        url = session_servers.new_sqlite_url()
+    else:
+        cluster: PostgresCluster = request.getfixturevalue("postgres_cluster")
+        url = cluster.create_database()
+    server = session_servers(database_url=url, name=f"library-{request.param}")
+    done = subprocess.run([sys.executable, "-m", "collab.cli", "seed"], env=server.env,
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "library entries" in done.stdout, done.stdout
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def lib(seeded: LiveServer) -> Iterator[Api]:
+    with Api(seeded.base_url) as client:
+        yield client
+
+
+def found(api: Api, **params: Any) -> dict[str, Any]:
+    r = api.http.get("/api/library", params=params)
+    assert r.status_code == 200, f"{params} -> {r.status_code}: {r.text[:300]}"
+    return dict(r.json())
+
+
+@pytest.mark.parametrize(("query", "title"), RANKED)
+def test_the_expected_entry_comes_first(lib: Api, query: str, title: str) -> None:
+    body = found(lib, q=query)
+    titles = [r["title"] for r in body["results"]]
+    assert titles and titles[0] == title, f"{query!r} ranked {titles[:5]}"
+    assert "<mark>" in body["results"][0]["snippet_html"]
+
+
+def test_filters_and_facets_agree(lib: Api) -> None:
+    everything = found(lib, q="emergency")
+    assert everything["total"] == sum(everything["facets"]["kind"].values()) > 2
+    case_studies = found(lib, q="emergency", kind="case_study")
+    assert case_studies["total"] == everything["facets"]["kind"]["case_study"]
+    assert {r["kind"] for r in case_studies["results"]} == {"case_study"}
+    assert set(case_studies["facets"]["kind"]) == {"case_study"}
+    level = next(iter(case_studies["facets"]["level"]))
+    narrowed = found(lib, q="emergency", kind="case_study", level=level)
+    assert narrowed["total"] == case_studies["facets"]["level"][level]
+    assert {r["level"] for r in narrowed["results"]} == {level}
+    topic = found(lib, topic="procurement", sort="date")
+    assert topic["total"] == found(lib)["facets"]["topic"]["procurement"]
+    assert all("procurement" in r["topics"] for r in topic["results"])
+    dates = [r["published_at"] for r in topic["results"]]
+    assert dates == sorted(dates, reverse=True)
+    year = found(lib, kind="paper", year=2023)
+    assert year["total"] >= 2 and {r["year"] for r in year["results"]} == {2023}
+    place = found(lib, jurisdiction="Lakeshore County")
+    assert [r["title"] for r in place["results"]] == [RANKED[0][1]]
+    assert found(lib, topic="no-such-topic")["total"] == 0
+
+
+def test_paging_and_sorting(lib: Api) -> None:
+    first = found(lib, sort="date", per_page=5)
+    second = found(lib, sort="date", per_page=5, page=2)
+    assert first["total"] >= 30 and first["pages"] == -(-first["total"] // 5)
+    ids = [r["id"] for r in first["results"]] + [r["id"] for r in second["results"]]
+    assert len(ids) == len(set(ids)) == 10
+    beyond = found(lib, page=first["pages"] + 1, per_page=5)
+    assert beyond["results"] == [] and beyond["total"] == first["total"]
+
+
+def test_with_no_entry_having_every_word_any_word_matches(lib: Api) -> None:
+    body = found(lib, q="apprenticeship zzzqqqxxx")
+    assert body["matched"] == "any"
+    assert body["results"][0]["title"] == "A shared apprenticeship scheme across five councils"
+
+
+def test_drafts_and_entries_in_review_are_never_found(lib: Api) -> None:
+    # The seed leaves these in the works: a draft, one waiting, one with changes requested.
+    unpublished = {"Plain-language emergency alerts: a checklist",
+                   "Climate risk registers for local government",
+                   "Mentoring programmes for new public managers"}
+    for words in ("plain-language emergency alerts checklist", "climate risk registers",
+                  "mentoring programmes new public managers", "emergency", "climate"):
+        assert not unpublished & {r["title"] for r in found(lib, q=words, per_page=50)
+                                  ["results"]}
+    # A published entry with its next revision in review is found by its published words.
+    assert found(lib, q="five measures first month")["results"][0]["title"] \
+        == "Five measures to watch in the first month of a new digital service"
+    assert found(lib, q="appeals")["total"] == 0  # a word only revision 2 has
+    assert "Six measures to watch in the first month of a new digital service" not in {
+        r["title"] for r in found(lib, q="six measures")["results"]}
+
+
+def test_snippets_mark_words_and_escape_the_rest(lib: Api) -> None:
+    token = lib.token("jo.chen", DEMO_PASSWORD)
+    expert = lib.token("sam.okafor", DEMO_PASSWORD)
+    body = {"kind": "article", "title": "Zebrafish <script>alert(1)</script> & co",
+            "summary": "<b>bold</b> zebrafish", "topics": ["workforce"],
+            "body": "A <img src=x onerror=alert(1)> zebrafish paragraph \u0002 with markers."}
+    created = lib.http.post("/api/library", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert created.status_code == 201, created.text
+    path = f"/api/library/{created.json()['id']}"
+    for step, who in (("submit", token), ("claim", expert)):
+        assert lib.http.post(f"{path}/{step}", headers={"Authorization": f"Bearer {who}"}
+                             ).status_code == 200
+    assert lib.http.post(f"{path}/review", json={"decision": "approve"},
+                         headers={"Authorization": f"Bearer {expert}"}).status_code == 200
+    [result] = found(lib, q="zebrafish")["results"]
+    for html in (result["snippet_html"], result["title_html"]):
+        assert "<mark>" in html and "zebrafish" in html.lower()
+        assert "<script" not in html and "<img" not in html and "<b>" not in html
+        assert "\u0002" not in html and "\u0003" not in html
+    assert "&lt;script&gt;" in result["title_html"]
+
+
+def test_the_site_wide_box_finds_forum_threads_the_viewer_may_read(lib: Api) -> None:
+    def sources(token: str | None = None, **params: Any) -> dict[str, list[dict[str, Any]]]:
+        r = lib.http.get("/api/search", params=params,
+                         headers={"Authorization": f"Bearer {token}"} if token else None)
+        assert r.status_code == 200, r.text
+        return {s["source"]: s["hits"] for s in r.json()["sources"]}
+
+    hits = sources(q="flood warning")
+    assert hits["library"][0]["title"] == "Flood warning messages that residents act on"
+    assert hits["forum"][0]["url"].startswith("/threads/")
+    assert "Flood warning" in hits["forum"][0]["title"]
+    # The members' lounge is for signed-in members: anonymous searches never see it.
+    assert "forum" not in sources(q="introduce yourself")
+    member = lib.token("priya.nair", DEMO_PASSWORD)
+    assert sources(member, q="introduce yourself")["forum"][0]["title"] == "Introduce yourself"
+    # LIKE's own characters are searched for literally.
+    assert "forum" not in sources(q="%_%")
+
+
+BAD_QUERIES = [
+    '"', '"unbalanced', "((((", "))", "a AND OR NOT b", "NEAR(a b, 3)", "title:secret",
+    "procur*", "^start", "-", "--", "- -", "!!!", "a & b | !c", "'; DROP TABLE library_entries;--",
+    "x" * 1000, " ".join(["word"] * 200), " ".join(f"w{i}" for i in range(200)),
+    "é ü ß 東京 🙂", "a:* & b <-> c", "\\", "%", "_",
+    "{curly}", "[bracket]", "null", "\u200b", "\u00a0", "1e308", "'quote'", '"a" "b" "c',
+]
+
+
+@pytest.mark.parametrize("q", BAD_QUERIES)
+def test_any_search_text_answers_200(lib: Api, q: str) -> None:
+    body = found(lib, q=q)
+    assert isinstance(body["total"], int) and isinstance(body["results"], list)
+    page = lib.http.get("/library", params={"q": q}, headers={"HX-Request": "true"})
+    assert page.status_code == 200, page.text[:300]
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"q": "x" * 1001}, "q"), ({"q": "nul\x00byte"}, "q"), ({"kind": "novel"}, "kind"),
+    ({"level": "galactic"}, "level"), ({"sort": "random"}, "sort"), ({"year": "20x4"}, "year"),
+    ({"year": "99999999999999999999"}, "year"), ({"page": "0"}, "page"), ({"page": "-1"}, "page"),
+    ({"per_page": "1000"}, "per_page"), ({"topic": "t" * 41}, "topic"),
+])
+def test_bad_parameters_are_422_with_the_field(lib: Api, params: dict[str, str],
+                                               field: str) -> None:
+    r = lib.http.get("/api/library", params=params)
+    assert r.status_code == 422, r.text[:300]
+    error = assert_error_shape(r)
+    assert error["code"] == "invalid" and error["field"] == field
+    page = lib.http.get("/library", params=params)
+    assert page.status_code == 422 and "text/html" in page.headers["content-type"]
+
+
+def test_unknown_parameters_are_ignored(lib: Api) -> None:
+    assert found(lib, q="procurement", colour="blue", kind_of="x")["total"] \
+        == found(lib, q="procurement")["total"]
+
+
+def test_diff_and_revision_parameters_never_500(lib: Api) -> None:
+    first = found(lib, sort="date")["results"][0]["id"]
+    for query in ("", "?from=1", "?from=a&to=b", "?from=0&to=1", "?from=1&to=99",
+                  "?from=99999999999999999999&to=1"):
+        r = lib.http.get(f"/api/library/{first}/diff{query}")
+        assert r.status_code in (404, 422), (query, r.status_code, r.text[:200])
+        assert_error_shape(r)
+    for query in ("?revision=x", "?revision=0", "?revision=999"):
+        r = lib.http.get(f"/api/library/{first}{query}")
+        assert r.status_code in (404, 422), (query, r.status_code)
+    assert lib.http.get("/api/library/99999999999").status_code == 404
+
+
+def test_bad_entries_are_422_never_500(lib: Api) -> None:
+    token = lib.token("jo.chen", DEMO_PASSWORD)
+    auth = {"Authorization": f"Bearer {token}"}
+    good = {"kind": "case_study", "title": "T", "summary": "S", "body": "B",
+            "topics": ["procurement"], "jurisdiction": "J", "level": "municipal",
+            "problem": "P", "actions": "A", "outcomes": [{"label": "L", "value": 1, "unit": "%"}]}
+    bad: list[Any] = [
+        {**good, "kind": "novel"}, {**good, "title": "nul\x00"}, {**good, "title": "x" * 201},
+        {**good, "topics": []}, {**good, "topics": ["nope"]}, {**good, "topics": "procurement"},
+        {**good, "level": "galactic"}, {**good, "outcomes": [{"label": "L", "value": "lots"}]},
+        {**good, "outcomes": [{"label": "L", "value": 1e20}]}, {**good, "outcomes": "x"},
+        {**good, "year": 1066}, {**good, "body": "x" * 50_001}, {**good, "summary": None},
+        {"kind": "paper", "title": "T", "summary": "S", "topics": ["finance"],
+         "authors": ["A"], "year": 2020, "abstract": "A", "doi": "not a doi"},
+        {"kind": "paper", "title": "T", "summary": "S", "topics": ["finance"],
+         "authors": ["A"], "year": 2020, "abstract": "A", "url": "javascript:alert(1)"},
+        {"kind": "paper", "title": "T", "summary": "S", "topics": ["finance"], "year": 2020,
+         "abstract": "A"},
+        [], "string", 12,
+    ]
+    for body in bad:
+        r = lib.http.post("/api/library", json=body, headers=auth)
+        assert r.status_code == 422, (body if len(str(body)) < 300 else "long", r.text[:300])
+        assert_error_shape(r)
+    for raw in (b"{not json", b'{"kind": "article", "title": 1e999}', b"\xff\xfe"):
+        r = lib.http.post("/api/library", content=raw, headers=auth)
+        assert r.status_code == 422, (raw, r.status_code)
+    huge = json.dumps({**good, "outcomes": [{"label": "L", "value": 1}]}).replace(
+        '"value": 1', '"value": 1e999').encode()
+    assert lib.http.post("/api/library", content=huge, headers=auth).status_code == 422
+    r = lib.http.post("/api/library", json=good, headers=auth)
+    assert r.status_code == 201, r.text
+    path = f"/api/library/{r.json()['id']}"
+    assert lib.http.put(path, json={"kind": "paper"}, headers=auth).status_code == 422
+    assert lib.http.put(path, json={"topics": ["nope"]}, headers=auth).status_code == 422
+    assert lib.http.post(f"{path}/review", json={"decision": "approve"},
+                         headers=auth).status_code == 403
+    for action in ("claim", "withdraw"):
+        r = lib.http.post(f"{path}/{action}", headers=auth)
+        assert r.status_code in (403, 409), (action, r.status_code)
+    r = lib.http.post(f"{path}/submit", content=b"[1]", headers=auth)
+    assert r.status_code == 422
+
+
+def test_pages_answer_for_every_entry_and_filter(seeded: LiveServer, lib: Api) -> None:
+    with httpx2.Client(base_url=seeded.base_url, timeout=10, trust_env=False) as http:
+        ids = [r["id"] for r in found(lib, sort="date", per_page=50)["results"]]
+        for entry_id in ids:
+            assert http.get(f"/library/{entry_id}").status_code == 200
+        for path in ("/library", "/library?q=procurement&kind=case_study",
+                     "/case-studies", "/case-studies?level=municipal&topic=data-analytics",
+                     "/case-studies?level=nope", f"/library/{ids[0]}/diff"):
+            r = http.get(path)
+            assert r.status_code in (200, 422), (path, r.status_code)

@@ -1,0 +1,196 @@
+"""The schedule over HTTP: creating, listing, registering under a capacity, calendar files; and
+the live room on two processes over Redis, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from icalendar import Calendar
+from support.api import Api, User
+from support.servers import LiveServer, ServerFactory
+from support.services import RedisServer
+from support.webinars import at, create_webinar, give_roles, host_webinar, members
+from support.wsclient import WSClient
+
+
+def test_who_may_schedule_and_what_is_checked(server: LiveServer, api: Api, admin: User) -> None:
+    member, expert = members(server, 2)
+    r = api.http.post("/api/webinars", json={"title": "Mine", "starts_at": at(60)},
+                      headers=member.auth)
+    assert r.status_code == 403
+    assert api.http.post("/api/webinars", json={"title": "x", "starts_at": at(60)}).status_code \
+        == 401
+    give_roles(api, admin, expert, ["expert"])
+    made = create_webinar(api, expert.token, title="Tenders 101", starts_at="2030-04-10T14:00",
+                          timezone="Europe/Paris", speakers=["Ana", "Ben"], capacity=50,
+                          description="**Bold** <script>alert(1)</script>")
+    # A wall-clock time in the given zone: 14:00 in Paris on 10 April 2030 (summer time) is 12:00Z.
+    assert (made["starts_at"], made["ends_at"]) == ("2030-04-10T12:00:00Z", "2030-04-10T13:00:00Z")
+    assert made["local_starts_at"] == "2030-04-10T14:00:00+02:00"
+    assert made["host"]["id"] == expert.id and made["speakers"] == ["Ana", "Ben"]
+    assert "<strong>Bold</strong>" in made["description_html"]
+    assert "<script" not in made["description_html"]
+    for bad in [{"title": "", "starts_at": at(60)}, {"title": "t"},
+                {"title": "t", "starts_at": "tomorrow"},
+                {"title": "t", "starts_at": at(60), "ends_at": at(30)},
+                {"title": "t", "starts_at": at(60), "ends_at": at(60 * 24 * 30)},
+                {"title": "t", "starts_at": "2030-03-31T02:30", "timezone": "Europe/Paris"},
+                {"title": "t", "starts_at": at(60), "timezone": "Mars/Olympus"},
+                {"title": "t", "starts_at": at(60), "timezone": "../../etc/passwd"},
+                {"title": "t\x00", "starts_at": at(60)},
+                {"title": "t", "starts_at": at(60), "capacity": 0},
+                {"title": "t", "starts_at": at(60), "capacity": 10**12},
+                {"title": "t", "starts_at": at(60), "link": "javascript:alert(1)"},
+                {"title": "t", "starts_at": at(60), "visibility": "secret"},
+                {"title": "t", "starts_at": at(60), "speakers": "Ana"}]:
+        r = api.http.post("/api/webinars", json=bad, headers=expert.auth)
+        assert r.status_code == 422, (bad, r.text)
+        assert r.json()["error"]["code"] == "invalid"
+
+
+def test_upcoming_and_past_lists_and_members_only_webinars(
+    server: LiveServer, api: Api, admin: User
+) -> None:
+    soon = create_webinar(api, admin.token, starts_at=at(60 * 24 * 365 * 3), title="Far future")
+    hidden = create_webinar(api, admin.token, starts_at=at(60 * 24 * 365 * 3),
+                            title="Members' clinic", visibility="members")
+    past = create_webinar(api, admin.token, starts_at=at(-180), ends_at=at(-120), title="Done")
+    anon = [w["id"] for w in api.http.get("/api/webinars?limit=200").json()["webinars"]]
+    assert soon["id"] in anon and hidden["id"] not in anon and past["id"] not in anon
+    signed = api.http.get("/api/webinars?limit=200", headers=admin.auth).json()
+    assert hidden["id"] in [w["id"] for w in signed["webinars"]]
+    starts = [w["starts_at"] for w in signed["webinars"]]
+    assert starts == sorted(starts)
+    old = api.http.get("/api/webinars?when=past", headers=admin.auth).json()
+    assert past["id"] in [w["id"] for w in old["webinars"]]
+    assert api.http.get(f"/api/webinars/{hidden['id']}").status_code == 401
+    assert api.http.get("/api/webinars/999999999").status_code == 404
+    assert api.http.get("/api/webinars?when=later").status_code == 422
+    assert api.http.get("/api/webinars?offset=-1").status_code == 422
+    page = api.http.get("/webinars")
+    assert page.status_code == 200 and "Far future" in page.text and "Members' clinic" not in page.text
+
+
+def test_capacity_holds_when_many_register_at_once(server: LiveServer, api: Api,
+                                                   admin: User) -> None:
+    web = create_webinar(api, admin.token, capacity=5, link="https://meet.example.org/room")
+    crowd = members(server, 20)
+
+    def register(user: User) -> int:
+        with Api(server.base_url) as own:
+            return own.http.post(f"/api/webinars/{web['id']}/register",
+                                 headers=user.auth).status_code
+
+    with ThreadPoolExecutor(20) as pool:
+        codes = list(pool.map(register, crowd))
+    assert sorted(codes) == [201] * 5 + [409] * 15
+    view = api.http.get(f"/api/webinars/{web['id']}").json()
+    assert (view["registered_count"], view["seats_left"]) == (5, 0)
+    # Only registered attendees see the stream link.
+    winners = [u for u, c in zip(crowd, codes, strict=True) if c == 201]
+    losers = [u for u, c in zip(crowd, codes, strict=True) if c == 409]
+    mine = api.http.get(f"/api/webinars/{web['id']}", headers=winners[0].auth).json()
+    assert mine["registered"] is True and mine["link"] == "https://meet.example.org/room"
+    assert api.http.get(f"/api/webinars/{web['id']}", headers=losers[0].auth).json()["link"] \
+        is None
+    # Registering again changes nothing; cancelling frees a seat for someone else.
+    assert api.http.post(f"/api/webinars/{web['id']}/register",
+                         headers=winners[0].auth).status_code == 200
+    assert api.http.delete(f"/api/webinars/{web['id']}/register",
+                           headers=winners[0].auth).status_code == 204
+    assert api.http.delete(f"/api/webinars/{web['id']}/register",
+                           headers=winners[0].auth).status_code == 404
+    assert api.http.post(f"/api/webinars/{web['id']}/register",
+                         headers=losers[0].auth).status_code == 201
+    assert api.http.get(f"/api/webinars/{web['id']}").json()["registered_count"] == 5
+
+
+def _calendar(text: bytes) -> Calendar:
+    return Calendar.from_ical(text)
+
+
+def test_calendar_files_parse_with_utc_times(server: LiveServer, api: Api, admin: User) -> None:
+    made = create_webinar(api, admin.token, title="Budgets; commas, and \\ slashes",
+                          starts_at="2031-01-15T09:30", ends_at="2031-01-15T11:00",
+                          timezone="America/New_York", description="Line one\nLine two",
+                          speakers=["Priya"])
+    past = create_webinar(api, admin.token, starts_at=at(-180), ends_at=at(-120))
+    hidden = create_webinar(api, admin.token, starts_at=at(600), visibility="members")
+    r = api.http.get(f"/webinars/{made['id']}.ics")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/calendar")
+    cal = _calendar(r.content)
+    [event] = cal.walk("VEVENT")
+    assert str(event["UID"]) == f"webinar-{made['id']}@127.0.0.1"
+    assert str(event["SUMMARY"]) == "Budgets; commas, and \\ slashes"
+    start, end = event.decoded("DTSTART"), event.decoded("DTEND")
+    # 09:30 in New York in January is 14:30 UTC; written in UTC (a trailing Z).
+    assert start == dt.datetime(2031, 1, 15, 14, 30, tzinfo=dt.UTC)
+    assert end == dt.datetime(2031, 1, 15, 16, 0, tzinfo=dt.UTC)
+    assert "DTSTART:20310115T143000Z" in r.text.replace("\r\n", "\n")
+    assert "Line one" in str(event["DESCRIPTION"]) and f"/webinars/{made['id']}" in str(event["URL"])
+
+    feed = _calendar(api.http.get("/webinars.ics").content)
+    uids = {str(e["UID"]) for e in feed.walk("VEVENT")}
+    assert f"webinar-{made['id']}@127.0.0.1" in uids
+    assert f"webinar-{past['id']}@127.0.0.1" not in uids
+    assert f"webinar-{hidden['id']}@127.0.0.1" not in uids
+    for e in feed.walk("VEVENT"):
+        assert e.decoded("DTSTART").utcoffset() == dt.timedelta(0)
+    assert api.http.get(f"/webinars/{hidden['id']}.ics").status_code in (401, 303)
+    assert api.http.get("/webinars/999999999.ics").status_code == 404
+
+
+@pytest.mark.anyio
+async def test_two_processes_agree_on_mutes_slow_mode_and_votes(
+    live_server: ServerFactory, redis_server: RedisServer, database_url: str
+) -> None:
+    a = live_server(database_url=database_url, broadcast_url=redis_server.url, name="A")
+    b = live_server(database_url=database_url, broadcast_url=redis_server.url, name="B")
+    with Api(a.base_url) as api:
+        host_user = api.register()
+        web = host_webinar(api, host_user)
+    speaker, voter = members(a, 2)
+    host = await WSClient.connect(a.ws_url, token=host_user.token, name="host on A")
+    on_b = await WSClient.connect(b.ws_url, token=speaker.token, name="speaker on B")
+    voter_b = await WSClient.connect(b.ws_url, token=voter.token, name="voter on B")
+    try:
+        for s in (host, on_b, voter_b):
+            await s.join_ok(web.channel)
+        asked = await on_b.send_action(web.channel, "question.ask", {"body": "From B?"})
+        qid = asked["data"]["id"]
+        assert (await voter_b.send_action(web.channel, "question.upvote",
+                                          {"question_id": qid}))["op"] == "ack"
+        again = await voter_b.send_action(web.channel, "question.upvote", {"question_id": qid})
+        assert again["code"] == "conflict"
+        poll = await host.send_action(web.channel, "poll.create",
+                                      {"question": "A or B?", "options": ["A", "B"]})
+        for option in (0, 1):
+            vote = await voter_b.send_action(web.channel, "poll.vote",
+                                             {"poll_id": poll["data"]["id"], "option": option})
+            assert vote["op"] == "ack", vote
+        # Slow mode set on A holds for a member on B.
+        assert (await host.send_action(web.channel, "chat.slow_mode", {"seconds": 30}))["op"] \
+            == "ack"
+        assert (await on_b.send_action(web.channel, "chat.send", {"body": "one"}))["op"] == "ack"
+        late = await on_b.send_action(web.channel, "chat.send", {"body": "two"})
+        assert late["code"] == "rate_limited", late
+        # A mute made on A holds on B at once.
+        await host.send_action(web.channel, "chat.slow_mode", {"seconds": 0})
+        assert (await host.send_action(web.channel, "member.mute",
+                                       {"user_id": speaker.id}))["op"] == "ack"
+        muted = await on_b.send_action(web.channel, "chat.send", {"body": "still me"})
+        assert muted["code"] == "forbidden", muted
+        events = await host.events_until(web.channel, 9, timeout=15)
+        assert [e["type"] for e in events] == [
+            "question.asked", "question.voted", "poll.created", "poll.results", "poll.results",
+            "chat.slow_mode", "chat.message", "chat.slow_mode", "member.muted"]
+        assert events[4]["data"]["counts"] == [0, 1]
+        with Api(b.base_url) as api_b:
+            room = api_b.http.get(f"/api/webinars/{web.id}").json()
+        assert [q["votes"] for q in room["questions"]] == [1]
+    finally:
+        for s in (host, on_b, voter_b):
+            await s.close()

@@ -1,0 +1,126 @@
+"""Property-based fuzzing of `/ws` and `/ws/html` frames (hypothesis).
+
+Every frame, however malformed, gets an answer and leaves the socket working (a `ping` right
+after it is answered); nothing a frame carries makes the server log a traceback (checked when
+the module's server stops).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support.api import Api, User, setup_forum
+from support.servers import LiveServer
+from websockets.sync.client import ClientConnection, connect
+
+EXAMPLES = 300
+
+_text = st.text(max_size=60)
+_ids = st.one_of(st.integers(min_value=-5, max_value=2**70).map(str), _text,
+                 st.sampled_from(["1", "¹", "١", "0", "-1", "1e3", " 1", "9" * 30]))
+_kinds = st.sampled_from(["thread", "room", "user", "board", "webinar", "nope", ""])
+channels = st.one_of(st.builds(lambda k, i: f"{k}:{i}", _kinds, _ids), _text)
+scalars = st.one_of(st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
+                    st.floats(allow_nan=False), _text, st.just("\x00"), st.just("x" * 70_000))
+json_values = st.recursive(scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(_text, inner, max_size=4)), max_leaves=12)
+send_types = st.sampled_from(["post.create", "post.edit", "post.delete", "post.flag",
+                              "thread.lock", "thread.pin", "typing", "thread.create",
+                              "card.move", "chat.send", "x" * 100, ""])
+frames = st.one_of(
+    st.fixed_dictionaries({"op": st.sampled_from(["join", "leave"]), "channel": channels},
+                          optional={"ref": st.one_of(_text, st.integers()), "since": json_values,
+                                    "epoch": json_values}),
+    st.fixed_dictionaries({"op": st.just("send"), "channel": channels, "type": send_types,
+                           "data": st.one_of(json_values, st.dictionaries(
+                               st.sampled_from(["body", "post_id", "reason", "locked",
+                                                "title", "pinned"]), scalars))},
+                          optional={"ref": _text, "key": json_values}),
+    st.dictionaries(_text, json_values, max_size=5),
+    json_values,
+)
+
+
+def _answered(ws: ClientConnection, marker: str) -> list[Any]:
+    """Everything up to the pong of `marker` (each frame must be answered before it)."""
+    ws.send(json.dumps({"op": "ping", "ref": marker}))
+    seen = []
+    while True:
+        raw = ws.recv(timeout=10)
+        frame = json.loads(raw) if raw.startswith("{") else raw
+        if isinstance(frame, dict) and frame.get("op") == "pong" and frame.get("ref") == marker:
+            return seen
+        seen.append(frame)
+
+
+@pytest.fixture(scope="module")
+def forum_member(fuzz_server: LiveServer) -> tuple[User, int]:
+    """The forum's admin (moderator powers: every send type is within reach) and a thread."""
+    with Api(fuzz_server.base_url) as api:
+        forum = setup_forum(api)
+    return forum.admin, forum.thread_id
+
+
+def test_every_ws_frame_is_answered_and_the_socket_lives(fuzz_server: LiveServer,
+                                                        forum_member: tuple[User, int]) -> None:
+    user, _ = forum_member
+    count = 0
+    with connect(f"{fuzz_server.ws_url}?token={user.token}", max_size=2**24,
+                 open_timeout=10) as ws:
+
+        @settings(max_examples=EXAMPLES, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(frame=st.one_of(frames, frames.map(json.dumps).map(lambda t: t[:-1]),
+                               st.binary(max_size=40)))
+        def fuzz(frame: Any) -> None:
+            nonlocal count
+            count += 1
+            ws.send(frame if isinstance(frame, (bytes, str)) else json.dumps(frame))
+            answers = _answered(ws, f"fuzz-{count}")
+            assert answers, f"no answer to {frame!r:.200}"
+
+        fuzz()
+    assert count >= EXAMPLES // 2
+
+
+def test_every_ws_html_form_is_answered_and_the_socket_lives(
+        fuzz_server: LiveServer, forum_member: tuple[User, int]) -> None:
+    user, thread_id = forum_member
+    count = 0
+    with connect(f"{fuzz_server.ws_url}/html?channel=thread:{thread_id}&token={user.token}",
+                 max_size=2**24, open_timeout=10) as ws:
+        ws.recv(timeout=10)  # the presence list on joining
+
+        @settings(max_examples=EXAMPLES // 2, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(form=st.one_of(
+            st.fixed_dictionaries({"type": send_types}, optional={
+                "body": scalars, "post_id": scalars, "HEADERS": json_values,
+                "csrf_token": _text}),
+            json_values))
+        def fuzz(form: Any) -> None:
+            nonlocal count
+            count += 1
+            # Pages send every form with a fresh key; the answer names it (ack or error).
+            key = f"k{count}"
+            if isinstance(form, dict):
+                form = {**form, "key": key}
+            ws.send(json.dumps(form))
+            while True:
+                try:
+                    reply = ws.recv(timeout=10)
+                except TimeoutError:
+                    raise AssertionError(f"no answer to {json.dumps(form)[:300]}") from None
+                assert reply.startswith("<"), reply[:200]
+                if not isinstance(form, dict) or form.get("type") == "typing":
+                    if 'id="ws-error"' in reply or 'id="ws-ack"' in reply or "typing" in reply:
+                        return
+                elif f'data-ref="{key}"' in reply:
+                    return
+
+        fuzz()
+    assert count >= EXAMPLES // 4
