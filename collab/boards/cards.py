@@ -37,6 +37,7 @@ from .writes import (
     Stale,
     board_transaction,
     count_step,
+    done_delta,
     in_transaction,
     log_step,
     neighbours_step,
@@ -251,7 +252,7 @@ async def create_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
         ]
         writes = [
             *(Step(ASSIGN, {"the_card": _new_id, "the_user": uid}) for uid, _ in people),
-            log_step(board_id, now, column_id, None, 1),
+            log_step(board_id, now, done_delta(column_id, None), 1),
             count_step(column_id, None),
         ]
 
@@ -431,8 +432,11 @@ async def delete_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
                                            name="gone", refuse=_stale())], results)
             await remove_card_rows(tx.conn, [card_id])
             column_id = results["gone"]["column_id"]
-            await run_steps(tx.conn, [log_step(board_id, utcnow(), None, column_id, -1)],
-                            results)
+            last = (await tx.conn.execute(
+                sa.select(_columns.c.id).where(_columns.c.board_id == board_id)
+                .order_by(_columns.c.rank.desc()).limit(1))).scalar()
+            await run_steps(tx.conn, [log_step(board_id, utcnow(),
+                                               -1 if column_id == last else 0, -1)], results)
             await tx.conn.execute(sa.update(_columns).where(_columns.c.id == column_id)
                                   .values(card_count=_columns.c.card_count - 1))
             await redact_card(tx, channel, card_id)

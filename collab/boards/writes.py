@@ -122,7 +122,10 @@ def _neighbours() -> sa.Select[Any]:
         (index - 1 <= others - index, nth(_cards.c.rank, index - 1)),
         else_=nth(_cards.c.rank.desc(), others - index))
     # MATERIALIZED: PostgreSQL would otherwise copy `before` into `after` and walk twice.
-    place = (sa.select(others.label("others"), before.label("before")).cte("place")
+    last_column = (sa.select(_cols.c.id).where(_cols.c.board_id == _p("b_board", sa.Integer))
+                   .order_by(_cols.c.rank.desc()).limit(1).scalar_subquery())
+    place = (sa.select(others.label("others"), before.label("before"),
+                       last_column.label("last_column")).cte("place")
              .prefix_with("MATERIALIZED", dialect="postgresql"))
     # The first rank above: '' sorts before every rank (an OR here made the databases walk the
     # column from its top), and ORDER BY … LIMIT 1 rather than min(), which PostgreSQL
@@ -130,7 +133,8 @@ def _neighbours() -> sa.Select[Any]:
     after = (sa.select(_cards.c.rank).where(
         in_column, _cards.c.rank > sa.func.coalesce(place.c.before, ""))
         .order_by(_cards.c.rank).limit(1).scalar_subquery())
-    return sa.select(place.c.others, place.c.before, after.label("after")).select_from(place)
+    return sa.select(place.c.others, place.c.before, after.label("after"),
+                     place.c.last_column).select_from(place)
 
 
 NEIGHBOURS = Stmt(_neighbours())
@@ -177,15 +181,13 @@ UNASSIGN_ALL = Stmt(sa.delete(_assignees).where(_assignees.c.card_id == _p("b_ca
 ASSIGN = Stmt(sa.insert(_assignees).values(card_id=_p("the_card"), user_id=_p("the_user")))
 
 # Cards done are the cards of the last column: a card entering it counts +1, leaving it -1.
-_last_column = (sa.select(_cols.c.id).where(_cols.c.board_id == _p("b_board", sa.Integer))
-                .order_by(_cols.c.rank.desc()).limit(1).scalar_subquery())
-_done_delta = (sa.case((_p("to_column", sa.Integer) == _last_column, 1), else_=0)
-               - sa.case((_p("from_column", sa.Integer) == _last_column, 1), else_=0))
+# The delta is worked out in Python from NEIGHBOURS' `last_column` (four sub-selects here made
+# the statement cost more to plan than to run).
 _log_done = sa.insert(_log).from_select(
     ["board_id", "at", "done_delta", "total_delta"],
-    sa.select(_p("b_board", sa.Integer), _p("now", sa.DateTime), _done_delta,
+    sa.select(_p("b_board", sa.Integer), _p("now", sa.DateTime), _p("done_delta", sa.Integer),
               _p("total_delta", sa.Integer))
-    .where(sa.or_(_done_delta != 0, _p("total_delta", sa.Integer) != 0)))
+    .where(sa.or_(_p("done_delta", sa.Integer) != 0, _p("total_delta", sa.Integer) != 0)))
 LOG_DONE = Stmt(_log_done)
 
 
@@ -226,11 +228,19 @@ def placed_rank(to_column: int, index: int | None) -> Callable[[Results], str]:
     return rank
 
 
-def log_step(board_id: int, now: dt.datetime, to_column: int | None,
-             from_column: Any, total_delta: int) -> Step:
-    """Log a card entering or leaving the done column (and cards added or removed)."""
-    return Step(LOG_DONE, {"b_board": board_id, "now": now, "to_column": to_column,
-                           "from_column": from_column, "total_delta": total_delta})
+def done_delta(to_column: int | None, from_column: Any) -> Callable[[Results], int]:
+    """+1 for a card entering the last column, -1 for one leaving it (NEIGHBOURS' result)."""
+    def delta(r: Results) -> int:
+        last = r["near"]["last_column"]
+        came_from = from_column(r) if callable(from_column) else from_column
+        return int(to_column == last) - int(came_from == last)
+    return delta
+
+
+def log_step(board_id: int, now: dt.datetime, delta: Any, total_delta: int) -> Step:
+    """Log cards entering or leaving the done column (and cards added or removed)."""
+    return Step(LOG_DONE, {"b_board": board_id, "now": now, "done_delta": delta,
+                           "total_delta": total_delta})
 
 
 def count_step(to_column: int | None, from_column: Any) -> Step:
@@ -246,10 +256,11 @@ def place_steps(board_id: int, card_id: int, to_column: int, index: int,
     if db.is_sqlite():
         return [Step(PLACE_CARD, {"b_card": card_id, "to_column": to_column, "new_rank": rank},
                      name="placed"),
-                log_step(board_id, now, to_column, from_column, 0),
+                log_step(board_id, now, done_delta(to_column, from_column), 0),
                 count_step(to_column, from_column)]
     return [Step(MOVE_ALL, {"b_card": card_id, "to_column": to_column, "new_rank": rank,
                             "b_board": board_id, "now": now, "from_column": from_column,
+                            "done_delta": done_delta(to_column, from_column),
                             "total_delta": 0}, name="placed")]
 
 

@@ -161,3 +161,17 @@ async def test_column_actions_and_deleting_a_column_with_cards_needs_force(
         board = get_board(api, p.board_id, p.owner)
         assert [c["id"] for c in board["columns"]] == [todo, doing, done]
         assert all(not c["cards"] for c in board["columns"])
+        # Done follows the last column, whichever it is: a card in a column that became last,
+        # then stopped being last, then was deleted with it.
+        async with await WSClient.connect(server.ws_url, token=p.owner.token) as me:
+            await ok(me, p.channel, "card.create", column_id=done, title="done one")
+            last = (await ok(me, p.channel, "column.create", title="Archive"))["data"]["id"]
+            await ok(me, p.channel, "card.create", column_id=last, title="archived")
+            await ok(me, p.channel, "column.move", column_id=last, index=0)
+            await ok(me, p.channel, "card.create", column_id=todo, title="open")
+        figures = api.http.get(f"/api/projects/{p.project['id']}",
+                               headers={"Authorization": f"Bearer {p.owner.token}"}
+                               ).json()["progress"]
+        assert (figures["done"], figures["total"]) == (1, 3)
+        assert figures["burnup"][-1] == {"date": figures["burnup"][-1]["date"], "done": 1,
+                                         "total": 3}

@@ -139,6 +139,13 @@ async def _run(server: LiveServer, servers: list[LiveServer]) -> None:
             {k: (v["title"], v["version"], v["column_id"], v["rank"], v["labels"])
              for k, v in cards.items()}
     assert acks.get("card.move", 0) > 20 and acks.get("card.create", 0) > 20, (acks, refusals)
+    # The log the burn-up chart sums agrees with the board: no move counted twice or lost.
+    with Api(server.base_url) as api:
+        figures = api.http.get(f"/api/projects/{p.project['id']}",
+                               headers={"Authorization": f"Bearer {p.owner.token}"}
+                               ).json()["progress"]
+    assert figures["burnup"][-1]["done"] == figures["done"] == len(truth[-1][1])
+    assert figures["burnup"][-1]["total"] == figures["total"] == len(all_ids)
     assert head == int(start["seq"]) + sum(acks.values())
 
 
