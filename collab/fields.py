@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from collab.errors import Invalid
+from collab.errors import Invalid, NotFound
 
 MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns on PostgreSQL (see collab/web/toolkit.py)
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -46,10 +46,13 @@ def id_field(data: dict[str, Any], name: str, *, required: bool = True) -> int |
     value = data.get(name)
     if value is None and not required:
         return None
-    if isinstance(value, str) and 0 < len(value) <= 18 and value.isascii() and value.isdigit():
+    if isinstance(value, str) and 0 < len(value) <= 40 and value.isascii() and value.isdigit():
         value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise Invalid(f"{name} must be a positive integer id", extra={"field": name})
+    if value > MAX_ID:
+        # Well formed, but beyond every id the database holds: it names nothing.
+        raise NotFound(f"no {name.removesuffix('_id')} {value}", extra={"field": name})
     return value
 
 

@@ -149,6 +149,10 @@ class ChannelKind:
         """Authorise a join; return the grant kept for the subscription. Override."""
         raise NotFound(f"no channel {self.kind}:{id}")
 
+    def forget(self, id: int) -> None:
+        """Drop anything cached about KIND:ID: `hub.channel_access_changed` calls it in every
+        process before the channel's sockets join again. Override if `join` caches."""
+
     async def perform(self, call: Call) -> Ack:
         entry = self._handlers.get(call.type)
         if entry is None:

@@ -1,9 +1,9 @@
 """The hub: channel kinds, the doors for events, delivery, joins, presence, the bus.
 
 Domains use only its public face: `register`, `head`, `members`, `transaction`, `write`,
-`broadcast`, `listen` and `access_changed`. The machinery lives beside it: `ordering`
-(delivery in seq order and gap repair), `joining` (join, replay, leave), `crowd` (coalesced
-presence), `door` (group commit), `encoders` (JSON and HTML frames).
+`broadcast`, `listen`, `access_changed` and `channel_access_changed`. The machinery lives
+beside it: `ordering` (delivery in seq order and gap repair), `joining` (join, replay, leave),
+`crowd` (coalesced presence), `door` (group commit), `encoders` (JSON and HTML frames).
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ TAIL_CHECK_SECONDS = 2.0
 PRUNE_SECONDS = 600.0
 # Access changes (a revoked token, a removed role or membership) cross processes here.
 ACCESS_CHANNEL = "collab:access"
+# ... as user ids, or as this prefix and a channel whose access changed for everyone.
+CHANNEL_PREFIX = "channel "
 
 Reauthenticate = Callable[[Actor], Awaitable[Actor | None]]
 Listener = Callable[[Event], Awaitable[None]]
@@ -216,9 +218,31 @@ class Hub:
         self._mark_stale(user_id)
         await self.bus.publish(ACCESS_CHANNEL, str(user_id))
 
+    async def channel_access_changed(self, channel: str) -> None:
+        """Who may follow `channel` changed for everyone at once (a webinar made members-only):
+        in every process its kind forgets what it cached about it (`ChannelKind.forget`) and
+        every socket following it, or that sent to it, is checked again at once, leaving it if
+        it may no longer follow it."""
+        self._channel_stale(channel)
+        await self.bus.publish(ACCESS_CHANNEL, CHANNEL_PREFIX + channel)
+
     def _mark_stale(self, user_id: int) -> None:
         for conn in list(self.by_user.get(user_id, ())):
             conn.mark_stale()
+
+    def _channel_stale(self, channel: str) -> None:
+        name, id = split_channel(channel)
+        kind = self.kinds.get(name)
+        if kind is None:
+            return
+        try:
+            kind.forget(kind.parse_id(id))
+        except NotFound:
+            return
+        for conn in list(self.connections):
+            if channel in conn.channels or (conn.authorized is not None
+                                            and channel in conn.authorized):
+                conn.mark_stale()
 
     def track(self, conn: Connection) -> None:
         self.connections.add(conn)
@@ -239,6 +263,8 @@ class Hub:
         if channel == ACCESS_CHANNEL:
             if frame.isdigit():
                 self._mark_stale(int(frame))
+            elif frame.startswith(CHANNEL_PREFIX):
+                self._channel_stale(frame.removeprefix(CHANNEL_PREFIX))
             return
         state = self.delivery.channels.get(channel)
         if state is None:

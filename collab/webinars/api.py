@@ -65,8 +65,8 @@ async def full_view(request: Request, webinar: Webinar, viewer: Any) -> dict[str
 async def webinar(request: Request) -> JSONResponse:
     if request.method == "PATCH":
         user = await require_user(request)
-        found = await service.update_webinar(user, request.path_params["id"],
-                                             await read_json(request))
+        found = await service.update_webinar(request.app.state.hub, user,
+                                             request.path_params["id"], await read_json(request))
         return JSONResponse(await full_view(request, found, user))
     viewer = await current_user(request)
     found = await service.get_webinar(request.path_params["id"], viewer)

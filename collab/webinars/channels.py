@@ -63,6 +63,9 @@ class WebinarChannel(ChannelKind):
     async def join(self, actor: Actor | None, id: int) -> Seat:
         return await service.room_seat(id, actor)
 
+    def forget(self, id: int) -> None:
+        service.forget(id)  # the visibility cached for anonymous joins
+
     @handles("chat.send")
     async def chat_send(self, call: Call) -> Ack:
         speaker(call)

@@ -105,7 +105,7 @@ async def edit_webinar(request: Request) -> Response:
         form = await request.form()
         data = _form_data(form)
         try:
-            await service.update_webinar(user, webinar.id, data)
+            await service.update_webinar(_hub(request), user, webinar.id, data)
         except CollabError as exc:
             context.update(form={**data, "speakers": form_text(form, "speakers")},
                            error=exc.message, field=exc.extra.get("field"))

@@ -28,7 +28,7 @@ from collab.fields import (
     text_field,
 )
 from collab.markdown import render_markdown
-from collab.realtime import Actor
+from collab.realtime import Actor, Hub
 from collab.web import actor_public, iso
 
 from .models import Participant, Registration, Webinar
@@ -313,7 +313,8 @@ async def create_webinar(actor: User, data: dict[str, Any]) -> Webinar:
     return webinar
 
 
-async def update_webinar(actor: User, webinar_id: int, data: dict[str, Any]) -> Webinar:
+async def update_webinar(hub: Hub, actor: User, webinar_id: int, data: dict[str, Any]
+                         ) -> Webinar:
     webinar = await get_webinar(webinar_id, actor)
     if not (actor.id == webinar.host.id or actor.has_role("moderator", "admin")):
         raise Forbidden("only the host or a moderator may edit this webinar")
@@ -325,6 +326,9 @@ async def update_webinar(actor: User, webinar_id: int, data: dict[str, Any]) -> 
     fields["updated_at"] = utcnow()
     await Webinar.objects.filter(id=webinar.id).update(**fields)
     forget(webinar.id)
+    if fields.get("visibility", webinar.visibility) != webinar.visibility:
+        # Made members-only: its anonymous readers, in every process, leave it at once.
+        await hub.channel_access_changed(f"webinar:{webinar.id}")
     return await get_webinar(webinar.id, actor)
 
 

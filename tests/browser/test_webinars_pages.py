@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
-from support.api import DEFAULT_PASSWORD, Api, User, unique_name
+from support.api import DEFAULT_PASSWORD, Api, User, create_admin, unique_name
 from support.servers import LiveServer, ServerFactory
 from support.webinars import create_webinar
 
@@ -40,7 +40,8 @@ class Site:
 def site(session_servers: ServerFactory) -> Iterator[Site]:
     server = session_servers(name="webinar-browser", env={"HTTP_WRITES_PER_MINUTE": "0"})
     with Api(server.base_url) as api:
-        admin = api.register(unique_name("host"), display_name="Hana Host")
+        # Hosting needs the role (registering never gives one): an admin made with the CLI.
+        admin = create_admin(server, unique_name("host"), display_name="Hana Host")
         yield Site(server, api, admin)
 
 

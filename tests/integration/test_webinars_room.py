@@ -294,7 +294,7 @@ async def test_bad_input_gets_clear_errors_and_loses_nothing(
         ("question.upvote", {"question_id": 999_999_999}, "not_found"),
         ("question.upvote", {"question_id": foreign["data"]["id"]}, "not_found"),
         ("question.upvote", {"question_id": "abc"}, "invalid"),
-        ("question.upvote", {"question_id": 2**63}, "invalid"),
+        ("question.upvote", {"question_id": 2**63}, "not_found"),  # names nothing
         ("question.upvote", {"question_id": -1}, "invalid"),
         ("poll.vote", {"poll_id": foreign_poll["data"]["id"], "option": 0}, "not_found"),
         ("poll.vote", {"poll_id": 1, "option": "first"}, "invalid"),

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from icalendar import Calendar
-from support.api import Api, User
+from support.api import Api, User, create_admin
 from support.servers import LiveServer, ServerFactory
 from support.services import RedisServer
 from support.webinars import at, create_webinar, give_roles, host_webinar, members
@@ -149,8 +149,8 @@ async def test_two_processes_agree_on_mutes_slow_mode_and_votes(
 ) -> None:
     a = live_server(database_url=database_url, broadcast_url=redis_server.url, name="A")
     b = live_server(database_url=database_url, broadcast_url=redis_server.url, name="B")
+    host_user = create_admin(a)  # registering makes no admin; hosts here need the role
     with Api(a.base_url) as api:
-        host_user = api.register()
         web = host_webinar(api, host_user)
     speaker, voter = members(a, 2)
     host = await WSClient.connect(a.ws_url, token=host_user.token, name="host on A")
@@ -193,4 +193,50 @@ async def test_two_processes_agree_on_mutes_slow_mode_and_votes(
         assert [q["votes"] for q in room["questions"]] == [1]
     finally:
         for s in (host, on_b, voter_b):
+            await s.close()
+
+
+@pytest.mark.anyio
+async def test_a_webinar_made_members_only_drops_its_anonymous_readers_in_every_process(
+    live_server: ServerFactory, redis_server: RedisServer, database_url: str
+) -> None:
+    """Anonymous readers who joined while it was public stop hearing the room, on the process
+    that made the change and on the other one (whose cached visibility said "public")."""
+    a = live_server(database_url=database_url, broadcast_url=redis_server.url, name="A")
+    b = live_server(database_url=database_url, broadcast_url=redis_server.url, name="B")
+    admin = create_admin(a)
+    with Api(a.base_url) as api:
+        web = host_webinar(api, admin)
+        member = api.register()
+    readers = [await WSClient.connect(server.ws_url, name=f"anonymous on {name}")
+               for server, name in ((a, "A"), (b, "B"))]
+    talker = await WSClient.connect(b.ws_url, token=member.token, name="member on B")
+    try:
+        for s in (*readers, talker):
+            await s.join_ok(web.channel)
+        before = await talker.send_action(web.channel, "chat.send", {"body": "Still public"})
+        for s in (*readers, talker):
+            [event] = await s.events(web.channel, 1)
+            assert event["seq"] == before["seq"]
+        with Api(a.base_url) as api:
+            r = api.http.patch(f"/api/webinars/{web.id}", json={"visibility": "members"},
+                               headers=admin.auth)
+            assert r.status_code == 200, r.text
+        for reader in readers:
+            told = await reader.wait_for(lambda f: f.get("op") == "error", timeout=10,
+                                         what="the notice that access ended")
+            assert f"no longer have access to {web.channel}" in told["message"], told
+            again = await reader.join(web.channel)
+            assert (again["op"], again.get("code")) == ("error", "unauthenticated"), again
+        sent = await talker.send_action(web.channel, "chat.send", {"body": "Members only now"})
+        assert sent["op"] == "ack", sent
+        [event] = await talker.events(web.channel, 1)  # members still follow it
+        assert event["data"]["body"] == "Members only now"
+        for reader in readers:
+            await reader.ping()  # anything for them would have been queued before the pong
+            heard = [f for f in reader.history if f.get("op") == "event"
+                     and f.get("seq", 0) > before["seq"]]
+            assert heard == [], heard
+    finally:
+        for s in (*readers, talker):
             await s.close()

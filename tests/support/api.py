@@ -198,11 +198,13 @@ class ForumSetup:
 
 
 def create_admin(server: LiveServer, username: str | None = None,
-                 password: str = DEFAULT_PASSWORD) -> User:
+                 password: str = DEFAULT_PASSWORD, display_name: str | None = None) -> User:
     """An admin made as an operator makes one, `collab createuser --role admin` against the
     server's database (registering never makes an admin), with a token from the API."""
     username = username or unique_name("admin")
-    server.cli("createuser", "--username", username, "--password", password, "--role", "admin")
+    extra = ("--display-name", display_name) if display_name else ()
+    server.cli("createuser", "--username", username, "--password", password, "--role", "admin",
+               *extra)
     with Api(server.base_url) as api:
         token = api.token(username, password)
         me = api.me(token)

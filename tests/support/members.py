@@ -3,7 +3,7 @@
 Registering through the API hashes each password with Argon2 (about 0.4 s apiece on a small
 machine), so 200 attendees would take a minute and a half and 1,000 (the benchmark's webinar)
 seven. Here every member shares one hash of DEFAULT_PASSWORD and gets a token from
-`issue_token`, in a child process so that this process's `collab.db` stays untouched.
+`credentials.issue_token`, in a child process so that this process's `collab.db` stays untouched.
 
     python tests/support/members.py DATABASE_URL COUNT PREFIX   # prints a JSON list
 """
@@ -35,8 +35,8 @@ async def _make(database_url: str, count: int, prefix: str) -> list[dict[str, An
     from argon2 import PasswordHasher
 
     from collab import db
+    from collab.accounts.credentials import issue_token
     from collab.accounts.models import User
-    from collab.accounts.service import issue_token
     from collab.settings import normalise_database_url
 
     db.configure(normalise_database_url(database_url))
@@ -45,11 +45,12 @@ async def _make(database_url: str, count: int, prefix: str) -> list[dict[str, An
         password_hash = PasswordHasher().hash(DEFAULT_PASSWORD)
         names = [f"{prefix}{n}" for n in range(count)]
         await User.objects.bulk_create([
-            User(username=name, display_name=name, password_hash=password_hash, roles="member")
+            User(username=name, username_key=name.casefold(), display_name=name,
+                 password_hash=password_hash, roles="member")
             for name in names])
         users = await User.objects.filter(username__in=names).order_by("id").all()
-        return [{"id": u.id, "username": u.username, "token": await issue_token(u)}
-                for u in users]
+        return [{"id": u.id, "username": u.username,
+                 "token": (await issue_token(u, ttl_days=1))[0]} for u in users]
     finally:
         await db.disconnect()
 
