@@ -83,8 +83,9 @@ PATHS: dict[str, Any] = {
     "/api/projects/{id}": {
         "get": op("A project with its members and progress", tag=TAG, params=[path_id()],
                   response=ref("Project"), errors=[404], description=_PRIVATE),
-        "patch": op("Change a project's name, description or visibility (owners; a public "
-                    "project cannot be made private)", tag=TAG, params=[path_id()],
+        "patch": op("Change a project's name, description or visibility (owners; made "
+                    "private, non-members following its board leave it at once)", tag=TAG,
+                    params=[path_id()],
                     auth="required", response=ref("Project"), errors=[403, 404, 409],
                     body=obj({"name": STRING, "description": STRING,
                               "visibility": VISIBILITY})),

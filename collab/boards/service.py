@@ -86,10 +86,11 @@ async def create_project(hub: Hub, actor: Actor | User, data: dict[str, Any]) ->
 
 async def update_project(hub: Hub, actor: Actor | User, project_id: int,
                          data: dict[str, Any]) -> dict[str, Any]:
-    """Owners rename a project, change its description, or open it to everyone.
+    """Owners rename a project, change its description, or its visibility.
 
-    A public project is not made private again: people who are not members may already follow
-    its board, and nothing could take what they saw back. Start a private project instead.
+    Made private, its board is checked again on every socket that follows it, in every process
+    (`hub.channel_access_changed`): anyone who is not a member, anonymous readers included,
+    leaves it at once and sees nothing more.
     """
     access = await project_access(project_id, actor)
     access.require_owner(actor)
@@ -98,17 +99,18 @@ async def update_project(hub: Hub, actor: Actor | User, project_id: int,
         project.name = text_field(data, "name", MAX_NAME)
     if "description" in data:
         project.description = text_field(data, "description", MAX_DESCRIPTION, required=False)
+    closing = False
     if "visibility" in data:
         visibility = choice_field(data, "visibility", VISIBILITIES)
-        if project.visibility == "public" and visibility == "private":
-            raise Conflict("a public project cannot be made private: its board may already be "
-                           "followed by people who are not members", extra={"field": "visibility"})
+        closing = project.visibility == "public" and visibility == "private"
         project.visibility = visibility
     async with board_transaction(hub, access.board_id) as tx:
         await project.update(_columns=["name", "description", "visibility"])
         await tx.emit(f"board:{access.board_id}", "project.updated",
                       {"id": project.id, "name": project.name,
                        "visibility": project.visibility}, _actor(actor))
+    if closing:
+        await hub.channel_access_changed(f"board:{access.board_id}")
     return project_dict(project, access.board_id, access.role)
 
 
@@ -134,6 +136,8 @@ async def delete_project(hub: Hub, actor: Actor | User, project_id: int) -> None
         await tx.emit(f"board:{board_id}", "board.deleted",
                       {"id": board_id, "project_id": project_id}, _actor(actor))
     await audit(actor, "project.delete", f"project:{project_id}", access.name)
+    # Every socket on the board, members' and readers' of a public one, leaves it.
+    await hub.channel_access_changed(f"board:{board_id}")
     for user_id in member_ids:
         await hub.access_changed(user_id)
 

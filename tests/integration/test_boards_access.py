@@ -112,10 +112,22 @@ async def test_a_public_board_is_read_by_anyone_and_changed_by_members_only(
             await ok(owner, p.channel, "card.create", column_id=p.columns[0], title="Public")
             [event] = await anon.events(p.channel, 1)
             assert event["data"]["title"] == "Public"
-        # A public project is not made private again (non-members may already follow it).
-        r = api.http.patch(f"/api/projects/{p.project['id']}", headers=bearer(p.owner),
-                           json={"visibility": "private"})
-        assert r.status_code == 409, r.text
+            # Made private: the anonymous reader and the stranger leave the board at once.
+            r = api.http.patch(f"/api/projects/{p.project['id']}", headers=bearer(p.owner),
+                               json={"visibility": "private"})
+            assert r.status_code == 200 and r.json()["visibility"] == "private", r.text
+            for ws in (anon, other):
+                await ws.wait_for(lambda f: f.get("op") == "error"
+                                  and p.channel in f.get("message", ""))
+                refused(await ws.join(p.channel), "not_found")
+            await ok(owner, p.channel, "card.create", column_id=p.columns[0], title="Secret")
+            await owner.ping()
+            for ws in (anon, other):
+                await ws.ping()
+                assert not [f for f in ws.buffered() if f.get("op") == "event"
+                            and f["data"].get("title") == "Secret"]
+        assert get_board(api, p.board_id, p.owner)["project"]["visibility"] == "private"
+        assert api.http.get(f"/api/boards/{p.board_id}").status_code == 404
 
 
 async def test_removing_a_member_or_demoting_them_takes_effect_on_open_sockets(
