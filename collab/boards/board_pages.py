@@ -22,6 +22,7 @@ from starlette.routing import Route
 from collab.accounts.auth import actor_of, current_user, require_user
 from collab.accounts.models import User
 from collab.errors import CollabError, Conflict, Invalid, NotFound, Unauthenticated
+from collab.fields import id_field, int_field
 from collab.realtime import Hub
 from collab.web import (
     check_csrf,
@@ -35,9 +36,10 @@ from collab.web import (
 from . import cards, columns, progress, reads
 from .access import Access, board_access
 from .api import server_timing
+from .card_fields import MAX_CHECKLIST, MAX_INDEX
 from .models import Card
 
-MAX_CHECKLIST_ROWS = cards.MAX_CHECKLIST + 1
+MAX_CHECKLIST_ROWS = MAX_CHECKLIST + 1
 
 
 def _hub(request: Request) -> Hub:
@@ -298,12 +300,11 @@ async def move_card(request: Request) -> Response:
         else f"/boards/{access.board_id}#card-{card_id}"
 
     async def action(access: Access, actor: Any, form: FormData) -> str:
-        column_id = cards.id_field({"column_id": form_text(form, "column_id")}, "column_id")
+        column_id = id_field({"column_id": form_text(form, "column_id")}, "column_id")
         others = await _others_in(column_id, card_id)
         raw = form_text(form, "position").strip()
         if raw:
-            position = cards.int_field({"position": raw}, "position", minimum=1,
-                                       maximum=cards.MAX_INDEX)
+            position = int_field({"position": raw}, "position", minimum=1, maximum=MAX_INDEX)
             index = min(position - 1, others)  # a person's "last + 5" means the bottom
         else:
             index = others

@@ -7,8 +7,6 @@ with `conflict`, carrying the card as it now is.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from typing import Any
 
 import orjson
@@ -16,12 +14,22 @@ import sqlalchemy as sa
 
 from collab.accounts.models import User, utcnow
 from collab.errors import CollabError, Conflict, Invalid, NotFound
-from collab.fields import date_field, id_field, int_field, string_list, text_field
+from collab.fields import id_field, text_field
 from collab.markdown import render_markdown
 from collab.realtime import Actor, Hub, Step, Stmt
 
 from . import ranks, reads
 from .access import Access
+from .card_fields import (
+    EDITABLE,
+    MAX_COMMENT,
+    due_date,
+    index_field,
+    merge_fields,
+    resolve_assignees,
+    version_field,
+)
+from .mentions import mention_targets, mentioned, notify
 from .models import Assignee, Card, Column, Comment, Member
 from .writes import (
     ASSIGN,
@@ -49,16 +57,6 @@ from .writes import (
     through_door,
 )
 
-MAX_TITLE = 200
-MAX_DESCRIPTION = 20_000
-MAX_LABELS, MAX_LABEL = 20, 40
-MAX_CHECKLIST, MAX_ITEM = 100, 300
-MAX_ASSIGNEES = 20
-MAX_COMMENT = 10_000
-MAX_INDEX = 1_000_000
-MAX_VERSION = 2**31 - 1
-EDITABLE = ("title", "description", "assignees", "due", "labels", "checklist")
-
 _cards = Card.ormar_config.table
 _comments = Comment.ormar_config.table
 _members = Member.ormar_config.table
@@ -78,128 +76,6 @@ INSERT_COMMENT = Stmt(sa.insert(_comments).values(
     author_id=sa.bindparam("b_author"), body=sa.bindparam("b_body"),
     body_html=sa.bindparam("b_body_html"), created_at=sa.bindparam("now"))
     .returning(_comments.c.id))
-
-
-# -- fields --------------------------------------------------------------------------------------
-def index_field(data: dict[str, Any], *, required: bool = False) -> int | None:
-    if data.get("index") in (None, "") and not required:
-        return None
-    return int_field(data, "index", minimum=0, maximum=MAX_INDEX)
-
-
-def version_field(data: dict[str, Any]) -> int:
-    return int_field(data, "version", minimum=1, maximum=MAX_VERSION)  # type: ignore[return-value]
-
-
-def checklist_field(data: dict[str, Any]) -> list[dict[str, Any]]:
-    value = data.get("checklist")
-    if value is None:
-        return []
-    if not isinstance(value, list) or len(value) > MAX_CHECKLIST:
-        raise Invalid(f"checklist must be a list of at most {MAX_CHECKLIST} items",
-                      extra={"field": "checklist"})
-    out = []
-    for item in value:
-        if isinstance(item, str):
-            item = {"text": item}
-        if not isinstance(item, dict):
-            raise Invalid('each checklist item is {"text", "done"}', extra={"field": "checklist"})
-        try:
-            text = text_field(item, "text", MAX_ITEM)
-        except Invalid as exc:
-            raise Invalid(f"checklist item: {exc.message}", extra={"field": "checklist"}) from None
-        done = item.get("done", False)
-        if not isinstance(done, bool):
-            raise Invalid("checklist item: done must be true or false",
-                          extra={"field": "checklist"})
-        out.append({"text": text, "done": done})
-    return out
-
-
-def _fields(data: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
-    """The editable fields of `data` over `base` (a card as it is, or defaults)."""
-    out = dict(base)
-    if "title" in data:
-        out["title"] = text_field(data, "title", MAX_TITLE)
-    if "description" in data:
-        out["description"] = text_field(data, "description", MAX_DESCRIPTION, required=False)
-    if "due" in data:
-        due = date_field(data, "due")
-        out["due"] = due.isoformat() if due else None
-    if "labels" in data:
-        out["labels"] = string_list(data, "labels", max_items=MAX_LABELS, max_length=MAX_LABEL)
-    if "checklist" in data:
-        out["checklist"] = checklist_field(data)
-    if "assignees" in data:
-        out["assignees"] = string_list(data, "assignees", max_items=MAX_ASSIGNEES,
-                                       max_length=40)
-    return out
-
-
-def _due(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
-
-
-async def resolve_assignees(project_id: int, names: list[str]) -> list[tuple[int, str]]:
-    """(user id, username) of each name; each must be an owner or member of the project."""
-    if not names:
-        return []
-    lowered = [n.lower() for n in names]
-    async with reads.connection() as conn:
-        rows = (await conn.execute(
-            sa.select(_users.c.id, _users.c.username)
-            .select_from(_users.join(_members, sa.and_(_members.c.user_id == _users.c.id,
-                                                       _members.c.project_id == project_id)))
-            .where(sa.func.lower(_users.c.username).in_(lowered),
-                   _members.c.role.in_(("owner", "member"))))).all()
-    found = {r.username.lower(): (int(r.id), r.username) for r in rows}
-    for name in names:
-        if name.lower() not in found:
-            raise Invalid(f"{name[:40]!r} is not an owner or member of this project, so cannot "
-                          "be assigned", extra={"field": "assignees"})
-    return [found[n.lower()] for n in names]
-
-
-# -- mentions ------------------------------------------------------------------------------------
-_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_.-]{3,40})")
-
-
-def mentioned(text: str) -> set[str]:
-    """Lower-cased usernames `@named` in `text` (a trailing full stop may end the sentence)."""
-    out: set[str] = set()
-    for match in _MENTION.finditer(text or ""):
-        name = match.group(1).lower()
-        out.add(name)
-        stripped = name.rstrip(".-")
-        if len(stripped) >= 3:
-            out.add(stripped)
-    return out
-
-
-async def mention_targets(project_id: int, names: set[str], actor_id: int) -> list[int]:
-    """Ids of the project's members among `names` (anyone who can read the board), not the
-    actor."""
-    if not names:
-        return []
-    async with reads.connection() as conn:
-        rows = (await conn.execute(
-            sa.select(_users.c.id)
-            .select_from(_users.join(_members, sa.and_(_members.c.user_id == _users.c.id,
-                                                       _members.c.project_id == project_id)))
-            .where(sa.func.lower(_users.c.username).in_(sorted(names)),
-                   _users.c.id != actor_id))).all()
-    return sorted(int(r.id) for r in rows)
-
-
-async def notify(tx: Any, user_ids: list[int], actor: Actor, access: Access, card_id: int,
-                 title: str, where: str) -> None:
-    """A `notification` on each mentioned member's `user:ID`, in the change's transaction."""
-    who = actor.display_name or actor.username
-    for user_id in user_ids:
-        await tx.emit(f"user:{user_id}", "notification", {
-            "kind": "mention", "text": f"{who} mentioned you {where} “{title}” in {access.name}",
-            "url": f"/cards/{card_id}", "project_id": access.project_id,
-            "board_id": access.board_id, "card_id": card_id, "by": actor.public()}, actor)
 
 
 # -- conflicts -----------------------------------------------------------------------------------
@@ -224,7 +100,7 @@ async def create_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
     column_id = id_field(data, "column_id")
     assert column_id is not None
     index = index_field(data)
-    card = _fields({k: v for k, v in data.items() if k in EDITABLE} | {"title": data.get("title")},
+    card = merge_fields({k: v for k, v in data.items() if k in EDITABLE} | {"title": data.get("title")},
                    {"description": "", "due": None, "labels": [], "checklist": [],
                     "assignees": []})
     people = await resolve_assignees(access.project_id, card["assignees"])
@@ -245,7 +121,7 @@ async def create_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
                                "new_rank": placed_rank(column_id, index),
                                "new_title": card["title"],
                                "new_description": card["description"],
-                               "new_description_html": html, "new_due": _due(card["due"]),
+                               "new_description_html": html, "new_due": due_date(card["due"]),
                                "new_labels": orjson.dumps(card["labels"]).decode(),
                                "new_checklist": orjson.dumps(card["checklist"]).decode(),
                                "actor_id": actor.id, "now": now}, name="card"),
@@ -366,7 +242,7 @@ async def update_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
         raise not_found_card(card_id)
     if current["version"] != version:
         raise await stale(board_id, card_id)
-    new = _fields(data, current)
+    new = merge_fields(data, current)
     people = await resolve_assignees(access.project_id, new["assignees"]) \
         if "assignees" in data else None
     if people is not None:
@@ -383,7 +259,7 @@ async def update_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
         checks = [Step(UPDATE_CARD, {
             "b_card": card_id, "b_board": board_id, "b_version": version,
             "new_title": new["title"], "new_description": new["description"],
-            "new_description_html": new["description_html"], "new_due": _due(new["due"]),
+            "new_description_html": new["description_html"], "new_due": due_date(new["due"]),
             "new_labels": orjson.dumps(new["labels"]).decode(),
             "new_checklist": orjson.dumps(new["checklist"]).decode(), "now": now},
             name="upd", refuse=_stale())]

@@ -19,7 +19,8 @@ from collab.realtime import Actor, Hub
 
 from . import ranks
 from .access import Access
-from .cards import index_field, redact_card, remove_card_rows
+from .card_fields import index_field
+from .cards import redact_card, remove_card_rows
 from .models import Card, Column, DoneLog
 from .writes import Busy, board_transaction, retrying
 
