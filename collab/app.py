@@ -19,6 +19,7 @@ from starlette.routing import Route
 from collab import db, logs, openapi, web
 from collab.accounts.auth import SESSION_COOKIE, reauthenticate, socket_authenticator
 from collab.accounts.middleware import SessionUserMiddleware
+from collab.accounts.service import use_test_hashing
 from collab.accounts.signin import SignInLimiter
 from collab.domain import Domain
 from collab.errors import CollabError
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None,
 
         domains = DOMAINS
     db.configure(settings.database_url)
+    use_test_hashing(settings.environment == "test")
     hub = Hub(settings, renderer=LiveFragments())
     hub.reauthenticate = reauthenticate
     for domain in domains:

@@ -67,8 +67,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 async def with_db(coro_factory):  # type: ignore[no-untyped-def]
     """Run `coro_factory()` with the configured database connected (for commands)."""
     from collab import db
+    from collab.accounts.service import use_test_hashing
 
-    db.configure(_settings().database_url)
+    settings = _settings()
+    db.configure(settings.database_url)
+    use_test_hashing(settings.environment == "test")
     await db.connect()
     try:
         return await coro_factory()
