@@ -31,7 +31,8 @@ ID_VALUES = {
     "superscript one": "\u00b9",
 }
 NUMBER_PARAMS = ("page", "offset", "limit", "after", "before", "since", "epoch", "seq")
-NUMBER_VALUES = [TOO_BIG, "9" * 40, str(2**31), "9" * 18, "10001", "-1", "\u0661", ""]
+# One of each kind: past 64 bits, past 32 bits, past the last page, negative, not ASCII.
+NUMBER_VALUES = [TOO_BIG, str(2**31), "10001", "-1", "\u0661"]
 # The only non-id path parameters, and what to try in them.
 OTHER_PARAMS = {"username": ["%25", "a%00b", "x" * 300, "j%25", "admin_"]}
 SKIPPED = {"/static/{path:path}"}
@@ -125,8 +126,10 @@ def test_ids_and_numbers_out_of_range_are_never_a_500(
             for value in NUMBER_VALUES:
                 url = base + "?" + "&".join(f"{p}={value}" for p in NUMBER_PARAMS)
                 _check(_request(browser, admin, "GET", url, csrf), url)
-                _check(httpx2.get(server.base_url + url, trust_env=False), url)  # anonymous
-                requests += 2
+                requests += 1
+                if value == TOO_BIG:  # and once as an anonymous visitor
+                    _check(httpx2.get(server.base_url + url, trust_env=False), url)
+                    requests += 1
             for param in NUMBER_PARAMS:  # one at a time, so a 422 for one hides no other
                 url = f"{base}?{param}={TOO_BIG}"
                 _check(_request(browser, admin, "GET", url, csrf), url)

@@ -16,7 +16,7 @@ from support.servers import LiveServer
 from collab.app import create_app
 from collab.settings import Settings
 
-EXAMPLES = 40
+EXAMPLES = 25
 SPEC = create_app(Settings(secret_key="fuzz", environment="test")).state.openapi
 OPERATIONS = [(path, method) for path, item in SPEC["paths"].items() for method in item
               if method in {"get", "post", "put", "patch", "delete"}]
