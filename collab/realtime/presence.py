@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import operator
 import time
 from collections import defaultdict
 from typing import Any
@@ -19,6 +20,7 @@ import orjson
 from .channels import Actor
 
 log = logging.getLogger("collab.presence")
+_by_username = operator.itemgetter("username")
 
 
 class Presence:
@@ -31,8 +33,11 @@ class Presence:
         self._local: dict[str, dict[int, list[Any]]] = defaultdict(dict)
         # channel -> the list read from Redis that callers are waiting for: one read in flight
         # per channel, and one queued behind it (see members()).
-        self._reading: dict[str, asyncio.Future[list[Any]]] = {}
-        self._queued: dict[str, asyncio.Future[list[Any]]] = {}
+        self._reading: dict[str, asyncio.Future[dict[int, dict[str, Any]]]] = {}
+        self._queued: dict[str, asyncio.Future[dict[int, dict[str, Any]]]] = {}
+        # channel -> field -> (raw value, decoded): a value changes only when its process
+        # refreshes it, so a crowd's thousand reads decode each entry about once, not per read.
+        self._decoded: dict[str, dict[bytes, tuple[bytes, Any]]] = {}
 
     async def start(self) -> None:
         if self._url:
@@ -86,6 +91,7 @@ class Presence:
         del members[actor.id]
         if not members:
             self._local.pop(channel, None)
+            self._decoded.pop(channel, None)
         if self._redis is None:
             return True
         try:
@@ -106,8 +112,9 @@ class Presence:
             if f.decode() != mine and orjson.loads(v)["until"] > now
         ]
 
-    async def _read_all(self, channel: str) -> list[Any]:
-        """The channel's entries (decoded), read after this call began, shared by callers.
+    async def _read_all(self, channel: str) -> dict[int, dict[str, Any]]:
+        """The channel's live members in Redis (user id -> public user), read after this call
+        began, shared by callers.
 
         A crowd joining one channel asks for the whole list once per arrival. Callers that
         come while a read is in flight wait for the next one, which starts when it ends: each
@@ -117,7 +124,8 @@ class Presence:
         queued = self._queued.get(channel)
         if queued is not None:
             return await asyncio.shield(queued)
-        future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[dict[int, dict[str, Any]]] = \
+            asyncio.get_running_loop().create_future()
         try:
             reading = self._reading.get(channel)
             if reading is not None:
@@ -126,7 +134,7 @@ class Presence:
                 del self._queued[channel]
             self._reading[channel] = future
             raw = await self._redis.hgetall(self._key(channel))
-            future.set_result([orjson.loads(value) for value in raw.values()])
+            future.set_result(self._decode(channel, raw))
         except BaseException as exc:
             if not future.done():
                 future.set_exception(exc if isinstance(exc, Exception)
@@ -140,21 +148,33 @@ class Presence:
                 del self._reading[channel]
         return future.result()
 
+    def _decode(self, channel: str, raw: dict[bytes, bytes]) -> dict[int, dict[str, Any]]:
+        known = self._decoded.get(channel, {})
+        fresh: dict[bytes, tuple[bytes, Any]] = {}
+        live: dict[int, dict[str, Any]] = {}
+        now = time.time()
+        for field, value in raw.items():
+            hit = known.get(field)
+            if hit is None or hit[0] != value:
+                hit = (value, orjson.loads(value))
+            fresh[field] = hit
+            if hit[1]["until"] > now:
+                live[hit[1]["user"]["id"]] = hit[1]["user"]
+        if channel in self._local:  # a channel nobody here is in is not worth remembering
+            self._decoded[channel] = fresh
+        return live
+
     async def members(self, channel: str) -> list[dict[str, Any]]:
         """Everyone present in `channel`, each once, in a stable order."""
-        found: dict[int, dict[str, Any]] = {
-            uid: entry[1] for uid, entry in self._local.get(channel, {}).items()
-        }
+        found: dict[int, dict[str, Any]] = {}
         if self._redis is not None:
             try:
-                entries = await self._read_all(channel)
-                now = time.time()
-                for item in entries:
-                    if item["until"] > now:
-                        found.setdefault(item["user"]["id"], item["user"])
+                found.update(await self._read_all(channel))
             except Exception as exc:
                 log.warning("presence list failed (%s): listing local members", exc)
-        return sorted(found.values(), key=lambda u: u["username"])
+        # This process's own count is the truth for its members (a read may predate a join).
+        found.update({uid: entry[1] for uid, entry in self._local.get(channel, {}).items()})
+        return sorted(found.values(), key=_by_username)
 
     async def heartbeat(self) -> dict[str, list[dict[str, Any]]]:
         """Refresh this process's fields; drop expired ones. Returns members who aged out."""

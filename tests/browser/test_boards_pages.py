@@ -269,3 +269,32 @@ def test_columns_and_cards_added_in_one_browser_appear_in_the_other(
            ).to_be_visible(timeout=LIVE_MS)
     expect(alice.locator("#progress-done")).to_have_text("0")
     no_page_errors(alice, bob)
+
+
+def test_a_column_moved_right_moves_for_everyone_and_edges_offer_no_move_off_the_board(
+    browser: Browser, board: Board, contexts: list[BrowserContext]
+) -> None:
+    alice, bob = new_page(browser, contexts), new_page(browser, contexts)
+    sign_in(alice, board.server.base_url, board.owner)
+    sign_in(bob, board.server.base_url, board.mate)
+    open_board(alice, board)
+    open_board(bob, board, present=2)
+    todo, doing, done = board.columns
+    first = alice.locator(f"#column-{todo}")
+    first.locator(".kb-column-tools summary").click()
+    expect(first.get_by_role("button", name="Move left")).to_be_hidden()
+    last = alice.locator(f"#column-{done}")
+    last.locator(".kb-column-tools summary").click()
+    expect(last.get_by_role("button", name="Move right")).to_be_hidden()
+    expect(last.get_by_role("button", name="Move left")).to_be_visible()
+    first.get_by_role("button", name="Move right").click()
+    order = bob.locator("#board-columns > .kb-column")
+    expect(order).to_have_count(3)
+    for page in (alice, bob):
+        expect(page.locator("#board-columns > .kb-column").nth(0)).to_have_id(f"column-{doing}",
+                                                                             timeout=LIVE_MS)
+        expect(page.locator("#board-columns > .kb-column").nth(1)).to_have_id(f"column-{todo}")
+    # In the middle now, it may go either way.
+    expect(first.get_by_role("button", name="Move left")).to_be_visible()
+    expect(first.get_by_role("button", name="Move right")).to_be_visible()
+    no_page_errors(alice, bob)
