@@ -3,7 +3,7 @@ are published, searched with ranking on SQLite (FTS5) and PostgreSQL (tsvector).
 
 from collab.domain import Domain, NavEntry, SearchSource
 
-from . import api, importer, pages, seed
+from . import api, importer, m0002_prefix, pages, seed
 from .channels import LibraryChannel
 from .migrations import upgrade
 from .openapi import PATHS, SCHEMAS
@@ -19,7 +19,8 @@ DOMAIN = Domain(
         NavEntry("Review queue", "/library/review", roles=("expert",), order=80),
     ],
     seed=seed.seed,
-    migrations=[("library_0001_initial", upgrade)],
+    migrations=[("library_0001_initial", upgrade),
+                ("library_0002_prefix_index", m0002_prefix.upgrade)],
     search=SearchSource(name="library", label="Library", search=search_source),
     openapi_paths=PATHS,
     openapi_schemas=SCHEMAS,

@@ -49,10 +49,13 @@ UNION ALL {topics}
 UNION ALL SELECT 'page', CAST(id AS TEXT), position FROM ({page}) AS p"""
 # The slugs ride on the entry row as a JSON array: unnesting them costs less than joining the
 # topic table for every match (or, as PostgreSQL planned it, hashing all of that table).
-_SQLITE_TOPICS = ("SELECT 'topic', topic.value, count(*) FROM m "
-                  "CROSS JOIN json_each(m.topic_slugs) AS topic GROUP BY topic.value")
-_PG_TOPICS = ("SELECT 'topic', topic, count(*) FROM m "
-              "CROSS JOIN json_array_elements_text(m.topic_slugs::json) AS topic GROUP BY topic")
+# Matches share a few dozen sets of topics: each set is unnested once, with its count (unnesting
+# every match's array cost about twice as much at 7,000 matches).
+_TOPIC_SETS = "(SELECT topic_slugs, count(*) AS n FROM m GROUP BY topic_slugs) AS g"
+_SQLITE_TOPICS = (f"SELECT 'topic', topic.value, sum(g.n) FROM {_TOPIC_SETS} "
+                  "CROSS JOIN json_each(g.topic_slugs) AS topic GROUP BY topic.value")
+_PG_TOPICS = (f"SELECT 'topic', topic, sum(g.n) FROM {_TOPIC_SETS} "
+              "CROSS JOIN json_array_elements_text(g.topic_slugs::json) AS topic GROUP BY topic")
 # SQLite: every column a search counts or filters on is in one narrow covering index, so a
 # match costs an index lookup, not a read of its row (about one page each, with its text).
 _SQLITE_ENTRIES = "library_entries e INDEXED BY ix_library_entries_facets"
