@@ -380,3 +380,50 @@ async def test_bursting_sends_past_the_rate_limit_gets_rate_limited(
         await burster.close()
         await by.writer.close()
         await by.witness.close()
+
+
+async def test_another_members_channel_is_forbidden_whether_or_not_the_id_exists(
+    client: WSClient, bystanders: Bystanders
+) -> None:
+    # Telling "no such member" from "not yours" would let anyone enumerate member ids.
+    assert_error(await client.join("user:2147483000"), "forbidden")
+    await bystanders.still_served("joining a user channel that does not exist")
+
+
+async def test_typing_reaches_the_others_and_not_its_sender(
+    forum: Forum, client: WSClient, bystanders: Bystanders
+) -> None:
+    reply = await client.send_action(forum.channel, "typing")
+    assert reply.get("op") == "ack", reply
+    await bystanders.witness.wait_for(
+        lambda f: f.get("type") == "typing" and f.get("channel") == forum.channel,
+        what="the typing event")
+    # The sender's own post travels the same channel after its typing: once the post is here,
+    # an echoed typing would have come before it.
+    seq = await client.post(forum.channel, "after typing")
+    await client.events_until(forum.channel, seq)
+    assert [f for f in client.history if f.get("type") == "typing"] == []
+
+
+async def test_a_socket_that_keeps_sending_past_its_rate_is_closed(
+    live_server: ServerFactory,
+) -> None:
+    server = live_server(env={"WS_SEND_RATE": "1", "WS_BAD_FRAMES_PER_MINUTE": "5"})
+    with Api(server.base_url) as api:
+        forum = setup_forum(api)
+        member = api.register()
+    by = await _bystanders(server, forum.admin, forum.channel)
+    burster = await WSClient.connect(server.ws_url, token=member.token, name="burster")
+    try:
+        await burster.join_ok(forum.channel)
+        for i in range(20):
+            await burster.send({"op": "send", "ref": f"b{i}", "channel": forum.channel,
+                                "type": "post.create", "data": {"body": f"burst {i}"}})
+        assert await burster.closed_code() == 1008
+        codes = [f.get("code") for f in burster.history if f.get("op") == "error"]
+        assert "rate_limited" in codes, burster.history[-10:]
+        await by.still_served("a socket closed for sending past its rate")
+    finally:
+        await burster.close()
+        await by.writer.close()
+        await by.witness.close()
