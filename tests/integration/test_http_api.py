@@ -153,21 +153,23 @@ def test_token_attempts_are_rate_limited_per_username(api: Api) -> None:
 
 
 def test_a_members_only_page_sends_an_anonymous_visitor_to_sign_in_and_back(api: Api) -> None:
-    page = api.http.get("/library/mine", follow_redirects=False)
-    assert page.status_code == 303, page.text[:300]
-    assert page.headers["location"] == "/login?next=/library/mine"
-    # The API answers the same request with its JSON error, not a page.
-    r = api.http.get("/library/mine", headers={"Accept": "application/json"},
-                     follow_redirects=False)
-    assert r.status_code == 401 and assert_error_shape(r)["code"] == "unauthenticated"
     user = api.register()
-    login = api.http.get(page.headers["location"])
-    assert login.status_code == 200
-    form = hidden_inputs(login.text)
-    form.update({"username": user.username, "password": DEFAULT_PASSWORD})
-    signed_in = api.http.post(page.headers["location"], data=form,
-                              headers={"Origin": str(api.http.base_url).rstrip("/")},
-                              follow_redirects=False)
-    assert signed_in.status_code == 303, signed_in.text[:300]
-    assert signed_in.headers["location"] == "/library/mine"
-    assert api.http.get("/library/mine").status_code == 200
+    # A browser of its own: signing in must not leave a cookie on the session-wide client.
+    with Api(str(api.http.base_url).rstrip("/")) as browser:
+        page = browser.http.get("/library/mine", follow_redirects=False)
+        assert page.status_code == 303, page.text[:300]
+        assert page.headers["location"] == "/login?next=/library/mine"
+        # The API answers the same request with its JSON error, not a page.
+        r = browser.http.get("/library/mine", headers={"Accept": "application/json"},
+                             follow_redirects=False)
+        assert r.status_code == 401 and assert_error_shape(r)["code"] == "unauthenticated"
+        login = browser.http.get(page.headers["location"])
+        assert login.status_code == 200
+        form = hidden_inputs(login.text)
+        form.update({"username": user.username, "password": DEFAULT_PASSWORD})
+        signed_in = browser.http.post(page.headers["location"], data=form,
+                                      headers={"Origin": browser.base_url},
+                                      follow_redirects=False)
+        assert signed_in.status_code == 303, signed_in.text[:300]
+        assert signed_in.headers["location"] == "/library/mine"
+        assert browser.http.get("/library/mine").status_code == 200
