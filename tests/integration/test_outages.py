@@ -111,8 +111,9 @@ async def test_a_database_outage_answers_unavailable_and_a_keyed_retry_posts_onc
         own_postgres.down()
         try:
             with pytest.raises(ClientError) as refused:
+                # Generous: what is checked is the answer, not its speed on a loaded machine.
                 await writer.send(forum.channel, "post.create", {"body": "in the outage"},
-                                  key="outage-1", timeout=3)
+                                  key="outage-1", timeout=15)
             assert refused.value.code == "unavailable"
             assert refused.value.frame.get("ref"), "the error must name the send it answers"
         finally:
