@@ -7,7 +7,9 @@ from collab.domain import SeedContext
 
 from . import service
 from .models import Entry
-from .seed_entries import ENTRIES, REVIEWER
+from .seed_cases import CASE_STUDIES
+from .seed_entries import REVIEWER
+from .seed_writing import ARTICLES, PAPERS
 
 
 async def seed(ctx: SeedContext) -> str | None:
@@ -17,7 +19,8 @@ async def seed(ctx: SeedContext) -> str | None:
     hub, users = ctx.hub, ctx.users
     reviewer = actor_of(users[REVIEWER])
     published = 0
-    for item in ENTRIES:
+    demo = [*CASE_STUDIES, *ARTICLES, *PAPERS]
+    for item in demo:
         data = dict(item["data"])
         author = actor_of(users[item["author"]])
         entry_id = await service.create_entry(hub, author, data)
@@ -43,4 +46,4 @@ async def seed(ctx: SeedContext) -> str | None:
             await service.update_entry(hub, author, entry_id, revision)
             await service.submit(hub, author, entry_id)
             await service.claim(hub, reviewer, entry_id)
-    return f"{len(ENTRIES)} library entries ({published} published)"
+    return f"{len(demo)} library entries ({published} published)"
