@@ -189,11 +189,9 @@ class Presence:
                     self._field(uid): self._value(entry[1]) for uid, entry in members.items()
                 })
             await self._redis.expire(key, self._ttl * 4)
-            raw = await self._redis.hgetall(key)
-            live_users = {orjson.loads(v)["user"]["id"] for v in raw.values()
-                          if orjson.loads(v)["until"] > now}
-            for f, v in raw.items():
-                item = orjson.loads(v)
+            entries = {f: orjson.loads(v) for f, v in (await self._redis.hgetall(key)).items()}
+            live_users = {item["user"]["id"] for item in entries.values() if item["until"] > now}
+            for f, item in entries.items():
                 if item["until"] <= now and await self._redis.hdel(key, f) \
                         and item["user"]["id"] not in live_users:
                     gone.setdefault(channel, []).append(item["user"])
