@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from . import m0002_rank_sql
+
 
 def _rank() -> sa.types.TypeEngine[str]:
     return sa.String(length=255).with_variant(sa.String(length=255, collation="C"), "postgresql")
@@ -121,4 +123,4 @@ def upgrade(conn: sa.Connection) -> None:
     md.create_all(conn, tables=mine)
 
 
-MIGRATIONS = [("boards_0001_initial", upgrade)]
+MIGRATIONS = [("boards_0001_initial", upgrade), ("boards_0002_rank_sql", m0002_rank_sql.upgrade)]

@@ -75,6 +75,11 @@ LOCK_BOARD = Stmt(sa.select(_boards.c.id).where(_boards.c.id == _p("b_board"))
                   .with_for_update(key_share=True))
 
 
+def lock_step(board_id: int) -> Step:
+    """The door's lock for a change to this board (`Change.lock`)."""
+    return Step(LOCK_BOARD, {"b_board": board_id}, refuse=NotFound("this board is gone"))
+
+
 @asynccontextmanager
 async def board_transaction(hub: Hub, board_id: int) -> AsyncIterator[Any]:
     """`hub.transaction()` that takes the board's lock first (every change to a board uses it
@@ -92,7 +97,7 @@ BOARD_HAS_ROOM = Stmt(
         < _p("max_cards", sa.Integer)))
 
 
-def _neighbours() -> sa.Select[Any]:
+def _neighbours(moving: Any = None) -> sa.Select[Any]:
     """The place `index` of a column, in one statement: how many other cards the column holds
     (`others`, NULL when the column is not on this board) and the ranks either side.
 
@@ -102,12 +107,17 @@ def _neighbours() -> sa.Select[Any]:
     moving card is already in the column (it is left out, as `b_card`; 0 for a new card).
     One statement because on PostgreSQL each one is a round trip, and a move's round trips,
     one after the other within a group, bounded how many moves a board took per second.
+    `moving`: the moving card's version check, as a CTE (see BUMPED_NEIGHBOURS).
     """
     index = _p("index", sa.Integer)
     count = (sa.select(_cols.c.card_count)
              .where(_cols.c.id == _p("to_column", sa.Integer),
                     _cols.c.board_id == _p("b_board", sa.Integer)).scalar_subquery())
-    others = count - _p("same_column", sa.Integer)
+    same_column: Any = _p("same_column", sa.Integer)
+    if moving is not None:
+        same_column = sa.cast(sa.select(moving.c.from_column).scalar_subquery()
+                              == _p("to_column", sa.Integer), sa.Integer)
+    others = count - same_column
     in_column = sa.and_(_cards.c.column_id == _p("to_column", sa.Integer),
                         _cards.c.id != _p("b_card", sa.Integer))
 
@@ -133,8 +143,11 @@ def _neighbours() -> sa.Select[Any]:
     after = (sa.select(_cards.c.rank).where(
         in_column, _cards.c.rank > sa.func.coalesce(place.c.before, ""))
         .order_by(_cards.c.rank).limit(1).scalar_subquery())
-    return sa.select(place.c.others, place.c.before, after.label("after"),
-                     place.c.last_column).select_from(place)
+    columns = [place.c.others, place.c.before, after.label("after"), place.c.last_column]
+    if moving is None:
+        return sa.select(*columns).select_from(place)
+    return sa.select(*columns, moving.c.from_column, moving.c.version).select_from(
+        place.join(moving, sa.true()))
 
 
 NEIGHBOURS = Stmt(_neighbours())
@@ -203,6 +216,54 @@ def _move_all() -> sa.Select[Any]:
 MOVE_ALL = Stmt(_move_all())
 
 
+def _move_card() -> sa.Select[Any]:
+    """PostgreSQL: a whole move in one statement (SQLite runs BUMP_VERSION, NEIGHBOURS and
+    place_steps, which cost no round trip there). One row, whose rank is NULL when the version
+    check failed or the column or the index was refused; its other columns say which
+    (`cards.refused_move`).
+
+    It reads neighbours and writes in one snapshot, so it is safe only under the board's lock
+    taken before it by the door (`Change.lock`): had the statement itself waited for the lock,
+    it would read the neighbours as they were before the previous writer committed. The card's
+    row in that snapshot gives the column it leaves; the rank is `collab_rank_between`
+    (m0002_rank_sql.py, the same ranks as ranks.py).
+    """
+    cur = (sa.select(_cards.c.column_id.label("from_column"), _cards.c.version)
+           .where(_cards.c.id == _p("b_card"), _cards.c.board_id == _p("b_board")).cte("cur"))
+    near = _neighbours(cur).cte("near")
+    index = _p("index", sa.Integer)
+    to_column = _p("to_column", sa.Integer)
+    moved = (sa.update(_cards)
+             .where(_cards.c.id == _p("b_card"), _cards.c.board_id == _p("b_board"),
+                    _cards.c.version == _p("b_version"), near.c.others.is_not(None),
+                    index <= near.c.others)
+             .values(version=_cards.c.version + 1, updated_at=_p("now"), column_id=to_column,
+                     rank=sa.func.collab_rank_between(near.c.before, near.c.after))
+             .returning(_cards.c.rank, _cards.c.version).cte("moved"))
+    delta = (sa.cast(to_column == near.c.last_column, sa.Integer)
+             - sa.cast(near.c.from_column == near.c.last_column, sa.Integer))
+    logged = sa.insert(_log).from_select(
+        ["board_id", "at", "done_delta", "total_delta"],
+        sa.select(_p("b_board", sa.Integer), _p("now", sa.DateTime), delta, sa.literal(0))
+        .select_from(moved).join(near, sa.true()).where(delta != 0)).cte("logged")
+    counted = (sa.update(_cols)
+               .where(_cols.c.id.in_([near.c.from_column, to_column]),
+                      near.c.from_column != to_column,
+                      sa.exists(sa.select(moved.c.rank)))
+               .values(card_count=_cols.c.card_count
+                       + sa.case((_cols.c.id == to_column, 1), else_=-1))).cte("counted")
+    # Always one row, its first column NULL when refused (`Stmt.one_row`: a group's moves then
+    # go to the database in one round trip).
+    one = sa.select(sa.literal(1).label("one")).subquery("one")
+    return (sa.select(moved.c.rank, near.c.from_column, moved.c.version, near.c.others,
+                      near.c.version.label("was_version"))
+            .select_from(one.outerjoin(near, sa.true()).outerjoin(moved, sa.true()))
+            .add_cte(logged).add_cte(counted))
+
+
+MOVE_CARD = Stmt(_move_card(), one_row=True)
+
+
 def neighbours_step(to_column: int, board_id: int, card_id: int, index: int | None,
                     moving_from: Callable[[Results], Any] | None = None) -> Step:
     """Read the column's count and the ranks either side of place `index` (None: the end)."""
@@ -220,12 +281,20 @@ def placed_rank(to_column: int, index: int | None) -> Callable[[Results], str]:
     def rank(r: Results) -> str:
         near = r["near"]
         if near["others"] is None:
-            raise NotFound(f"no column {to_column} on this board", extra={"field": "column_id"})
+            raise no_column(to_column)
         if index is not None and index > near["others"]:
-            raise Invalid(f"index {index} is out of range: 0 ≤ index ≤ {near['others']}, the "
-                          "number of other cards in that column", extra={"field": "index"})
+            raise index_out_of_range(index, near["others"])
         return ranks.between(near["before"], near["after"])
     return rank
+
+
+def no_column(column_id: int) -> NotFound:
+    return NotFound(f"no column {column_id} on this board", extra={"field": "column_id"})
+
+
+def index_out_of_range(index: int, others: int) -> Invalid:
+    return Invalid(f"index {index} is out of range: 0 ≤ index ≤ {others}, the number of other "
+                   "cards in that column", extra={"field": "index"})
 
 
 def done_delta(to_column: int | None, from_column: Any) -> Callable[[Results], int]:
@@ -253,14 +322,15 @@ def place_steps(board_id: int, card_id: int, to_column: int, index: int,
     """A card's new place, the done log and the counts: one statement on PostgreSQL, three on
     SQLite. Checks, not writes: the rank's parameter may refuse."""
     rank = placed_rank(to_column, index)
+    delta = done_delta(to_column, from_column)
     if db.is_sqlite():
         return [Step(PLACE_CARD, {"b_card": card_id, "to_column": to_column, "new_rank": rank},
                      name="placed"),
-                log_step(board_id, now, done_delta(to_column, from_column), 0),
+                log_step(board_id, now, delta, 0),
                 count_step(to_column, from_column)]
     return [Step(MOVE_ALL, {"b_card": card_id, "to_column": to_column, "new_rank": rank,
                             "b_board": board_id, "now": now, "from_column": from_column,
-                            "done_delta": done_delta(to_column, from_column),
+                            "done_delta": delta,
                             "total_delta": 0}, name="placed")]
 
 
@@ -274,13 +344,15 @@ class Plan:
     data: Callable[[Results], dict[str, Any]]
     ack: Callable[[Results], dict[str, Any]] | None = None
     subject: str | Callable[[Results], str] | None = None
+    lock: Step | None = None
 
 
 async def through_door(hub: Hub, plan: Plan, actor: Actor) -> tuple[int, Results, dict[str, Any]]:
     """Commit `plan` through the door (group commit); (seq, results, ack data)."""
     written = await hub.write(Change(channel=plan.channel, type=plan.type, data=plan.data,
                                      checks=plan.checks, writes=plan.writes,
-                                     actor=actor.public(), subject=plan.subject, ack=plan.ack))
+                                     actor=actor.public(), subject=plan.subject, ack=plan.ack,
+                                     lock=plan.lock))
     return written.seq, written.results, written.ack or {}
 
 
@@ -302,18 +374,19 @@ async def run_steps(conn: Any, steps: list[Step], results: Results) -> None:
         result = await conn.execute(step.stmt.statement, params)
         if result.returns_rows:
             row = result.mappings().first()
-            if row is None:
-                if step.refuse is not None:
-                    raise step.refuse
+            if row is None or (step.stmt.one_row and next(iter(row.values())) is None):
+                if (failure := step.refused(row)) is not None:
+                    raise failure
             elif step.name:
                 results[step.name] = dict(row)
         elif step.refuse is not None and result.rowcount == 0:
-            raise step.refuse
+            raise step.refused()
 
 
 async def in_transaction(tx: Any, plan: Plan, actor: Actor) -> tuple[Event, Results]:
     """Run `plan` inside `board_transaction()` (the caller adds redactions, notifications)."""
     results: Results = {}
+    await run_steps(tx.conn, [plan.lock] if plan.lock else [], results)
     await run_steps(tx.conn, plan.checks, results)
     await run_steps(tx.conn, plan.writes, results)
     subject = plan.subject(results) if callable(plan.subject) else plan.subject

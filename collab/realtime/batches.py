@@ -8,6 +8,8 @@ back and its changes are decided one by one, so only the bad one fails.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
@@ -16,7 +18,18 @@ from collab import db
 from collab.errors import CollabError, Conflict
 
 from . import pipeline, store
-from .door import Change, Repeated, Results, Step, Written, finish, key_ack, mapped
+from .door import (
+    Change,
+    Repeated,
+    Results,
+    Step,
+    Stmt,
+    Written,
+    finish,
+    key_ack,
+    lock_key,
+    mapped,
+)
 from .events import now_iso
 
 _dialects: dict[str, Any] = {}
@@ -54,15 +67,17 @@ def _sqlite_step(c: sqlite3.Connection, step: Step, results: Results) -> None:
     cursor = c.execute(sql, args)
     if returns:
         row = cursor.fetchone()
+        found = None
         if row is not None:
-            names = [d[0] for d in cursor.description]
-            if step.name:
-                results[step.name] = dict(zip(names, row, strict=True))
+            found = dict(zip([d[0] for d in cursor.description], row, strict=True))
             cursor.fetchall()
-        elif step.refuse is not None:
-            raise step.refuse
+        if found is not None and not (step.stmt.one_row and row[0] is None):
+            if step.name:
+                results[step.name] = found
+        elif (failure := step.refused(found)) is not None:
+            raise failure
     elif step.refuse is not None and cursor.rowcount == 0:
-        raise step.refuse
+        raise step.refused()
 
 
 def _sqlite_change(c: sqlite3.Connection, change: Change, epoch: str) -> Written:
@@ -86,10 +101,25 @@ def _sqlite_change(c: sqlite3.Connection, change: Change, epoch: str) -> Written
     return written
 
 
+def _sqlite_lock(c: sqlite3.Connection, step: Step) -> BaseException | None:
+    # SQLite has one writer: the lock's statement only says whether its row is there.
+    try:
+        _sqlite_step(c, step, {})
+    except Exception as exc:
+        return mapped(exc)
+    return None
+
+
 def sqlite_batch(c: sqlite3.Connection, changes: list[Change], epoch: str
                   ) -> list[Written | BaseException]:
     out: list[Written | BaseException] = []
+    locks = {lock_key(ch.lock): ch.lock for ch in changes if ch.lock is not None}
+    refused = {key: _sqlite_lock(c, step) for key, step in sorted(locks.items())}
     for change in changes:
+        failure = refused.get(lock_key(change.lock)) if change.lock is not None else None
+        if failure is not None:
+            out.append(failure)
+            continue
         c.execute("SAVEPOINT rt_change")
         try:
             out.append(_sqlite_change(c, change, epoch))
@@ -112,7 +142,39 @@ _PG_INSERT_KEY = store.postgres_sql(store.INSERT_KEY)
 # neighbour read) cost more than running them. With the plan made once per connection, 10
 # clients moving cards on one board went from about 290 to 560 acknowledged moves/s. Only the
 # door's transactions: the library's searches need plans made for their values.
-_GENERIC_PLANS = "SET LOCAL plan_cache_mode = force_generic_plan"
+# Begun in the same round trip as the transaction.
+_BEGIN = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan"
+
+
+@asynccontextmanager
+async def _transaction(conn: Any) -> AsyncIterator[None]:
+    """A transaction with generic plans, begun in one round trip (asyncpg's own takes two)."""
+    await conn.execute(_BEGIN)
+    try:
+        yield
+    except BaseException:
+        if not conn.is_closed():
+            await conn.execute("ROLLBACK")
+        raise
+    await conn.execute("COMMIT")
+
+
+async def _pg_locks(conn: Any, changes: list[Change]) -> dict[Any, BaseException | None]:
+    """Take each distinct lock of the group once, in one order (so that two groups holding
+    several never wait for each other); a lock whose row is gone refuses its changes."""
+    locks = {lock_key(ch.lock): ch.lock for ch in changes if ch.lock is not None}
+    refused: dict[Any, BaseException | None] = {}
+    for key, step in sorted(locks.items()):
+        try:
+            await _pg_step(conn, step, {})
+            refused[key] = None
+        except CollabError as exc:
+            refused[key] = exc
+    return refused
+
+
+def _refusal(change: Change, refused: dict[Any, BaseException | None]) -> BaseException | None:
+    return refused.get(lock_key(change.lock)) if change.lock is not None else None
 
 
 class _Partial(Exception):
@@ -123,19 +185,19 @@ async def _pg_step(conn: Any, step: Step, results: Results) -> None:
     sql, args, returns = step.stmt.args(_pg_dialect(), step.bound(results))
     if returns:
         rows = await conn.fetch(sql, *args)
-        if rows:
+        if rows and not (step.stmt.one_row and rows[0][0] is None):
             if step.name:
                 results[step.name] = dict(rows[0])
-        elif step.refuse is not None:
-            raise step.refuse
+        elif (failure := step.refused(rows[0] if rows else None)) is not None:
+            raise failure
     else:
         status = await conn.execute(sql, *args)
         if step.refuse is not None and status.rsplit(" ", 1)[-1] == "0":
-            raise step.refuse
+            raise step.refused()
 
 
-async def _pg_change(conn: Any, change: Change, epoch: str, alone: bool
-                     ) -> tuple[Written, tuple[Any, ...]]:
+async def _pg_checks(conn: Any, change: Change, alone: bool) -> Results:
+    """A change's send key and checks: what may refuse it before it takes a seq."""
     key = change.key
     if key is not None:
         row = await conn.fetchrow(_PG_SELECT_KEY, key.user_id, key.key)
@@ -149,13 +211,139 @@ async def _pg_change(conn: Any, change: Change, epoch: str, alone: bool
             if n and not alone:
                 raise _Partial from None
             raise
-    seq = await conn.fetchval(_PG_UPSERT, change.channel, 1, epoch)
-    results["seq"] = seq
+    return results
+
+
+class _Seqs:
+    """The group's seqs, taken late and together: changes without writes wait for a seq until
+    one with writes needs its own, or the group ends, and then all take theirs, in order, in
+    one round trip (a round trip per change was a quarter of a board move's)."""
+
+    def __init__(self, conn: Any, epoch: str) -> None:
+        self._conn, self._epoch = conn, epoch
+        self._waiting: list[Results] = []
+        self._channel = ""
+
+    async def add(self, channel: str, results: Results, now: bool) -> None:
+        if self._waiting and channel != self._channel:
+            await self.take()
+        self._channel = channel
+        self._waiting.append(results)
+        if now:
+            await self.take()
+
+    async def take(self) -> None:
+        if not self._waiting:
+            return
+        n = len(self._waiting)
+        last = await self._conn.fetchval(_PG_UPSERT, self._channel, n, self._epoch)
+        for offset, results in enumerate(self._waiting):
+            results["seq"] = last - n + 1 + offset
+        self._waiting.clear()
+
+
+def _event(change: Change, results: Results) -> tuple[Written, tuple[Any, ...]]:
+    written, data, subject = finish(change, results["seq"], results)
+    actor = orjson.dumps(change.actor).decode() if change.actor else None
+    return written, (change.channel, results["seq"], change.type, data, actor, change.ts,
+                     subject)
+
+
+async def _pg_change(conn: Any, change: Change, epoch: str) -> tuple[Written, tuple[Any, ...]]:
+    """One change alone: checks, seq, writes."""
+    results = await _pg_checks(conn, change, alone=True)
+    results["seq"] = await conn.fetchval(_PG_UPSERT, change.channel, 1, epoch)
     for step in change.writes:
         await _pg_step(conn, step, results)
-    written, data, subject = finish(change, seq, results)
-    actor = orjson.dumps(change.actor).decode() if change.actor else None
-    return written, (change.channel, seq, change.type, data, actor, change.ts, subject)
+    return _event(change, results)
+
+
+def _one_row_check(change: Change) -> Stmt | None:
+    """The statement of a change that is one `one_row` check with fixed parameters, else None."""
+    if len(change.checks) != 1 or change.writes:
+        return None
+    step = change.checks[0]
+    if not step.stmt.one_row or any(callable(v) for v in step.params.values()):
+        return None
+    return step.stmt
+
+
+async def _checks_at_once(conn: Any, changes: list[Change],
+                          refused: dict[Any, BaseException | None]
+                          ) -> dict[int, Results | BaseException] | None:
+    """Every change's check in one round trip (asyncpg's `fetchmany` pipelines the executions,
+    each seeing the ones before), when they are all the same `one_row` statement; else None.
+    A board's moves are such changes: each a round trip of its own, one after another under the
+    board's lock, they bounded how many moves a board took per second."""
+    live = [(n, ch) for n, ch in enumerate(changes) if _refusal(ch, refused) is None]
+    stmts = {_one_row_check(ch) for _, ch in live}
+    if len(live) < 2 or len(stmts) != 1 or None in stmts:
+        return None
+    out: dict[int, Results | BaseException] = {}
+    todo: list[tuple[int, Change]] = []
+    for n, change in live:
+        key = change.key
+        row = None if key is None else await conn.fetchrow(_PG_SELECT_KEY, key.user_id, key.key)
+        if row is not None:
+            out[n] = Repeated(orjson.loads(row[0]))
+        else:
+            todo.append((n, change))
+    if not todo:
+        return out
+    calls = [ch.checks[0].stmt.args(_pg_dialect(), ch.checks[0].bound({})) for _, ch in todo]
+    rows = await conn.fetchmany(calls[0][0], [args for _, args, _ in calls])
+    for (n, change), row in zip(todo, rows, strict=True):
+        step = change.checks[0]
+        if row[0] is None:
+            failure = step.refused(row)
+            out[n] = failure if failure is not None else Conflict("this change was refused")
+        else:
+            out[n] = {step.name: dict(row)} if step.name else {}
+    return out
+
+
+async def _pg_group(conn: Any, changes: list[Change], epoch: str
+                    ) -> list[Written | BaseException]:
+    """A group in one transaction; raises if any change fails after writing (then the caller
+    rolls back and decides them one by one)."""
+    out: list[Written | BaseException | None] = []
+    done: list[tuple[int, Change, Results]] = []
+    seqs = _Seqs(conn, epoch)
+    refused = await _pg_locks(conn, changes)
+    checked = await _checks_at_once(conn, changes, refused)
+    for n, change in enumerate(changes):
+        failure = _refusal(change, refused)
+        if failure is not None:
+            out.append(failure)
+            continue
+        try:
+            if checked is None:
+                results = await _pg_checks(conn, change, alone=False)
+            elif isinstance(found := checked[n], BaseException):
+                raise found
+            else:
+                results = found
+        except (CollabError, Repeated) as exc:
+            out.append(exc)  # refused by its first check: nothing of it was written
+            continue
+        done.append((len(out), change, results))
+        out.append(None)
+        await seqs.add(change.channel, results, now=bool(change.writes))
+        for step in change.writes:
+            await _pg_step(conn, step, results)
+    await seqs.take()
+    events, keys = [], []
+    for slot, change, results in done:
+        written, event = _event(change, results)
+        out[slot] = written
+        events.append(event)
+        if change.key is not None:
+            keys.append((change.key.user_id, change.key.key, key_ack(written), now_iso()))
+    if events:
+        await conn.executemany(_PG_EVENT, events)
+    if keys:
+        await conn.executemany(_PG_INSERT_KEY, keys)
+    return out  # type: ignore[return-value]
 
 
 async def postgres_batch(changes: list[Change], epoch: str) -> list[Written | BaseException]:
@@ -172,35 +360,17 @@ async def postgres_batch(changes: list[Change], epoch: str) -> list[Written | Ba
                 return [await _pg_alone(conn, change, epoch) for change in changes]
             return [_pipelined(change, plan, row)  # type: ignore[arg-type]
                     for change, plan, row in zip(changes, plans, rows, strict=True)]
-        out: list[Written | BaseException] = []
         try:
-            async with conn.transaction():
-                await conn.execute(_GENERIC_PLANS)
-                events, keys = [], []
-                for change in changes:
-                    try:
-                        written, event = await _pg_change(conn, change, epoch, alone=False)
-                    except (CollabError, Repeated) as exc:
-                        out.append(exc)  # refused by its first check: nothing of it was written
-                        continue
-                    out.append(written)
-                    events.append(event)
-                    if change.key is not None:
-                        keys.append((change.key.user_id, change.key.key, key_ack(written),
-                                     now_iso()))
-                if events:
-                    await conn.executemany(_PG_EVENT, events)
-                if keys:
-                    await conn.executemany(_PG_INSERT_KEY, keys)
+            async with _transaction(conn):
+                return await _pg_group(conn, changes, epoch)
         except Exception:
             return [await _pg_alone(conn, change, epoch) for change in changes]
-        return out
 
 
 def _pipelined(change: Change, plan: tuple[pipeline.Plan, list[Any]], row: Any
                ) -> Written | BaseException:
     if row["seq"] is None:  # its check matched nothing: refused, nothing written
-        refusal = change.checks[0].refuse
+        refusal = change.checks[0].refused()
         return refusal if refusal is not None else Conflict("this change was refused")
     results = pipeline.results_of(row, plan[0], change.writes[0].name)
     return finish(change, row["seq"], results)[0]
@@ -212,9 +382,11 @@ async def _pg_alone(conn: Any, change: Change, epoch: str) -> Written | BaseExce
         if plan is not None:
             # One statement: its own implicit transaction, one round trip.
             return _pipelined(change, plan, await conn.fetchrow(plan[0].sql, *plan[1]))
-        async with conn.transaction():
-            await conn.execute(_GENERIC_PLANS)
-            written, event = await _pg_change(conn, change, epoch, alone=True)
+        async with _transaction(conn):
+            failure = _refusal(change, await _pg_locks(conn, [change]))
+            if failure is not None:
+                return failure
+            written, event = await _pg_change(conn, change, epoch)
             await conn.execute(_PG_EVENT, *event)
             if change.key is not None:
                 await conn.execute(_PG_INSERT_KEY, change.key.user_id, change.key.key,

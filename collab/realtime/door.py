@@ -63,12 +63,18 @@ class Repeated(Exception):
 
 
 class Stmt:
-    """A statement a domain declares once, compiled once per dialect."""
+    """A statement a domain declares once, compiled once per dialect.
 
-    __slots__ = ("_compiled", "statement")
+    `one_row`: the statement always returns exactly one row, whose first column is NULL when
+    it refuses (the door reads that row as none). A group of changes whose only check is the
+    same such statement runs all of them in one round trip on PostgreSQL (see batches.py).
+    """
 
-    def __init__(self, statement: sa.Executable) -> None:
+    __slots__ = ("_compiled", "one_row", "statement")
+
+    def __init__(self, statement: sa.Executable, *, one_row: bool = False) -> None:
         self.statement = statement
+        self.one_row = one_row
         self._compiled: dict[str, tuple[str, list[str], dict[str, Any], dict[str, Any], bool]] = {}
 
     def compiled(self, dialect: Any) -> tuple[str, list[str], dict[str, Any], dict[str, Any],
@@ -102,13 +108,21 @@ class Step:
     """One statement of a change. Callable params are computed from the results so far.
 
     `name`: keep its first row as `results[name]` (a dict). `refuse`: raise this when the
-    statement touches or returns no row (a check that failed: locked, gone, stale version).
+    statement touches or returns no row (a check that failed: locked, gone, stale version); a
+    function of the row, for a `one_row` statement that says why it refused.
     """
 
     stmt: Stmt
     params: Mapping[str, Any] = field(default_factory=dict)
     name: str | None = None
-    refuse: CollabError | None = None
+    refuse: CollabError | Callable[[dict[str, Any] | None], CollabError] | None = None
+
+    def refused(self, row: Mapping[str, Any] | None = None) -> CollabError | None:
+        """What refuses the change when this step matched nothing: `refuse`, or what it says
+        of the refused row of a `one_row` statement (None for other statements)."""
+        if callable(self.refuse):
+            return self.refuse(dict(row) if row is not None else None)
+        return self.refuse
 
     def bound(self, results: Results) -> dict[str, Any]:
         out = {k: (v(results) if callable(v) else v) for k, v in self.params.items()}
@@ -119,7 +133,15 @@ class Step:
 
 @dataclass(slots=True)
 class Change:
-    """What one `send` writes on one channel: checks, the seq, writes, the event."""
+    """What one `send` writes on one channel: checks, the seq, writes, the event.
+
+    `lock`: a statement that takes the row lock the change's checks rely on (a board's row, so
+    that its neighbour reads see the previous writer's commit). The door runs each distinct
+    lock once per group, before any check of the group: the checks then never wait for it, so
+    on PostgreSQL a check may read and write in one statement without reading through a
+    snapshot taken before the wait. A lock that returns no row refuses the changes holding it
+    (with its `refuse`).
+    """
 
     channel: str
     type: str
@@ -131,6 +153,12 @@ class Change:
     ack: Callable[[Results], dict[str, Any]] | None = None
     ts: str = field(default_factory=now_iso)
     key: KeyedSend | None = None
+    lock: Step | None = None
+
+
+def lock_key(step: Step) -> tuple[Any, ...]:
+    """Which lock a lock step takes: its statement and (constant) parameters."""
+    return (id(step.stmt), *sorted(step.bound({}).items()))
 
 
 @dataclass(slots=True)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from collab import db
-from collab.errors import Conflict, Forbidden
+from collab.errors import Conflict, Forbidden, NotFound
 from collab.migrations import migrate
 from collab.realtime import Change, Hub, Step, Stmt, store
 from collab.realtime.door import SEND_KEY, KeyedSend, Repeated
@@ -30,6 +30,14 @@ PASS_GATE = Stmt(sa.update(gates).where(gates.c.id == sa.bindparam("gate"),
 ADD_NOTE = Stmt(sa.insert(notes).values(text=sa.bindparam("text"), seq=sa.bindparam("seq"))
                 .returning(notes.c.id))
 CLOSED = Forbidden("the gate is closed")
+# A check that always returns one row (NULL first when refused) and takes no seq of its own.
+COUNT_AT_OPEN_GATE = Stmt(sa.select(
+    sa.select(gates.c.count).where(gates.c.id == sa.bindparam("gate"), gates.c.open)
+    .scalar_subquery().label("count"),
+    sa.select(gates.c.open).where(gates.c.id == sa.bindparam("gate"))
+    .scalar_subquery().label("is_open")), one_row=True)
+LOCK_GATE = Stmt(sa.select(gates.c.id).where(gates.c.id == sa.bindparam("lock_gate"))
+                 .with_for_update(key_share=True))
 
 
 @pytest.fixture
@@ -107,3 +115,39 @@ async def test_the_same_send_key_twice_at_once_is_done_once(hub: Hub) -> None:
     assert len(written) == 1 and len(repeated) == 1
     assert repeated[0].ack == {"seq": written[0].seq, "data": {"id": written[0].ack["id"]}}
     assert [e.seq for e in await store.read("door:1", 0)] == [1]
+
+
+def _why_not(row: dict[str, object] | None) -> Forbidden | NotFound:
+    if row is not None and row["is_open"] is not None:
+        return Forbidden(f"gate closed (open={bool(row['is_open'])})")
+    return NotFound("no such gate")
+
+
+def peek(gate: int, lock_gate: int = 1) -> Change:
+    return Change(channel="door:1", type="gate.seen",
+                  checks=[Step(COUNT_AT_OPEN_GATE, {"gate": gate}, name="gate",
+                               refuse=_why_not)],
+                  lock=Step(LOCK_GATE, {"lock_gate": lock_gate},
+                            refuse=NotFound("the lock's row is gone")),
+                  data=lambda r: {"gate": gate, "count": r["gate"]["count"], "seq": r["seq"]})
+
+
+async def test_checks_without_writes_take_seqs_in_order_and_say_why_they_were_refused(
+        hub: Hub) -> None:
+    gates_seen = [1, 1, 2, 1, 99, 1, 1]
+    locks = [1, 1, 1, 1, 1, 98, 1]  # the sixth holds a lock whose row is not there
+    results = await asyncio.gather(*(hub.write(peek(g, lock)) for g, lock in
+                                     zip(gates_seen, locks, strict=True)),
+                                   return_exceptions=True)
+    assert isinstance(results[2], Forbidden) and "open=False" in results[2].message
+    assert isinstance(results[4], NotFound) and results[4].message == "no such gate"
+    assert isinstance(results[5], NotFound) and results[5].message == "the lock's row is gone"
+    written = [r for r in results if not isinstance(r, BaseException)]
+    assert [r.seq for r in written] == [1, 2, 3, 4], "the refused ones took no seq"
+    events = await store.read("door:1", 0)
+    assert [(e.seq, e.data["seq"], e.data["gate"]) for e in events] == [
+        (1, 1, 1), (2, 2, 1), (3, 3, 1), (4, 4, 1)]
+    # Alone (a group of one), the same check answers the same.
+    assert (await hub.write(peek(1))).seq == 5
+    with pytest.raises(Forbidden):
+        await hub.write(peek(2))
