@@ -107,6 +107,22 @@ async def sqlite_atomic(fn: Callable[[sqlite3.Connection], T]) -> T:
         return await driver._execute(atomic, driver._conn)
 
 
+async def sqlite_read(conn: Any, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """Run `fn(connection)` on `conn`'s SQLite connection in the driver's thread, in one hop
+    and one read transaction (one snapshot): a read of several statements (a search) costs one
+    thread switch, not three or four per statement."""
+    def read(c: sqlite3.Connection) -> T:
+        c.execute("BEGIN")
+        try:
+            return fn(c)
+        finally:
+            c.execute("COMMIT")
+
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection  # aiosqlite.Connection
+    return await driver._execute(read, driver._conn)
+
+
 async def postgres_fetch(sql: str, *args: object) -> list[Any]:
     """One statement on a pooled asyncpg connection, as its own transaction.
 

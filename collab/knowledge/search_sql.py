@@ -1,10 +1,13 @@
-"""The library search's two statements, per database.
+"""The library search, per database: the matches, their facets and order, one page of rows.
 
-1. One pass over the matching entries (materialised once) gives every facet's counts, hence the
-   total, and the page's ids in order: the full-text index is read once, not once for the
-   counts and again for the page.
-2. The page's rows with their highlighted title and snippets, for those ids only (SQLite's
-   snippet(); on PostgreSQL, highlight.py from the query's lexemes).
+1. The matches: the full-text index alone (FTS5 on SQLite, the GIN index of `search_vector` on
+   PostgreSQL) gives every matching id with its quick rank.
+2. Facets, filters, the total and the order by date come from the catalogue of published
+   entries kept in memory (catalogue.py): joining 7,500 matches of a common word to their rows
+   to group them cost more than finding them.
+3. The full rank of the best RESCORE by the quick one, then the page's rows with their
+   highlighted title and snippets, for those ids only (SQLite's snippet(); on PostgreSQL,
+   highlight.py from the query's lexemes).
 
 Ranking: a quick rank for every match, then the full rank for the best RESCORE by it.
 - Quick: SQLite, whether the query matches in the title, topics or summary alone (an FTS5
@@ -21,48 +24,25 @@ first RESCORE are the same set either way).
 
 from __future__ import annotations
 
+import datetime as dt
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import chain, islice
+from types import SimpleNamespace
 from typing import Any
-
-import sqlalchemy as sa
 
 from collab import db
 
 from . import highlight
+from .catalogue import CATALOGUE, GENERATION_SQL, Library
 from .highlight import CLOSE, OPEN
 
 RESCORE = 200
 
-_FILTER_SQL = {
-    "kind": "e.kind = :kind",
-    "level": "e.level = :level",
-    "jurisdiction": "e.jurisdiction = :jurisdiction",
-    "year": "e.year = :year",
-    "topic": "EXISTS (SELECT 1 FROM library_entry_topics t WHERE t.entry = e.id "
-             "AND t.topic = :topic)",
-}
-_FACETS = """
-SELECT 'kind' AS facet, kind AS value, count(*) AS n FROM m GROUP BY kind
-UNION ALL SELECT 'level', level, count(*) FROM m WHERE level <> '' GROUP BY level
-UNION ALL SELECT 'year', CAST(year AS TEXT), count(*) FROM m WHERE year IS NOT NULL GROUP BY year
-UNION ALL {topics}
-UNION ALL SELECT 'page', CAST(id AS TEXT), position FROM ({page}) AS p"""
-# The slugs ride on the entry row as a JSON array: unnesting them costs less than joining the
-# topic table for every match (or, as PostgreSQL planned it, hashing all of that table).
-# Matches share a few dozen sets of topics: each set is unnested once, with its count (unnesting
-# every match's array cost about twice as much at 7,000 matches).
-_TOPIC_SETS = "(SELECT topic_slugs, count(*) AS n FROM m GROUP BY topic_slugs) AS g"
-_SQLITE_TOPICS = (f"SELECT 'topic', topic.value, sum(g.n) FROM {_TOPIC_SETS} "
-                  "CROSS JOIN json_each(g.topic_slugs) AS topic GROUP BY topic.value")
-_PG_TOPICS = (f"SELECT 'topic', topic, sum(g.n) FROM {_TOPIC_SETS} "
-              "CROSS JOIN json_array_elements_text(g.topic_slugs::json) AS topic GROUP BY topic")
-# SQLite: every column a search counts or filters on is in one narrow covering index, so a
-# match costs an index lookup, not a read of its row (about one page each, with its text).
-_SQLITE_ENTRIES = "library_entries e INDEXED BY ix_library_entries_facets"
-_BY_DATE = "published_at DESC, id DESC"
 _COLUMNS = ("e.id, e.kind, e.title, e.summary, e.published_at, e.jurisdiction, e.level, "
             "e.year, e.featured, e.topic_slugs")
-_QUERY = "to_tsquery('english', :match)"
 _PG_QUICK = ("ts_rank('{0.1, 0.3, 0.5, 1.0}'::float4[], e.rank_vector, query) + "
              "CASE WHEN e.title_vector @@ query THEN 1.0 ELSE 0.0 END")
 
@@ -74,111 +54,202 @@ class Page:
     rows: list[Any]
 
 
-def _where(filters: dict[str, Any], fts_first: bool) -> list[str]:
-    where = ["e.published_revision IS NOT NULL", *(_FILTER_SQL[name] for name in filters)]
-    if fts_first:
-        # SQLite: a unary + keeps the planner off the entry table's indexes, so the full-text
-        # index drives. Starting from `year` instead made FTS5 run the whole MATCH once per
-        # entry of that year: 10 s instead of 5 ms at 10,000 entries.
-        where = [w.replace("e.", "+e.", 1) if w.startswith("e.") else w for w in where]
-    return where
-
-
-def _page_sql(sqlite: bool, ranked: bool, rescore: bool) -> str:
-    """The page's ids with their position, ordered, from the match set `m`."""
-    order = f"rank DESC, {_BY_DATE}" if ranked else _BY_DATE
-    if not rescore:
-        return (f"SELECT id, row_number() OVER (ORDER BY {order}) AS position FROM m "
-                f"ORDER BY {order} LIMIT :limit OFFSET :offset")
-    best = f"SELECT id, rank, published_at FROM m ORDER BY {order} LIMIT {RESCORE}"
-    if sqlite:
-        # bm25 (lower is better) of the best few only: `+rowid` keeps FTS5 from running the
-        # whole MATCH again for each of them (a seek per row cost 3 ms with a prefix term).
-        scored = (f"SELECT c.id, c.published_at, -bm25(library_fts, 10.0, 3.0, 1.0, 5.0) "
-                  f"AS score FROM library_fts JOIN ({best}) c ON c.id = +library_fts.rowid "
-                  "WHERE library_fts MATCH :match")
-    else:
-        scored = (f"SELECT c.id, c.published_at, c.rank + ts_rank("
-                  f"'{{0.1, 0.3, 0.5, 1.0}}'::float4[], e.search_vector, query) AS score "
-                  f"FROM ({best}) c JOIN library_entries e ON e.id = c.id "
-                  f"CROSS JOIN {_QUERY} AS query")
-    again = f"score DESC, {_BY_DATE}"
-    return (f"SELECT id, row_number() OVER (ORDER BY {again}) AS position FROM ({scored}) s "
-            f"ORDER BY {again} LIMIT :limit OFFSET :offset")
-
-
 async def run(conn: Any, filters: dict[str, Any], match: str | None, by_relevance: bool,
               page: int, per_page: int) -> Page:
     """Facet counts, total and one page of rows for `match` (None: every entry) and filters."""
-    sqlite = db.is_sqlite()
-    where = _where(filters, fts_first=sqlite and match is not None)
-    params: dict[str, Any] = dict(filters)
-    offset = (page - 1) * per_page
-    params.update(limit=per_page, offset=offset)
     ranked = match is not None and by_relevance
+    if db.is_sqlite():
+        url = str(conn.engine.url)
+        return await db.sqlite_read(conn, lambda c: _sqlite_run(
+            c, url, filters, match, ranked, page, per_page))
+    raw = (await conn.get_raw_connection()).driver_connection  # asyncpg
+    url = str(conn.engine.url)
+    # A word in most entries makes the planner prefer reading the whole table, which then
+    # reads every entry's search_vector out of TOAST to test the match: 150 ms for "use*" at
+    # 10,000 entries, against 20 ms through the GIN index it thought dearer. (Begun with the
+    # transaction, in one round trip.)
+    await raw.execute("BEGIN; SET LOCAL enable_seqscan = off")
+    try:
+        return await _pg_run(raw, url, filters, match, ranked, page, per_page)
+    finally:
+        if not raw.is_closed():
+            await raw.execute("COMMIT")
+
+
+# Every match, in two arrays (one row, decoded at C speed): those whose title, topics or
+# summary match (the quick rank, as SQLite's), then the others; and the library's generation.
+_PG_MATCHES = (
+    "SELECT (SELECT generation FROM library_state WHERE id = 1), "
+    "array_agg(e.id) FILTER (WHERE e.rank_vector @@ query), "
+    "array_agg(e.id) FILTER (WHERE NOT e.rank_vector @@ query) "
+    "FROM library_entries e CROSS JOIN to_tsquery('english', $1) AS query "
+    "WHERE e.search_vector @@ query AND e.published_revision IS NOT NULL")
+_PG_SCORES = (f"SELECT e.id, {_PG_QUICK} + ts_rank('{{0.1, 0.3, 0.5, 1.0}}'::float4[], "
+              "e.search_vector, query) FROM library_entries e "
+              "CROSS JOIN to_tsquery('english', $1) AS query WHERE e.id = ANY($2::int[])")
+
+
+async def _pg_run(raw: Any, url: str, filters: dict[str, Any], match: str | None,
+                  ranked: bool, page: int, per_page: int) -> Page:
+    """The search on PostgreSQL, on the asyncpg connection: a round trip per statement, and
+    no row objects for thousands of matches."""
+    first = None
     if match is None:
-        source, quick = _SQLITE_ENTRIES if sqlite else "library_entries e", "0"
-    elif sqlite:
-        source = f"library_fts JOIN {_SQLITE_ENTRIES} ON e.id = library_fts.rowid"
-        where.append("library_fts MATCH :match")
-        # The quick rank: does the query match in the title, topics or summary alone? (one
-        # more pass of the index, evaluated once: cheap next to bm25 for every match)
-        quick = ("CASE WHEN e.id IN (SELECT rowid FROM library_fts WHERE library_fts "
-                 "MATCH :head) THEN 1 ELSE 0 END")
-        params["head"] = "{title summary topics_text} : (" + match + ")"
+        generation = await raw.fetchval(GENERATION_SQL)
+        library = await CATALOGUE.current_pg(url, generation, raw)
+        found: set[int] | frozenset[int] = library.published
     else:
-        source, quick = f"library_entries e CROSS JOIN {_QUERY} AS query", _PG_QUICK
-        where.append("e.search_vector @@ query")
-    if match is not None:
-        params["match"] = match
-        if not sqlite:
-            # A word in most entries makes the planner prefer reading the whole table, which
-            # then reads every entry's search_vector out of TOAST to test the match: 150 ms for
-            # "use*" at 10,000 entries, against 20 ms through the GIN index it thought dearer.
-            await conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
-    rescore = ranked and offset + per_page <= RESCORE
-    statement = (
-        f"WITH m AS MATERIALIZED (SELECT e.id, e.kind, e.level, e.year, e.published_at, "
-        f"e.topic_slugs, {quick if ranked else '0'} AS rank "
-        f"FROM {source} WHERE {' AND '.join(where)}) "
-        + _FACETS.format(topics=_SQLITE_TOPICS if sqlite else _PG_TOPICS,
-                         page=_page_sql(sqlite, ranked, rescore)))
-    facets: dict[str, dict[str, int]] = {"kind": {}, "topic": {}, "level": {}, "year": {}}
-    positions: list[tuple[int, int]] = []
-    for facet, value, n in (await conn.execute(sa.text(statement), params)).all():
-        if facet == "page":
-            positions.append((int(n), int(value)))
-        else:
-            facets[facet][str(value)] = int(n)
-    ids = [entry_id for _position, entry_id in sorted(positions)]
-    total = sum(facets["kind"].values())
-    return Page(total, facets, await _rows(conn, ids, match) if ids else [])
+        generation, ahead, rest = await raw.fetchrow(_PG_MATCHES, match)
+        library = await CATALOGUE.current_pg(url, generation, raw)
+        first = set(ahead or ())
+        found = first.union(rest or ())
+        if not ranked:
+            first = None
+    chosen = _choose(library, found, library.by_date, first, filters, ranked, page, per_page)
+    ids = chosen.ids
+    if chosen.rescore:
+        ids = chosen.page_of(dict(await raw.fetch(_PG_SCORES, match, ids)), library)
+    return Page(chosen.total, chosen.facets, await _pg_rows(raw, ids, match) if ids else [])
 
 
-async def _rows(conn: Any, ids: list[int], match: str | None) -> list[Any]:
-    """The page's rows in `ids` order, with highlights when there is a query."""
-    params: dict[str, Any] = {"ids": ids}
+def _sqlite_run(c: sqlite3.Connection, url: str, filters: dict[str, Any], match: str | None,
+                ranked: bool, page: int, per_page: int) -> Page:
+    """The whole search on SQLite's connection, in its driver's thread (one hop)."""
+    library = CATALOGUE.current_in_thread(url, c)
+    first = None
+    if match is None:
+        found: set[int] | frozenset[int] = library.published
+    else:
+        found = {r[0] for r in c.execute(_FTS_IDS, (match,))}
+        if ranked:
+            # The quick rank: does the query match in the title, topics or summary alone?
+            first = {r[0] for r in c.execute(_FTS_IDS, ("{title summary topics_text} : ("
+                                                        + match + ")",))}
+    chosen = _choose(library, found, library.by_date, first, filters, ranked, page, per_page)
+    ids = chosen.ids
+    if chosen.rescore:
+        # bm25 (lower is better); `+rowid` keeps FTS5 from running the whole MATCH again for
+        # each id (a seek per row cost 3 ms with a prefix term).
+        scores = c.execute(
+            "SELECT library_fts.rowid, -bm25(library_fts, 10.0, 3.0, 1.0, 5.0) FROM library_fts "
+            f"WHERE library_fts MATCH ? AND +library_fts.rowid IN ({_marks(ids)})",
+            (match, *ids)).fetchall()
+        ids = chosen.page_of(dict(scores), library)
+    return Page(chosen.total, chosen.facets, _sqlite_rows(c, ids, match) if ids else [])
+
+
+_FTS_IDS = "SELECT rowid FROM library_fts WHERE library_fts MATCH ?"
+
+
+def _marks(values: list[Any]) -> str:
+    return ",".join("?" * len(values))
+
+
+@dataclass
+class _Chosen:
+    total: int
+    facets: dict[str, dict[str, int]]
+    ids: list[int]  # the page's, or the best RESCORE by the quick rank when `rescore`
+    rescore: bool
+    offset: int
+    per_page: int
+
+    def page_of(self, scores: dict[int, float], library: Library) -> list[int]:
+        """The page, once the best few have their full rank (ties: the newest first)."""
+        position = library.position
+        best = sorted(self.ids, key=lambda i: (-scores.get(i, 0.0), position[i]))
+        return best[self.offset:self.offset + self.per_page]
+
+
+def _facets(library: Library, found: set[int] | frozenset[int]) -> dict[str, dict[str, int]]:
+    """Counts per kind, topic, level and year of `found` (counted at C speed: Counter over a
+    map of dict lookups; a set intersection per value cost five times as much)."""
+    facets = {}
+    for name in ("kind", "level", "year"):
+        counts = Counter(map(library.value_of[name].__getitem__, found))
+        facets[name] = {str(v): n for v, n in counts.items() if v not in ("", None)}
+    topics: Counter[str] = Counter()
+    for names, n in Counter(map(library.topics_of.__getitem__, found)).items():
+        for topic in names:
+            topics[topic] += n
+    facets["topic"] = dict(topics)
+    return facets
+
+
+def _choose(library: Library, found: set[int] | frozenset[int], order: list[int],
+            first: set[int] | None, filters: dict[str, Any], ranked: bool, page: int,
+            per_page: int) -> _Chosen:
+    """Filters, facets, the total and the page's ids (or the best few to rank in full), from
+    the matches and the catalogue: set intersections, and `order` read only as far as the
+    page."""
+    found = found & library.published
+    for name, value in filters.items():
+        found = found & library.with_(name, value)
+    facets = _facets(library, found)
+    # In the order: the quick rank (on SQLite the matches of `first`, then the others), then
+    # the newest. `order` is read only as far as the page; a few matches of a long order are
+    # sorted instead (reading 10,000 ids to find 300 cost more).
+    def in_order(ids: set[int] | frozenset[int]) -> Iterable[int]:
+        if order is library.by_date and len(ids) * 8 < len(order):
+            return sorted(ids, key=library.position.__getitem__)
+        return (i for i in order if i in ids)
+
+    if first is None:
+        ordered = in_order(found)
+    else:
+        ahead = first & found
+        ordered = chain(in_order(ahead), in_order(found - ahead))
+    offset = (page - 1) * per_page
+    if ranked and offset + per_page <= RESCORE and len(found) > 1:
+        return _Chosen(len(found), facets, list(islice(ordered, RESCORE)), True, offset,
+                       per_page)
+    return _Chosen(len(found), facets, list(islice(ordered, offset, offset + per_page)), False,
+                   offset, per_page)
+
+
+async def _pg_rows(raw: Any, ids: list[int], match: str | None) -> list[Any]:
+    """PostgreSQL: the page's rows in `ids` order, with highlights when there is a query."""
+    if match is None:
+        rows = await raw.fetch(f"SELECT {_COLUMNS} FROM library_entries e "
+                               "WHERE e.id = ANY($1::int[])", ids)
+    else:
+        rows = await raw.fetch(f"SELECT {_COLUMNS}, e.body_text, query::text AS lexemes "
+                               "FROM library_entries e CROSS JOIN to_tsquery('english', $2) "
+                               "AS query WHERE e.id = ANY($1::int[])", ids, match)
+    by_id = {r["id"]: SimpleNamespace(**dict(r)) for r in rows}
+    found = [by_id[i] for i in ids if i in by_id]
+    if match is None:
+        for row in found:
+            row.title_hl = row.summary_hl = row.body_hl = None
+        return found
+    return [_pg_highlighted(r) for r in found]
+
+
+def _sqlite_rows(c: sqlite3.Connection, ids: list[int], match: str | None) -> list[Any]:
+    """`_rows` on SQLite's own connection (see _sqlite_run)."""
     if match is None:
         sql = (f"SELECT {_COLUMNS}, NULL AS title_hl, NULL AS summary_hl, NULL AS body_hl "
-               "FROM library_entries e WHERE e.id IN :ids")
-    elif db.is_sqlite():
-        params.update(match=match, open=OPEN, close=CLOSE)
-        sql = (f"SELECT {_COLUMNS}, highlight(library_fts, 0, :open, :close) AS title_hl, "
-               "snippet(library_fts, 1, :open, :close, '…', 32) AS summary_hl, "
-               "snippet(library_fts, 2, :open, :close, '…', 24) AS body_hl "
-               "FROM library_fts JOIN library_entries e ON e.id = library_fts.rowid "
-               "WHERE library_fts MATCH :match AND +library_fts.rowid IN :ids")
+               f"FROM library_entries e WHERE e.id IN ({_marks(ids)})")
+        args: tuple[Any, ...] = tuple(ids)
     else:
-        params["match"] = match
-        sql = (f"SELECT {_COLUMNS}, e.body_text, query::text AS lexemes "
-               f"FROM library_entries e CROSS JOIN {_QUERY} AS query WHERE e.id IN :ids")
-    statement = (sa.text(sql).bindparams(sa.bindparam("ids", expanding=True))
-                 .columns(published_at=sa.DateTime, featured=sa.Boolean))
-    rows = {r.id: r for r in (await conn.execute(statement, params)).all()}
-    found = [rows[i] for i in ids if i in rows]
-    if match is not None and not db.is_sqlite():
-        found = [_pg_highlighted(r) for r in found]
-    return found
+        sql = (f"SELECT {_COLUMNS}, highlight(library_fts, 0, ?, ?) AS title_hl, "
+               "snippet(library_fts, 1, ?, ?, '…', 32) AS summary_hl, "
+               "snippet(library_fts, 2, ?, ?, '…', 24) AS body_hl "
+               "FROM library_fts JOIN library_entries e ON e.id = library_fts.rowid "
+               f"WHERE library_fts MATCH ? AND +library_fts.rowid IN ({_marks(ids)})")
+        args = (OPEN, CLOSE, OPEN, CLOSE, OPEN, CLOSE, match, *ids)
+    cursor = c.execute(sql, args)
+    names = [d[0] for d in cursor.description]
+    rows = {}
+    for values in cursor.fetchall():
+        row = SimpleNamespace(**dict(zip(names, values, strict=True)))
+        row.published_at = _datetime(row.published_at)
+        rows[row.id] = row
+    return [rows[i] for i in ids if i in rows]
+
+
+def _datetime(value: Any) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 @dataclass
