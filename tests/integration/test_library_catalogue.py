@@ -11,11 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 from support.api import Api
 from support.servers import REPO_ROOT, ServerFactory
-
-pytestmark = pytest.mark.anyio
 
 
 def _search(api: Api, **params: Any) -> dict[str, Any]:
@@ -24,7 +21,7 @@ def _search(api: Api, **params: Any) -> dict[str, Any]:
     return dict(r.json())
 
 
-async def test_entries_another_process_adds_are_found_and_counted_at_once(
+def test_entries_another_process_adds_are_found_and_counted_at_once(
     live_server: ServerFactory, database_url: str, tmp_path: Path
 ) -> None:
     server = live_server(database_url=database_url)
