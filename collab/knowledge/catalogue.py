@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,8 @@ class Library:
     # kind, level, year → entry → its value; and each entry's topics (one shared tuple per set)
     value_of: dict[str, dict[int, Any]] = field(default_factory=dict)
     topics_of: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    # the facet counts of the whole library: a search matching most of it counts the rest
+    counts: dict[str, Counter[Any]] = field(default_factory=dict)
 
     def with_(self, name: str, value: Any) -> frozenset[int]:
         return self.having[name].get(value, frozenset())
@@ -90,9 +93,12 @@ def _build(rows: list[Any]) -> Library:
     # Dates are datetimes on PostgreSQL, ISO text on SQLite: either sorts in time order.
     by_date = [r[0] for r in sorted(rows, key=lambda r: (r[5] is not None, r[5] or "", r[0]),
                                     reverse=True)]
+    counts: dict[str, Counter[Any]] = {
+        name: Counter({value: len(ids) for value, ids in having[name].items()})
+        for name in ("kind", "level", "year", "topic")}
     return Library(frozenset(by_date), by_date, {id_: n for n, id_ in enumerate(by_date)},
                    {name: {value: frozenset(ids) for value, ids in values.items()}
-                    for name, values in having.items()}, value_of, topics_of)
+                    for name, values in having.items()}, value_of, topics_of, counts)
 
 
 CATALOGUE = Catalogue()

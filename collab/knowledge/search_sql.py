@@ -162,18 +162,30 @@ class _Chosen:
 
 
 def _facets(library: Library, found: set[int] | frozenset[int]) -> dict[str, dict[str, int]]:
-    """Counts per kind, topic, level and year of `found` (counted at C speed: Counter over a
-    map of dict lookups; a set intersection per value cost five times as much)."""
-    facets = {}
-    for name in ("kind", "level", "year"):
-        counts = Counter(map(library.value_of[name].__getitem__, found))
-        facets[name] = {str(v): n for v, n in counts.items() if v not in ("", None)}
-    topics: Counter[str] = Counter()
-    for names, n in Counter(map(library.topics_of.__getitem__, found)).items():
+    """Counts per kind, topic, level and year of `found` (at C speed: Counter over a map of
+    dict lookups; a set intersection per value cost five times as much). A common word
+    matches most of the library: then the entries it does not match are counted, and taken
+    from the library's own counts (9,000 matches cost 5 ms counted, 1 ms this way)."""
+    if len(found) * 2 <= len(library.published):
+        counts = _counts(library, found)
+    else:
+        whole = library.counts
+        missing = _counts(library, library.published - found)
+        counts = {name: whole[name] - missing[name] for name in whole}
+    return {name: {str(v): n for v, n in values.items() if n > 0 and v not in ("", None)}
+            for name, values in counts.items()}
+
+
+def _counts(library: Library, ids: Iterable[int]) -> dict[str, Counter[Any]]:
+    ids = list(ids)
+    counts = {name: Counter(map(library.value_of[name].__getitem__, ids))
+              for name in ("kind", "level", "year")}
+    topics: Counter[Any] = Counter()
+    for names, n in Counter(map(library.topics_of.__getitem__, ids)).items():
         for topic in names:
             topics[topic] += n
-    facets["topic"] = dict(topics)
-    return facets
+    counts["topic"] = topics
+    return counts
 
 
 def _choose(library: Library, found: set[int] | frozenset[int], order: list[int],
