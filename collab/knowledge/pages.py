@@ -9,6 +9,7 @@ live in `service`; these handlers read forms, call it, and render.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -105,10 +106,13 @@ async def library(request: Request) -> Response:
         searching = True
     context.update(req=req, url=url_maker("/library", req), searching=searching)
     if searching and context["error"] is None:
-        found = await search.search(req)
-        context["found"] = found
         if req.q:
-            context["elsewhere"] = await everywhere(request, req.q, user, ELSEWHERE_LIMIT)
+            # The other domains' sources are asked while the library searches (each on a
+            # connection of its own), not after it.
+            context["found"], context["elsewhere"] = await asyncio.gather(
+                search.search(req), everywhere(request, req.q, user, ELSEWHERE_LIMIT))
+        else:
+            context["found"] = await search.search(req)
     elif not searching:
         context.update(
             featured=await reading.published_list(featured=True, limit=4),
