@@ -63,52 +63,42 @@ async def run(conn: Any, filters: dict[str, Any], match: str | None, by_relevanc
         return await db.sqlite_read(conn, lambda c: _sqlite_run(
             c, url, filters, match, ranked, page, per_page))
     raw = (await conn.get_raw_connection()).driver_connection  # asyncpg
-    url = str(conn.engine.url)
-    # A word in most entries makes the planner prefer reading the whole table, which then
-    # reads every entry's search_vector out of TOAST to test the match: 150 ms for "use*" at
-    # 10,000 entries, against 20 ms through the GIN index it thought dearer. (Begun with the
-    # transaction, in one round trip.)
-    await raw.execute("BEGIN; SET LOCAL enable_seqscan = off")
-    try:
-        return await _pg_run(raw, url, filters, match, ranked, page, per_page)
-    finally:
-        if not raw.is_closed():
-            await raw.execute("COMMIT")
+    return await _pg_run(raw, str(conn.engine.url), filters, match, ranked, page, per_page)
 
 
-# Every match, in two arrays (one row, decoded at C speed): those whose title, topics or
-# summary match (the quick rank, as SQLite's), then the others; and the library's generation.
-_PG_MATCHES = (
-    "SELECT (SELECT generation FROM library_state WHERE id = 1), "
-    "array_agg(e.id) FILTER (WHERE e.rank_vector @@ query), "
-    "array_agg(e.id) FILTER (WHERE NOT e.rank_vector @@ query) "
+# The page of the best few by their full rank, with what highlighting needs, in one statement
+# (ties: the newest first, as in the catalogue's order).
+_PG_RANKED_PAGE = (
+    f"SELECT {_COLUMNS}, e.body_text, query::text AS lexemes "
     "FROM library_entries e CROSS JOIN to_tsquery('english', $1) AS query "
-    "WHERE e.search_vector @@ query AND e.published_revision IS NOT NULL")
-_PG_SCORES = (f"SELECT e.id, {_PG_QUICK} + ts_rank('{{0.1, 0.3, 0.5, 1.0}}'::float4[], "
-              "e.search_vector, query) FROM library_entries e "
-              "CROSS JOIN to_tsquery('english', $1) AS query WHERE e.id = ANY($2::int[])")
+    "WHERE e.id = ANY($2::int[]) "
+    f"ORDER BY {_PG_QUICK} + ts_rank('{{0.1, 0.3, 0.5, 1.0}}'::float4[], e.search_vector, "
+    "query) DESC, e.published_at DESC, e.id DESC LIMIT $3 OFFSET $4")
 
 
 async def _pg_run(raw: Any, url: str, filters: dict[str, Any], match: str | None,
                   ranked: bool, page: int, per_page: int) -> Page:
-    """The search on PostgreSQL, on the asyncpg connection: a round trip per statement, and
-    no row objects for thousands of matches."""
+    """The search on PostgreSQL, on the asyncpg connection: two round trips (the matches, the
+    page), no transaction, and no row objects for thousands of matches."""
     first = None
     if match is None:
         generation = await raw.fetchval(GENERATION_SQL)
         library = await CATALOGUE.current_pg(url, generation, raw)
         found: set[int] | frozenset[int] = library.published
     else:
-        generation, ahead, rest = await raw.fetchrow(_PG_MATCHES, match)
+        generation, ahead, rest = await raw.fetchrow(
+            "SELECT generation, ahead, rest FROM library_matches($1)", match)
         library = await CATALOGUE.current_pg(url, generation, raw)
         first = set(ahead or ())
         found = first.union(rest or ())
         if not ranked:
             first = None
     chosen = _choose(library, found, library.by_date, first, filters, ranked, page, per_page)
-    ids = chosen.ids
     if chosen.rescore:
-        ids = chosen.page_of(dict(await raw.fetch(_PG_SCORES, match, ids)), library)
+        rows = await raw.fetch(_PG_RANKED_PAGE, match, chosen.ids, chosen.per_page,
+                               chosen.offset)
+        return Page(chosen.total, chosen.facets, _pg_found(rows, None, match))
+    ids = chosen.ids
     return Page(chosen.total, chosen.facets, await _pg_rows(raw, ids, match) if ids else [])
 
 
@@ -228,8 +218,15 @@ async def _pg_rows(raw: Any, ids: list[int], match: str | None) -> list[Any]:
         rows = await raw.fetch(f"SELECT {_COLUMNS}, e.body_text, query::text AS lexemes "
                                "FROM library_entries e CROSS JOIN to_tsquery('english', $2) "
                                "AS query WHERE e.id = ANY($1::int[])", ids, match)
-    by_id = {r["id"]: SimpleNamespace(**dict(r)) for r in rows}
-    found = [by_id[i] for i in ids if i in by_id]
+    return _pg_found(rows, ids, match)
+
+
+def _pg_found(rows: list[Any], ids: list[int] | None, match: str | None) -> list[Any]:
+    """asyncpg rows as the page reads them (in `ids` order, or in the order they came)."""
+    found = [SimpleNamespace(**dict(r)) for r in rows]
+    if ids is not None:
+        by_id = {row.id: row for row in found}
+        found = [by_id[i] for i in ids if i in by_id]
     if match is None:
         for row in found:
             row.title_hl = row.summary_hl = row.body_hl = None
