@@ -24,7 +24,6 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from collab import db
 from collab.errors import Conflict, Invalid, NotFound
 from collab.realtime import Actor, Change, Event, Hub, Step, Stmt
 
@@ -151,11 +150,11 @@ def _neighbours(moving: Any = None) -> sa.Select[Any]:
 
 
 NEIGHBOURS = Stmt(_neighbours())
-# The version check of every change to a card: it touches no row when the card moved on. Its
-# sub-select takes the board's lock first (see _locked_board).
+# SQLite's version check of a move (PostgreSQL's is inside MOVE_CARD): it touches no row when
+# the card moved on. The door's lock (`lock_step`) came first.
 BUMP_VERSION = Stmt(
     sa.update(_cards)
-    .where(_cards.c.id == _p("b_card"), _cards.c.board_id == _locked_board(),
+    .where(_cards.c.id == _p("b_card"), _cards.c.board_id == _p("b_board"),
            _cards.c.version == _p("b_version"))
     .values(version=_cards.c.version + 1, updated_at=_p("now"))
     .returning(_cards.c.column_id.label("from_column"), _cards.c.version))
@@ -204,16 +203,6 @@ _log_done = sa.insert(_log).from_select(
 LOG_DONE = Stmt(_log_done)
 
 
-def _move_all() -> sa.Select[Any]:
-    """PostgreSQL: the card's new place, the done log and the columns' counts in one statement
-    (data-modifying CTEs; SQLite has none, and there the three statements cost no round trip)."""
-    placed = _place_card.cte("placed")
-    logged = _log_done.cte("logged")
-    counted = _count_arrival.cte("counted")
-    return sa.select(placed.c.rank).add_cte(logged).add_cte(counted)
-
-
-MOVE_ALL = Stmt(_move_all())
 
 
 def _move_card() -> sa.Select[Any]:
@@ -319,19 +308,12 @@ def count_step(to_column: int | None, from_column: Any) -> Step:
 
 def place_steps(board_id: int, card_id: int, to_column: int, index: int,
                 from_column: Callable[[Results], Any], now: dt.datetime) -> list[Step]:
-    """A card's new place, the done log and the counts: one statement on PostgreSQL, three on
-    SQLite. Checks, not writes: the rank's parameter may refuse."""
-    rank = placed_rank(to_column, index)
-    delta = done_delta(to_column, from_column)
-    if db.is_sqlite():
-        return [Step(PLACE_CARD, {"b_card": card_id, "to_column": to_column, "new_rank": rank},
-                     name="placed"),
-                log_step(board_id, now, delta, 0),
-                count_step(to_column, from_column)]
-    return [Step(MOVE_ALL, {"b_card": card_id, "to_column": to_column, "new_rank": rank,
-                            "b_board": board_id, "now": now, "from_column": from_column,
-                            "done_delta": delta,
-                            "total_delta": 0}, name="placed")]
+    """SQLite: a card's new place, the done log and the counts (PostgreSQL moves a card in one
+    statement, MOVE_CARD). Checks, not writes: the rank's parameter may refuse."""
+    return [Step(PLACE_CARD, {"b_card": card_id, "to_column": to_column,
+                              "new_rank": placed_rank(to_column, index)}, name="placed"),
+            log_step(board_id, now, done_delta(to_column, from_column), 0),
+            count_step(to_column, from_column)]
 
 
 # -- running a plan ------------------------------------------------------------------------------

@@ -101,6 +101,10 @@ def _sqlite_change(c: sqlite3.Connection, change: Change, epoch: str) -> Written
     return written
 
 
+def _refusal(change: Change, refused: dict[Any, BaseException | None]) -> BaseException | None:
+    return refused.get(lock_key(change.lock)) if change.lock is not None else None
+
+
 def _sqlite_lock(c: sqlite3.Connection, step: Step) -> BaseException | None:
     # SQLite has one writer: the lock's statement only says whether its row is there.
     try:
@@ -116,7 +120,7 @@ def sqlite_batch(c: sqlite3.Connection, changes: list[Change], epoch: str
     locks = {lock_key(ch.lock): ch.lock for ch in changes if ch.lock is not None}
     refused = {key: _sqlite_lock(c, step) for key, step in sorted(locks.items())}
     for change in changes:
-        failure = refused.get(lock_key(change.lock)) if change.lock is not None else None
+        failure = _refusal(change, refused)
         if failure is not None:
             out.append(failure)
             continue
@@ -171,10 +175,6 @@ async def _pg_locks(conn: Any, changes: list[Change]) -> dict[Any, BaseException
         except CollabError as exc:
             refused[key] = exc
     return refused
-
-
-def _refusal(change: Change, refused: dict[Any, BaseException | None]) -> BaseException | None:
-    return refused.get(lock_key(change.lock)) if change.lock is not None else None
 
 
 class _Partial(Exception):
