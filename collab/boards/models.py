@@ -72,11 +72,12 @@ class Card(ormar.Model):
         tablename="cards",
         # Two cards can never share a place: a concurrent move that computed the same rank
         # fails here and is retried with fresh neighbours.
-        constraints=[ormar.UniqueColumns("column_id", "rank", name="uq_cards_column_rank")],
+        constraints=[ormar.UniqueColumns("column_id", "rank", name="uq_cards_column_rank"),
+                     ormar.IndexColumns("board_id", "id", name="ix_cards_board_card")],
     )
 
     id: int = ormar.Integer(primary_key=True)
-    board_id: int = ormar.Integer(index=True)
+    board_id: int = ormar.Integer()
     column_id: int = ormar.Integer()
     rank: str = ormar.String(max_length=255)
     title: str = ormar.String(max_length=200)

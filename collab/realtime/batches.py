@@ -7,6 +7,7 @@ back and its changes are decided one by one, so only the bad one fails.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -151,11 +152,12 @@ _BEGIN = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan"
 
 
 @asynccontextmanager
-async def _transaction(conn: Any) -> AsyncIterator[None]:
-    """A transaction with generic plans, begun in one round trip (asyncpg's own takes two)."""
-    await conn.execute(_BEGIN)
+async def _transaction(conn: Any, first: str = "") -> AsyncIterator[str]:
+    """A transaction with generic plans, begun in one round trip (asyncpg's own takes two);
+    `first`: a statement (no parameters) run in that round trip too. Yields its status."""
+    status = await conn.execute(f"{_BEGIN}; {first}" if first else _BEGIN)
     try:
-        yield
+        yield status
     except BaseException:
         if not conn.is_closed():
             await conn.execute("ROLLBACK")
@@ -163,12 +165,39 @@ async def _transaction(conn: Any) -> AsyncIterator[None]:
     await conn.execute("COMMIT")
 
 
+def _locks(changes: list[Change]) -> dict[Any, Step]:
+    return {lock_key(ch.lock): ch.lock for ch in changes if ch.lock is not None}
+
+
+_PARAM = re.compile(r"\$(\d+)")
+
+
+def _inline_lock(changes: list[Change]) -> tuple[Any, Step, str] | None:
+    """The group's one lock as a statement without parameters (its parameters, integers,
+    written into it), to run in the round trip that begins the transaction; None when the
+    group holds no lock, several, or one with other parameters."""
+    locks = _locks(changes)
+    if len(locks) != 1:
+        return None
+    (key, step), = locks.items()
+    sql, args, returns = step.stmt.args(_pg_dialect(), step.bound({}))
+    if not returns or not all(type(a) is int for a in args):
+        return None
+    return key, step, _PARAM.sub(lambda m: str(args[int(m.group(1)) - 1]), sql)
+
+
+def _inline_lock_taken(inline: tuple[Any, Step, str], status: str
+                       ) -> dict[Any, BaseException | None]:
+    """What the inlined lock's status ("SELECT n") says, as `_pg_locks` would say it."""
+    key, step, _ = inline
+    return {key: step.refused(None) if status.rsplit(" ", 1)[-1] == "0" else None}
+
+
 async def _pg_locks(conn: Any, changes: list[Change]) -> dict[Any, BaseException | None]:
     """Take each distinct lock of the group once, in one order (so that two groups holding
     several never wait for each other); a lock whose row is gone refuses its changes."""
-    locks = {lock_key(ch.lock): ch.lock for ch in changes if ch.lock is not None}
     refused: dict[Any, BaseException | None] = {}
-    for key, step in sorted(locks.items()):
+    for key, step in sorted(_locks(changes).items()):
         try:
             await _pg_step(conn, step, {})
             refused[key] = None
@@ -302,14 +331,16 @@ async def _checks_at_once(conn: Any, changes: list[Change],
     return out
 
 
-async def _pg_group(conn: Any, changes: list[Change], epoch: str
+async def _pg_group(conn: Any, changes: list[Change], epoch: str,
+                    refused: dict[Any, BaseException | None] | None = None
                     ) -> list[Written | BaseException]:
     """A group in one transaction; raises if any change fails after writing (then the caller
-    rolls back and decides them one by one)."""
+    rolls back and decides them one by one). `refused`: its locks, if already taken."""
     out: list[Written | BaseException | None] = []
     done: list[tuple[int, Change, Results]] = []
     seqs = _Seqs(conn, epoch)
-    refused = await _pg_locks(conn, changes)
+    if refused is None:
+        refused = await _pg_locks(conn, changes)
     checked = await _checks_at_once(conn, changes, refused)
     for n, change in enumerate(changes):
         failure = _refusal(change, refused)
@@ -360,9 +391,12 @@ async def postgres_batch(changes: list[Change], epoch: str) -> list[Written | Ba
                 return [await _pg_alone(conn, change, epoch) for change in changes]
             return [_pipelined(change, plan, row)  # type: ignore[arg-type]
                     for change, plan, row in zip(changes, plans, rows, strict=True)]
+        # The group's lock (a board's row) is taken in the round trip that begins it.
+        inline = _inline_lock(changes)
         try:
-            async with _transaction(conn):
-                return await _pg_group(conn, changes, epoch)
+            async with _transaction(conn, inline[2] if inline else "") as status:
+                refused = _inline_lock_taken(inline, status) if inline else None
+                return await _pg_group(conn, changes, epoch, refused)
         except Exception:
             return [await _pg_alone(conn, change, epoch) for change in changes]
 

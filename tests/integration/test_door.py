@@ -151,3 +151,13 @@ async def test_checks_without_writes_take_seqs_in_order_and_say_why_they_were_re
     assert (await hub.write(peek(1))).seq == 5
     with pytest.raises(Forbidden):
         await hub.write(peek(2))
+    # A group whose changes all hold one lock (taken as its transaction begins): a lock whose
+    # row is not there refuses them all, and a lock whose row is there lets them through.
+    for lock, expected in ((97, None), (1, [6, 7, 8])):
+        group = await asyncio.gather(*(hub.write(peek(1, lock)) for _ in range(3)),
+                                     return_exceptions=True)
+        if expected is None:
+            assert all(isinstance(r, NotFound) and r.message == "the lock's row is gone"
+                       for r in group), group
+        else:
+            assert [r.seq for r in group] == expected  # type: ignore[union-attr]
