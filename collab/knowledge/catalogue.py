@@ -37,9 +37,14 @@ class Library:
     position: dict[int, int] = field(default_factory=dict)  # in by_date
     # field → value → the entries that have it (a topic: every entry with that topic)
     having: dict[str, dict[Any, frozenset[int]]] = field(default_factory=dict)
-    # kind, level, year → entry → its value; and each entry's topics (one shared tuple per set)
-    value_of: dict[str, dict[int, Any]] = field(default_factory=dict)
-    topics_of: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    # Each entry's (kind, level, year) and its topics, as the number of that combination in
+    # `combos` and `topic_sets`: a search counts its matches per number (two passes over
+    # small ints, where one pass per field over the values themselves cost twice as much),
+    # then the numbers' values (under a hundred combinations, a few hundred topic sets).
+    combo_of: dict[int, int] = field(default_factory=dict)
+    combos: list[tuple[Any, Any, Any]] = field(default_factory=list)
+    topic_set_of: dict[int, int] = field(default_factory=dict)
+    topic_sets: list[tuple[str, ...]] = field(default_factory=list)
     # the facet counts of the whole library: a search matching most of it counts the rest
     counts: dict[str, Counter[Any]] = field(default_factory=dict)
 
@@ -76,19 +81,23 @@ class Catalogue:
 
 def _build(rows: list[Any]) -> Library:
     having: dict[str, dict[Any, set[int]]] = {name: {} for name in FIELDS}
-    value_of: dict[str, dict[int, Any]] = {"kind": {}, "level": {}, "year": {}}
-    topics_of: dict[int, tuple[str, ...]] = {}
-    topic_sets: dict[str, tuple[str, ...]] = {}
+    combo_numbers: dict[tuple[Any, Any, Any], int] = {}
+    combo_of: dict[int, int] = {}
+    topic_numbers: dict[str, int] = {}
+    topic_sets: list[tuple[str, ...]] = []
+    topic_set_of: dict[int, int] = {}
     for id_, kind, level, year, jurisdiction, _published_at, slugs in rows:
-        for name, value in (("kind", kind), ("level", level or ""), ("year", year)):
+        combo = (kind, level or "", year)
+        for name, value in zip(("kind", "level", "year"), combo, strict=True):
             having[name].setdefault(value, set()).add(id_)
-            value_of[name][id_] = value
+        combo_of[id_] = combo_numbers.setdefault(combo, len(combo_numbers))
         having["jurisdiction"].setdefault(jurisdiction or "", set()).add(id_)
-        topics = topic_sets.get(slugs)
-        if topics is None:
-            topics = topic_sets[slugs] = tuple(orjson.loads(slugs or "[]"))
-        topics_of[id_] = topics
-        for topic in topics:
+        number = topic_numbers.get(slugs)
+        if number is None:
+            number = topic_numbers[slugs] = len(topic_sets)
+            topic_sets.append(tuple(orjson.loads(slugs or "[]")))
+        topic_set_of[id_] = number
+        for topic in topic_sets[number]:
             having["topic"].setdefault(topic, set()).add(id_)
     # Dates are datetimes on PostgreSQL, ISO text on SQLite: either sorts in time order.
     by_date = [r[0] for r in sorted(rows, key=lambda r: (r[5] is not None, r[5] or "", r[0]),
@@ -98,7 +107,8 @@ def _build(rows: list[Any]) -> Library:
         for name in ("kind", "level", "year", "topic")}
     return Library(frozenset(by_date), by_date, {id_: n for n, id_ in enumerate(by_date)},
                    {name: {value: frozenset(ids) for value, ids in values.items()}
-                    for name, values in having.items()}, value_of, topics_of, counts)
+                    for name, values in having.items()}, combo_of, list(combo_numbers),
+                   topic_set_of, topic_sets, counts)
 
 
 CATALOGUE = Catalogue()

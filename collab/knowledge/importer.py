@@ -180,6 +180,11 @@ async def import_library(stream: IO[bytes], *, batch_size: int = BATCH, add_topi
         async with db.write_transaction():
             conn = db.database.get_transaction_connection()
             await conn.exec_driver_sql("ANALYZE library_entries, library_entry_topics")
+            # And the new entries' words moved into the full-text index proper: GIN keeps
+            # recent insertions in a pending list that every search reads through, until
+            # autovacuum (not ANALYZE) cleans it.
+            await conn.exec_driver_sql(
+                "SELECT gin_clean_pending_list('ix_library_entries_search'::regclass)")
     report.seconds = time.monotonic() - started
     return report
 

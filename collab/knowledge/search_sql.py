@@ -168,13 +168,17 @@ def _facets(library: Library, found: set[int] | frozenset[int]) -> dict[str, dic
 
 def _counts(library: Library, ids: Iterable[int]) -> dict[str, Counter[Any]]:
     ids = list(ids)
-    counts = {name: Counter(map(library.value_of[name].__getitem__, ids))
-              for name in ("kind", "level", "year")}
-    topics: Counter[Any] = Counter()
-    for names, n in Counter(map(library.topics_of.__getitem__, ids)).items():
-        for topic in names:
+    counts: dict[str, Counter[Any]] = {name: Counter() for name in ("kind", "level", "year",
+                                                                    "topic")}
+    kinds, levels, years, topics = (counts[name] for name in ("kind", "level", "year", "topic"))
+    for number, n in Counter(map(library.combo_of.__getitem__, ids)).items():
+        kind, level, year = library.combos[number]
+        kinds[kind] += n
+        levels[level] += n
+        years[year] += n
+    for number, n in Counter(map(library.topic_set_of.__getitem__, ids)).items():
+        for topic in library.topic_sets[number]:
             topics[topic] += n
-    counts["topic"] = topics
     return counts
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
 
 from collab.errors import Invalid
-from collab.knowledge.highlight import lexemes, mark_all, snippet
+from collab.knowledge.highlight import hits, lexemes, mark_all, snippet
 from collab.knowledge.search import (
     MAX_TERMS,
     Term,
@@ -99,3 +100,26 @@ def test_postgresql_results_are_marked_from_the_query_lexemes() -> None:
     assert cut.startswith("…The \x02procurement\x03 \x02framework\x03") and cut.endswith("…")
     assert len(cut) < 260 and snippet("no match at all", stems) == ""
     assert snippet("", stems) == "" and mark_all("text", ()) == "text"
+
+
+@pytest.mark.parametrize("stems", [
+    ("framework", "procur"), ("respons", "emerg", "time"), ("o'brien", "data"), ("covid-19",),
+    ("東京",), ("é",), ("ß",), ("_under",), ("1",)])
+def test_matched_words_are_found_where_the_regex_finds_them(stems: tuple[str, ...]) -> None:
+    """highlight.hits finds matches with str.find; it must find the words the regex finds,
+    whatever the text: case, accents, digits, underscores, words inside words, Unicode whose
+    lowering changes its length (İ), and stems that do not start with a letter."""
+    rng = random.Random(3)
+    words = ["Procurement", "procured", "FRAMEWORK", "frameworks", "subprocurement", "x_procur",
+             "Emergency", "response", "times", "timely", "overtime", "O'Brien", "data_set",
+             "Data", "COVID-19", "東京都", "École", "éclair", "Straße", "STRASSE", "İstanbul",
+             "_underscore", "1st", "a1", "—", "(procur)", "\x02", "", "2024"]
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(s) for s in
+                                            sorted(stems, key=len, reverse=True))
+                         + r")\w*", re.IGNORECASE)
+    for _ in range(300):
+        text = rng.choice([" ", ", ", ". ", "-", "", "\n"]).join(
+            rng.choice(words) for _ in range(rng.randint(0, 30)))
+        limit = rng.choice([None, 5, 40, 10_000])
+        expected = [m.span() for m in pattern.finditer(text if limit is None else text[:limit])]
+        assert hits(text, stems, limit) == expected, (text, limit)
