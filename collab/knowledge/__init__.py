@@ -3,7 +3,16 @@ are published, searched with ranking on SQLite (FTS5) and PostgreSQL (tsvector).
 
 from collab.domain import Domain, NavEntry, SearchSource
 
-from . import api, importer, m0002_prefix, m0003_generation, m0004_pg_matches, pages, seed
+from . import (
+    api,
+    importer,
+    m0002_prefix,
+    m0003_generation,
+    m0004_pg_matches,
+    m0005_rank_index,
+    pages,
+    seed,
+)
 from .channels import LibraryChannel
 from .migrations import upgrade
 from .openapi import PATHS, SCHEMAS
@@ -22,7 +31,8 @@ DOMAIN = Domain(
     migrations=[("library_0001_initial", upgrade),
                 ("library_0002_prefix_index", m0002_prefix.upgrade),
                 ("library_0003_generation", m0003_generation.upgrade),
-                ("library_0004_pg_matches", m0004_pg_matches.upgrade)],
+                ("library_0004_pg_matches", m0004_pg_matches.upgrade),
+                ("library_0005_rank_index", m0005_rank_index.upgrade)],
     search=SearchSource(name="library", label="Library", search=search_source),
     openapi_paths=PATHS,
     openapi_schemas=SCHEMAS,

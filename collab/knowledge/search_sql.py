@@ -86,13 +86,11 @@ async def _pg_run(raw: Any, url: str, filters: dict[str, Any], match: str | None
         library = await CATALOGUE.current_pg(url, generation, raw)
         found: set[int] | frozenset[int] = library.published
     else:
-        generation, ahead, rest = await raw.fetchrow(
-            "SELECT generation, ahead, rest FROM library_matches($1)", match)
+        generation, ahead, matches = await raw.fetchrow(
+            "SELECT generation, ahead, found FROM library_matches($1)", match)
         library = await CATALOGUE.current_pg(url, generation, raw)
-        first = set(ahead or ())
-        found = first.union(rest or ())
-        if not ranked:
-            first = None
+        found = set(matches or ())
+        first = set(ahead or ()) if ranked else None  # _choose keeps those in `found`
     chosen = _choose(library, found, library.by_date, first, filters, ranked, page, per_page)
     if chosen.rescore:
         rows = await raw.fetch(_PG_RANKED_PAGE, match, chosen.ids, chosen.per_page,
