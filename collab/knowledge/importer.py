@@ -180,11 +180,13 @@ async def import_library(stream: IO[bytes], *, batch_size: int = BATCH, add_topi
         async with db.write_transaction():
             conn = db.database.get_transaction_connection()
             await conn.exec_driver_sql("ANALYZE library_entries, library_entry_topics")
-            # And the new entries' words moved into the full-text index proper: GIN keeps
+            # And the new entries' words moved into the full-text indexes proper: GIN keeps
             # recent insertions in a pending list that every search reads through, until
             # autovacuum (not ANALYZE) cleans it.
             await conn.exec_driver_sql(
-                "SELECT gin_clean_pending_list('ix_library_entries_search'::regclass)")
+                "SELECT gin_clean_pending_list(i.indexrelid) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+                "WHERE i.indrelid = 'library_entries'::regclass AND a.amname = 'gin'")
     report.seconds = time.monotonic() - started
     return report
 
