@@ -154,10 +154,11 @@ _BEGIN = "BEGIN; SET LOCAL plan_cache_mode = force_generic_plan"
 @asynccontextmanager
 async def _transaction(conn: Any, first: str = "") -> AsyncIterator[str]:
     """A transaction with generic plans, begun in one round trip (asyncpg's own takes two);
-    `first`: a statement (no parameters) run in that round trip too. Yields its status."""
-    status = await conn.execute(f"{_BEGIN}; {first}" if first else _BEGIN)
+    `first`: a statement (no parameters) run in that round trip too. Yields its status.
+    Should `first` fail, the transaction it began is rolled back like any other: left open
+    and aborted, it spoiled the pool's connection for every later group."""
     try:
-        yield status
+        yield await conn.execute(f"{_BEGIN}; {first}" if first else _BEGIN)
     except BaseException:
         if not conn.is_closed():
             await conn.execute("ROLLBACK")

@@ -38,6 +38,11 @@ COUNT_AT_OPEN_GATE = Stmt(sa.select(
     .scalar_subquery().label("is_open")), one_row=True)
 LOCK_GATE = Stmt(sa.select(gates.c.id).where(gates.c.id == sa.bindparam("lock_gate"))
                  .with_for_update(key_share=True))
+# A lock whose statement fails when it runs (abs() of the smallest 64-bit integer overflows on
+# either database): the database refuses it, not a missing row.
+FAILING_LOCK = Stmt(sa.select(gates.c.id)
+                    .where(gates.c.id == sa.func.abs(sa.bindparam("big", type_=sa.BigInteger)))
+                    .with_for_update(key_share=True))
 
 
 @pytest.fixture
@@ -161,3 +166,19 @@ async def test_checks_without_writes_take_seqs_in_order_and_say_why_they_were_re
                        for r in group), group
         else:
             assert [r.seq for r in group] == expected  # type: ignore[union-attr]
+
+
+async def test_a_lock_the_database_refuses_fails_its_group_and_spoils_no_connection(
+        hub: Hub) -> None:
+    def failing(gate: int) -> Change:
+        change = peek(gate)
+        change.lock = Step(FAILING_LOCK, {"big": -2**63})
+        return change
+
+    group = await asyncio.gather(*(hub.write(failing(1)) for _ in range(3)),
+                                 return_exceptions=True)
+    assert all(isinstance(r, BaseException) for r in group), group
+    # Every connection of the pool still works: as many groups at once as it holds.
+    later = await asyncio.gather(*(hub.write(peek(1)) for _ in range(12)))
+    assert sorted(r.seq for r in later) == list(range(1, 13))
+    assert [e.seq for e in await store.read("door:1", 0)] == list(range(1, 13))
