@@ -543,6 +543,7 @@ class Context:
     postgres: Postgres | None = None
     results: dict[str, Any] = field(default_factory=dict)
     profiles: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
 
     def start(self, target: str, name: str | None = None,
               database_url: str | None = None) -> Server:
@@ -943,6 +944,7 @@ def run_one(ctx: Context, name: str, targets: list[str]) -> None:
         except Exception as exc:  # report it and go on with the other target
             print(f"!! {name} against {key} failed: {exc}", file=sys.stderr)
             results[key + "_error"] = str(exc)
+            ctx.failures.append(f"{name} against {key}: {exc}")
 
     if name in ("fanout", "saturate"):
         fn = scenario_fanout if name == "fanout" else scenario_saturate
@@ -1122,7 +1124,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"\n(total {time.monotonic() - started:.0f} s)")
         if args.json:
             args.json.write_text(json.dumps(ctx.results, indent=2, default=str))
-        return ctx.results
+    if ctx.failures:
+        # A run with a blank column must not pass for a measured one (scripts check the code).
+        print(f"\n!! {len(ctx.failures)} measurement(s) failed:", file=sys.stderr)
+        for failure in ctx.failures:
+            print(f"!!   {failure}", file=sys.stderr)
+        sys.exit(1)
+    return ctx.results
 
 
 if __name__ == "__main__":

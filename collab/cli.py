@@ -65,11 +65,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 async def with_db(coro_factory):  # type: ignore[no-untyped-def]
-    """Run `coro_factory()` with the configured database connected (for commands)."""
+    """Run `coro_factory()` with the configured database connected (for commands), after
+    applying pending migrations as `serve` does: an operator's first command on a new database
+    is as often `seed` or `createuser` as `migrate`."""
     from collab import db
     from collab.accounts.service import use_test_hashing
+    from collab.migrations import migrate
 
     settings = _settings()
+    applied = await migrate(settings.database_url)
+    if applied:
+        print("collab: applied migrations: " + ", ".join(applied), file=sys.stderr)
     db.configure(settings.database_url)
     use_test_hashing(settings.environment == "test")
     await db.connect()

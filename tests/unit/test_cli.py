@@ -57,6 +57,21 @@ def test_seed_fills_an_empty_database_once(env: Path, capsys: pytest.CaptureFixt
     assert "4 forum rooms" in out and "nothing to seed" in out
 
 
+@pytest.mark.parametrize("command", [
+    ["seed"], ["createuser", "--username", "first", "--password", "long-enough"],
+    ["reset-epochs"]])
+def test_database_commands_on_a_new_database_migrate_it_first(
+    env: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    # An operator's first command on a new database is as often `seed` or `createuser` as
+    # `migrate`: it used to end in a traceback ("no such table").
+    assert main(command) == 0
+    captured = capsys.readouterr()
+    assert "applied migrations: 0001_initial" in captured.err
+    assert main(command if command[0] != "createuser" else ["seed"]) == 0
+    assert "applied migrations" not in capsys.readouterr().err
+
+
 def test_serve_refuses_postgresql_without_an_explicit_environment(
     env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
