@@ -93,6 +93,11 @@ def burnup(days: list[tuple[str, int, int]], on: dt.date) -> list[dict[str, Any]
 def chart(series: list[dict[str, Any]], width: int = 560, height: int = 220) -> dict[str, Any]:
     """Geometry of the burn-up SVG: polylines for done and total, axes and a few labels."""
     left, right, top, bottom = 44, 12, 12, 30
+    if len(series) == 1:
+        # A burn-up rises from nothing: a project's first day is drawn from a zero the day
+        # before, or its one point would draw no line at all.
+        day = dt.date.fromisoformat(series[0]["date"]) - dt.timedelta(days=1)
+        series = [{"date": day.isoformat(), "done": 0, "total": 0}, *series]
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max([p["total"] for p in series] + [p["done"] for p in series] + [1])
     n = len(series)
@@ -115,7 +120,10 @@ def chart(series: list[dict[str, Any]], width: int = 560, height: int = 220) -> 
         "done": line("done"), "total": line("total"),
         "done_end": (x(n - 1), y(last["done"])), "total_end": (x(n - 1), y(last["total"])),
         "y_ticks": [{"y": y(v), "label": v} for v in ticks],
-        "x_labels": [{"x": x(i), "label": series[i]["date"][5:]} for i in labels],
+        # The end labels are anchored inwards, or the last date was cut off at the edge.
+        "x_labels": [{"x": x(i), "label": series[i]["date"][5:],
+                      "anchor": "start" if i == 0 else "end" if i == n - 1 else "middle"}
+                     for i in labels],
         "first": series[0]["date"], "last": last["date"],
         "done_now": last["done"], "total_now": last["total"],
     }

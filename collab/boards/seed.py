@@ -5,12 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import sqlalchemy as sa
+
 from collab.accounts.auth import actor_of
+from collab.accounts.models import utcnow
 from collab.domain import SeedContext
 
 from . import cards, service
 from .access import project_access
-from .models import Project
+from .models import DoneLog, Project
+
+_log = DoneLog.ormar_config.table
 
 # (title, column, assignees, due in days (None: none), labels, checklist, description)
 Task = tuple[str, int, list[str], int | None, list[str], list[str], str]
@@ -70,4 +75,17 @@ async def seed(ctx: SeedContext) -> str | None:
                 "labels": labels, "checklist": [{"text": t, "done": column == 2}
                                                 for t in checklist]})
             made += 1
+        await _spread_history(ctx, access.board_id)
     return f"{len(PROJECTS)} projects with {made} cards"
+
+
+async def _spread_history(ctx: SeedContext, board_id: int, days_apart: int = 3) -> None:
+    """Date the demo board's history back over the last weeks, a card every few days, so its
+    burn-up shows a project under way rather than one made in a second."""
+    async with ctx.hub.transaction() as tx:
+        ids = (await tx.conn.execute(sa.select(_log.c.id).where(_log.c.board_id == board_id)
+                                     .order_by(_log.c.id))).scalars().all()
+        now = utcnow()
+        for i, row_id in enumerate(ids):
+            at = now - dt.timedelta(days=days_apart * (len(ids) - i))
+            await tx.conn.execute(sa.update(_log).where(_log.c.id == row_id).values(at=at))

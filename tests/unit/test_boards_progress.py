@@ -50,6 +50,17 @@ def test_the_burnup_chart_is_an_accessible_svg_of_the_series() -> None:
     assert done[0] > done[-1]
 
 
+def test_a_first_day_is_drawn_as_a_rise_from_zero() -> None:
+    html = render_fragment("boards/_burnup.html",
+                           chart=progress.chart(progress.burnup([("2026-05-20", 1, 5)], DAY)))
+    points = re.findall(r'<polyline points="([^"]+)"', html)
+    assert [len(p.split()) for p in points] == [2, 2]
+    total = [float(xy.split(",")[1]) for xy in points[0].split()]
+    assert total[0] > total[1], "all cards rise from 0 to 5"
+    assert re.search(r'text-anchor="start"[^>]*>05-19<', html)
+    assert re.search(r'text-anchor="end"[^>]*>05-20<', html), "the last date ends at the edge"
+
+
 def test_mentions_are_member_names_after_an_at_sign() -> None:
     text = "Thanks @jo.chen. Ask @Priya_Nair, not me@example.org or @@x or @ab."
     found = mentioned(text)
