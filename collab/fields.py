@@ -15,6 +15,7 @@ from collab.errors import Invalid, NotFound
 
 MAX_ID = 2**31 - 1  # ids are 32-bit INTEGER columns on PostgreSQL (see collab/web/toolkit.py)
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def check_storable(value: str, name: str) -> str:
@@ -96,7 +97,8 @@ def date_field(data: dict[str, Any], name: str, *, required: bool = False) -> dt
         if required:
             raise Invalid(f"{name} is required", extra={"field": name})
         return None
-    if not isinstance(value, str) or len(value) != 10:
+    # fromisoformat alone also takes week dates (2026-W01-1) and non-ASCII digits.
+    if not isinstance(value, str) or not _DAY.fullmatch(value):
         raise Invalid(f"{name} must be a date as YYYY-MM-DD", extra={"field": name})
     try:
         day = dt.date.fromisoformat(value)

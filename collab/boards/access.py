@@ -76,9 +76,13 @@ async def _one(query: sa.Select[Any], what: str) -> Access:
     return Access(int(row.id), int(row.board_id), row.name, row.visibility, row.role)
 
 
-async def board_access(board_id: int, viewer: Any) -> Access:
-    """The viewer's access to board `board_id`; `not_found` when it is not visible to them."""
-    return await _one(_query(viewer).where(_boards.c.id == board_id), f"board {board_id}")
+async def board_access(board_id: int, viewer: Any, asked: str | None = None) -> Access:
+    """The viewer's access to board `board_id`; `not_found` when it is not visible to them.
+
+    `asked`: what the request named when the board was found from it ("card 7"), so that a
+    hidden board's card is "no card 7", like a card that does not exist, not "no board 3"."""
+    return await _one(_query(viewer).where(_boards.c.id == board_id),
+                      asked or f"board {board_id}")
 
 
 async def project_access(project_id: int, viewer: Any) -> Access:

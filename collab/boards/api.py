@@ -106,7 +106,7 @@ async def card(request: Request) -> Response:
     board_id = await reads.card_board(card_id)
     if board_id is None:
         raise NotFound(f"no card {card_id}")
-    access = await board_access(board_id, viewer)
+    access = await board_access(board_id, viewer, f"card {card_id}")
     found = await reads.card(board_id, card_id)
     if found is None:
         raise NotFound(f"no card {card_id}")

@@ -136,11 +136,12 @@ async def board_page(request: Request, error: str | None = None, status: int = 2
                          started)
 
 
-async def _board_form(request: Request, board_id: int, action: Any, anchor: str = "") -> Response:
+async def _board_form(request: Request, board_id: int, action: Any, anchor: str = "",
+                      asked: str | None = None) -> Response:
     """A no-JS form of the board page: do it, then back to the board (or the error on it)."""
     await check_csrf(request)
     user = await require_user(request)
-    access = await board_access(board_id, user)
+    access = await board_access(board_id, user, asked)
     form = await request.form()
     try:
         target = await action(access, actor_of(user), form)
@@ -185,7 +186,7 @@ async def rename_column(request: Request) -> Response:
                                     {"column_id": column_id, "title": form_text(form, "title")})
 
     return await _board_form(request, await _column_board(column_id), action,
-                             f"#column-{column_id}")
+                             f"#column-{column_id}", f"column {column_id}")
 
 
 async def move_column(request: Request) -> Response:
@@ -196,7 +197,7 @@ async def move_column(request: Request) -> Response:
                                   {"column_id": column_id, "index": form_text(form, "index")})
 
     return await _board_form(request, await _column_board(column_id), action,
-                             f"#column-{column_id}")
+                             f"#column-{column_id}", f"column {column_id}")
 
 
 async def delete_column(request: Request) -> Response:
@@ -206,7 +207,7 @@ async def delete_column(request: Request) -> Response:
         return sign_in_redirect(request)
     user = await require_user(request)
     column_id = request.path_params["id"]
-    access = await board_access(await _column_board(column_id), user)
+    access = await board_access(await _column_board(column_id), user, f"column {column_id}")
     access.require_write(user)
     if request.method == "POST":
         await check_csrf(request)
@@ -228,7 +229,7 @@ async def _card_access(card_id: int, user: User | None) -> Access:
     board_id = await reads.card_board(card_id)
     if board_id is None:
         raise NotFound(f"no card {card_id}")
-    return await board_access(board_id, user)
+    return await board_access(board_id, user, f"card {card_id}")
 
 
 def card_form(form: FormData) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from collab.migrations.sqlite_ids import never_reuse_ids
+
 from . import m0002_rank_sql
 
 
@@ -133,4 +135,7 @@ def card_key_index(conn: sa.Connection) -> None:
 
 
 MIGRATIONS = [("boards_0001_initial", upgrade), ("boards_0002_rank_sql", m0002_rank_sql.upgrade),
-              ("boards_0003_card_key_index", card_key_index)]
+              ("boards_0003_card_key_index", card_key_index),
+              ("boards_0004_sqlite_ids", lambda conn: never_reuse_ids(conn, [
+                  "projects", "boards", "project_members", "board_columns", "cards",
+                  "card_assignees", "card_comments", "card_done_log"]))]

@@ -2,6 +2,7 @@
 are published, searched with ranking on SQLite (FTS5) and PostgreSQL (tsvector)."""
 
 from collab.domain import Domain, NavEntry, SearchSource
+from collab.migrations.sqlite_ids import never_reuse_ids
 
 from . import (
     api,
@@ -32,7 +33,10 @@ DOMAIN = Domain(
                 ("library_0002_prefix_index", m0002_prefix.upgrade),
                 ("library_0003_generation", m0003_generation.upgrade),
                 ("library_0004_pg_matches", m0004_pg_matches.upgrade),
-                ("library_0005_rank_index", m0005_rank_index.upgrade)],
+                ("library_0005_rank_index", m0005_rank_index.upgrade),
+                ("library_0006_sqlite_ids", lambda conn: never_reuse_ids(conn, [
+                    "library_entries", "library_revisions", "library_entry_topics",
+                    "library_history"]))],
     search=SearchSource(name="library", label="Library", search=search_source),
     openapi_paths=PATHS,
     openapi_schemas=SCHEMAS,

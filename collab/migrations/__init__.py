@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from . import m0001_initial, m0002_realtime
+from .sqlite_ids import never_reuse_ids
 
 log = logging.getLogger("collab.migrations")
 
@@ -20,6 +21,8 @@ Step = Callable[[sa.Connection], None]
 CORE: list[tuple[str, Step]] = [
     ("0001_initial", m0001_initial.upgrade),
     ("0002_realtime", m0002_realtime.upgrade),
+    ("0003_sqlite_ids", lambda conn: never_reuse_ids(conn, [
+        "users", "api_tokens", "audit_log", "rooms", "threads", "posts", "post_flags"])),
 ]
 
 _versions = sa.Table(

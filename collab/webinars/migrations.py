@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from collab.migrations.sqlite_ids import never_reuse_ids
+
 
 def tables(md: sa.MetaData) -> list[sa.Table]:
     return [
@@ -110,4 +112,8 @@ def upgrade(conn: sa.Connection) -> None:
     md.create_all(conn, tables=tables(md))
 
 
-MIGRATIONS = [("webinars_0001_initial", upgrade)]
+MIGRATIONS = [("webinars_0001_initial", upgrade),
+              ("webinars_0002_sqlite_ids", lambda conn: never_reuse_ids(conn, [
+                  "webinars", "webinar_registrations", "webinar_participants",
+                  "webinar_messages", "webinar_questions", "webinar_question_votes",
+                  "webinar_polls", "webinar_poll_votes"]))]

@@ -74,6 +74,12 @@ async def test_a_private_board_is_invisible_to_non_members_everywhere(server: Li
                 assert assert_error_shape(r)["code"] == "not_found"
             listed = api.http.get("/api/projects", headers=bearer(who) if who else None).json()
             assert project_id not in [x["id"] for x in listed["projects"]]
+            # Not even a different message: "no board N" told a card was there, and where.
+            missing = api.http.get("/api/cards/999999999",
+                                   headers=bearer(who) if who else None).json()["error"]
+            hidden = api.http.get(f"/api/cards/{card_id}",
+                                  headers=bearer(who) if who else None).json()["error"]
+            assert hidden["message"] == missing["message"].replace("999999999", str(card_id))
         # The same answer as for a board that does not exist, over the socket too.
         async with await WSClient.connect(server.ws_url, token=stranger.token) as ws:
             assert refused(await ws.join(p.channel), "not_found")
@@ -206,3 +212,33 @@ async def test_an_at_mention_of_a_member_notifies_them_and_nobody_else(
             assert not inbox.buffered(lambda f: f.get("op") == "event")
             await other_inbox.ping()
             assert not other_inbox.buffered(lambda f: f.get("op") == "event")
+
+
+async def test_ids_of_deleted_projects_and_cards_are_never_given_again(
+        server: LiveServer) -> None:
+    # SQLite gave the newest row's id to the next row once it was deleted: a new public
+    # project got a deleted private one's board, whose replay still held the private cards,
+    # and a client holding a deleted card moved the new card that took its id.
+    with Api(server.base_url) as api:
+        p = setup_project(api, visibility="private")
+        async with await WSClient.connect(server.ws_url, token=p.owner.token) as owner:
+            gone = (await ok(owner, p.channel, "card.create", column_id=p.columns[0],
+                             title="Deleted secret"))["data"]
+            await ok(owner, p.channel, "card.delete", card_id=gone["id"], version=1)
+            again = (await ok(owner, p.channel, "card.create", column_id=p.columns[0],
+                              title="New card"))["data"]
+            assert again["id"] != gone["id"]
+            stale = await act(owner, p.channel, "card.move", card_id=gone["id"], version=1,
+                              column_id=p.columns[1], index=0)
+            refused(stale, "not_found")
+            await ok(owner, p.channel, "card.create", column_id=p.columns[0],
+                     title="Private secret")
+        r = api.http.delete(f"/api/projects/{p.project['id']}", headers=bearer(p.owner))
+        assert r.status_code == 204, r.text
+        other = setup_project(api, visibility="public")
+        assert other.project["id"] != p.project["id"] and other.board_id != p.board_id
+        async with await WSClient.connect(server.ws_url) as anonymous:
+            joined = await anonymous.join_ok(other.channel, since=0)
+            assert joined["seq"] == get_board(api, other.board_id)["seq"]
+            await anonymous.ping()  # the replay comes before the answer to a later frame
+            assert "secret" not in str(anonymous.buffered()).lower()

@@ -101,6 +101,11 @@ async def test_bad_sends_are_refused_with_clear_errors_and_change_nothing(
                  "invalid", "due"),
                 ("card.update", {"card_id": cid, "version": v, "due": "tomorrow"},
                  "invalid", "due"),
+                # ISO week and ordinal dates are ISO 8601, but not YYYY-MM-DD.
+                ("card.update", {"card_id": cid, "version": v, "due": "2026-W01-1"},
+                 "invalid", "due"),
+                ("card.update", {"card_id": cid, "version": v, "due": "2026-001+00"},
+                 "invalid", "due"),
                 ("card.update", {"card_id": cid, "version": v, "due": 20260101},
                  "invalid", "due"),
                 ("card.create", {"column_id": todo, "title": "x", "due": "0001-01-01"},
