@@ -168,6 +168,16 @@ class Connection(Outbox):
         except Repeated as exc:
             self._ack(ref, exc.ack)
             return
+        except CollabError:
+            # A twin of this keyed send (the same key on another socket, at the same time) may
+            # have been done first, and this one refused for what the twin changed: the key's
+            # row, the version it bumped, the card it deleted. The twin's ack is the answer.
+            if keyed is not None and not keyed.stored:
+                stored = await store.recall(keyed.user_id, keyed.key)
+                if stored is not None:
+                    self._ack(ref, stored)
+                    return
+            raise
         finally:
             SEND_KEY.reset(token)
         reply: dict[str, Any] = {}

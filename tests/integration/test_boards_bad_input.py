@@ -160,3 +160,46 @@ async def test_every_action_twice_with_one_key_is_done_once(
         board = get_board(api, p.board_id, p.owner)
         assert [len(c["cards"]) for c in board["columns"]] == [0, 0, 0, 0]
         assert [c["title"] for c in board["columns"]][-1] == "Extra"
+
+
+async def test_one_key_sent_at_once_on_several_sockets_is_done_once_and_acked_alike(
+    live_server: ServerFactory,
+) -> None:
+    # A client that reconnects and retries while its first socket's send is still under way:
+    # the protocol answers every copy with the first ack. The twins used to get `conflict`
+    # (the key's row was taken) or `not_found` (the twin had deleted the card).
+    server = live_server()
+    with Api(server.base_url) as api:
+        p = setup_project(api)
+        todo, doing, _ = p.columns
+        titles = [c["title"] for c in get_board(api, p.board_id, p.owner)["columns"]]
+        sockets = [await WSClient.connect(server.ws_url, token=p.owner.token)
+                   for _ in range(4)]
+        try:
+            async def at_once(key: str, type_: str, **data: Any) -> dict[str, Any]:
+                for n, ws in enumerate(sockets):
+                    await ws.send({"op": "send", "ref": f"{key}-{n}", "channel": p.channel,
+                                   "type": type_, "data": data, "key": key})
+                replies = [await ws.wait_for(lambda f, r=f"{key}-{n}": f.get("ref") == r)
+                           for n, ws in enumerate(sockets)]
+                assert all(r["op"] == "ack" for r in replies), (type_, replies)
+                assert len({(str(r.get("data")), r.get("seq")) for r in replies}) == 1, replies
+                return replies[0]
+
+            card_id = (await at_once("c1", "card.create", column_id=todo,
+                                     title="Once"))["data"]["id"]
+            await at_once("c2", "card.update", card_id=card_id, version=1, title="Renamed")
+            await at_once("c3", "card.comment", card_id=card_id, body="one comment")
+            await at_once("c4", "card.move", card_id=card_id, version=2, column_id=doing,
+                          index=0)
+            extra = (await at_once("c5", "column.create", title="Extra"))["data"]["id"]
+            await at_once("c6", "column.rename", column_id=extra, title="Extra!")
+            await at_once("c7", "column.move", column_id=extra, index=0)
+            await at_once("c8", "card.delete", card_id=card_id, version=3)
+            await at_once("c9", "column.delete", column_id=extra)
+        finally:
+            for ws in sockets:
+                await ws.close()
+        board = get_board(api, p.board_id, p.owner)
+        assert [c["title"] for c in board["columns"]] == titles
+        assert all(not c["cards"] for c in board["columns"])
