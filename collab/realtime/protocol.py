@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,14 +40,29 @@ def _ref(obj: dict[str, Any]) -> str | None:
     return ref
 
 
+def _with_ref(exc: CollabError, text: str, max_bytes: int) -> CollabError:
+    """`exc` with the ref of the frame it refuses whole, when one can be read: a frame within
+    twice the limit (what the server reads at all), or JSON that the standard library takes
+    and orjson does not (a lone surrogate escape). The error path only: the parse is slow."""
+    if len(text) <= 2 * max_bytes:
+        try:
+            obj = json.loads(text)
+            ref = _ref(obj) if isinstance(obj, dict) else None
+        except (ValueError, RecursionError, CollabError):
+            ref = None
+        if ref is not None:
+            exc.extra["ref"] = ref
+    return exc
+
+
 def parse(text: str, max_bytes: int) -> ClientFrame:
     """Parse one client frame; raises the CollabError whose code the client should see."""
     if len(text) > max_bytes or (len(text) * 4 > max_bytes and len(text.encode()) > max_bytes):
-        raise TooLarge(f"frame is larger than {max_bytes} bytes")
+        raise _with_ref(TooLarge(f"frame is larger than {max_bytes} bytes"), text, max_bytes)
     try:
         obj = orjson.loads(text)
     except orjson.JSONDecodeError:
-        raise BadFrame("frame is not valid JSON") from None
+        raise _with_ref(BadFrame("frame is not valid JSON"), text, max_bytes) from None
     if not isinstance(obj, dict):
         raise BadFrame("frame must be a JSON object")
     ref = _ref(obj)

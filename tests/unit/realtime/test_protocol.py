@@ -33,6 +33,21 @@ def test_errors_carry_the_ref_of_the_frame() -> None:
     assert caught.value.extra["ref"] == "r7"
 
 
+@pytest.mark.parametrize(("text", "code"), [
+    # Over the limit, but read (up to twice the limit): the error still says which frame.
+    ('{"op":"send","ref":"big","channel":"thread:1","type":"post.create","data":{"body":"'
+     + "x" * 70_000 + '"}}', "too_large"),
+    # Valid JSON that orjson refuses (a lone surrogate escape) is still a frame with a ref.
+    (('{"op":"send","ref":"big","channel":"thread:1","type":"post.create",'
+     '"data":{"body":"\\ud800"}}'), "bad_frame"),
+])
+def test_a_frame_refused_whole_still_gets_its_ref(text: str, code: str) -> None:
+    with pytest.raises(CollabError) as caught:
+        parse(text, 65536)
+    assert caught.value.code == code
+    assert caught.value.extra.get("ref") == "big"
+
+
 def test_frames_over_the_limit_are_too_large_even_in_multibyte_text() -> None:
     with pytest.raises(CollabError) as caught:
         parse('{"op":"ping","ref":"' + "é" * 40 + '"}', 64 + 20)
