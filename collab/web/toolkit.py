@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -10,7 +11,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from collab.errors import Invalid, NotFound
+from collab.errors import Invalid, NotFound, TooLarge
 
 # Ids are ASCII digits of a number that fits the id columns: ormar's Integer is a 32-bit
 # INTEGER on PostgreSQL, where asyncpg refuses 2^31 and more before the query runs (a 500 on
@@ -50,11 +51,24 @@ def parse_id(value: Any) -> int | None:
     return None
 
 
+# Far above any object the API takes (a library entry's fields are under 300 KB); a larger
+# body is refused as it streams in, not read whole first.
+MAX_JSON_BODY = 1024 * 1024
+
+
 async def read_json(request: Request) -> dict[str, Any]:
-    """The request body as a JSON object, or `invalid`."""
+    """The request body as a JSON object, or `invalid` (`too_large` past MAX_JSON_BODY)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_JSON_BODY:
+        raise TooLarge(f"the body is larger than {MAX_JSON_BODY} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_JSON_BODY:
+            raise TooLarge(f"the body is larger than {MAX_JSON_BODY} bytes")
     try:
-        data = await request.json()
-    except (ValueError, UnicodeDecodeError):
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: [[[[…]]]]
         raise Invalid("the body must be JSON") from None
     if not isinstance(data, dict):
         raise Invalid("the body must be a JSON object")

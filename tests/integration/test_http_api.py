@@ -59,6 +59,20 @@ def test_register_with_a_body_that_is_not_json_is_422_or_400(api: Api) -> None:
     assert_error_shape(r)
 
 
+def test_a_deeply_nested_body_is_422_and_a_huge_one_413(api: Api) -> None:
+    # [[[[…]]]] 1,000 deep made the JSON parser raise RecursionError: a 500, connection reset.
+    nested = b'{"username":' + b"[" * 5000 + b"]" * 5000 + b"}"
+    r = api.http.post("/api/users", content=nested,
+                      headers={"Content-Type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert assert_error_shape(r)["code"] == "invalid"
+    huge = b'{"username":"' + b"x" * (2 * 1024 * 1024) + b'"}'
+    r = api.http.post("/api/users", content=huge, headers={"Content-Type": "application/json"})
+    assert r.status_code == 413, r.text
+    assert assert_error_shape(r)["code"] == "too_large"
+    assert api.http.get("/healthz").status_code == 200
+
+
 def test_token_for_good_credentials_is_201(api: Api) -> None:
     user = api.register()
     r = api.token_raw(user.username, user.password)
