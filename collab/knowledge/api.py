@@ -133,8 +133,10 @@ async def queue(request: Request) -> JSONResponse:
 async def site_search(request: Request) -> JSONResponse:
     """`GET /api/search?q=`: the library's results and every other source's, together."""
     viewer = await current_user(request)
+    limit = search.number_param(request.query_params, "limit", search.PER_PAGE, 1,
+                                search.MAX_PER_PAGE)
     found_request = search.parse_request({"q": request.query_params.get("q", ""),
-                                          "per_page": request.query_params.get("limit", "")})
+                                          "per_page": str(limit)})
     limit = found_request.per_page
     found = await search.search(found_request) if found_request.q else None
     others = await everywhere(request, found_request.q, viewer, limit) if found_request.q else []

@@ -66,7 +66,9 @@ def url_maker(base: str, req: search.SearchRequest, omit: tuple[str, ...] = ()
     the page goes back to 1 unless it is what changes. `omit`: parameters the page sets."""
     current: dict[str, Any] = {"q": req.q, **req.filters,
                                "sort": req.sort if req.sort != "relevance" else None,
-                               "page": req.page if req.page > 1 else None}
+                               "page": req.page if req.page > 1 else None,
+                               "per_page": req.per_page if req.per_page != search.PER_PAGE
+                               else None}
     for name in omit:
         current.pop(name, None)
 

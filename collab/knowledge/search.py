@@ -42,6 +42,7 @@ MAX_PER_PAGE = 50
 MAX_PAGE = 10_000
 SORTS = ("relevance", "date")
 FILTERS = ("kind", "topic", "jurisdiction", "level", "year")
+FACETS = ("kind", "topic", "level", "year")
 
 # Letters and digits of any script; everything else separates words (underscore too: the
 # databases' parsers split on it, and a term must mean the same on both).
@@ -105,7 +106,7 @@ def _one(params: Mapping[str, str], name: str, maximum: int) -> str | None:
     return check_storable(value.strip(), name)
 
 
-def _number(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+def number_param(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     raw = params.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -135,12 +136,13 @@ def parse_request(params: Mapping[str, str]) -> SearchRequest:
     sort = _one(params, "sort", 20) or "relevance"
     if sort not in SORTS:
         raise Invalid("sort must be relevance or date", extra={"field": "sort"})
-    year = _number(params, "year", 0, 1900, 2100) if params.get("year", "").strip() else None
+    year = number_param(params, "year", 0, 1900, 2100) if params.get("year", "").strip() else None
     return SearchRequest(
-        q=q.strip(), kind=kind, topic=_one(params, "topic", 40),
+        # Only leading space goes: a trailing one says the last word is whole (parse_query).
+        q=q.lstrip(), kind=kind, topic=_one(params, "topic", 40),
         jurisdiction=_one(params, "jurisdiction", 100), level=level, year=year, sort=sort,
-        page=_number(params, "page", 1, 1, MAX_PAGE),
-        per_page=_number(params, "per_page", PER_PAGE, 1, MAX_PER_PAGE))
+        page=number_param(params, "page", 1, 1, MAX_PAGE),
+        per_page=number_param(params, "per_page", PER_PAGE, 1, MAX_PER_PAGE))
 
 
 def parse_query(q: str) -> list[Term]:
@@ -168,6 +170,18 @@ def parse_query(q: str) -> list[Term]:
     return terms
 
 
+def wants_a_long_word(q: str) -> bool:
+    """Whether `q` asks for a word longer than MAX_WORD, which no entry is searched by (left out
+    of the terms, it made the search find everything instead of nothing)."""
+    for match in _TOKEN.finditer(q):
+        minus, phrase, bare = match.groups()
+        text, negated = (phrase, bool(minus)) if phrase is not None else (
+            bare, bare.startswith("-"))
+        if not negated and any(len(w) > MAX_WORD for w in _WORD.findall(text)):
+            return True
+    return False
+
+
 def _dedupe(terms: list[Term]) -> list[Term]:
     seen, out = set(), []
     for term in terms:
@@ -188,7 +202,7 @@ def fts5_query(terms: list[Term], any_word: bool = False) -> str | None:
 
     plus = [one(t) for t in positives(terms)]
     if not plus:
-        return None  # FTS5 has no "everything except": a query of exclusions alone is ignored
+        return None  # FTS5 has no "everything except": `search` takes exclusions alone apart
     expression = "(" + (" OR " if any_word else " AND ").join(plus) + ")"
     minus = [one(t) for t in terms if t.negated]
     if minus:
@@ -272,13 +286,18 @@ def _result(row: Any, highlighted: bool) -> dict[str, Any]:
 async def search(request: SearchRequest) -> SearchResult:
     """Published entries matching `request`: one page of results, the total, facet counts."""
     terms = parse_query(request.q)
+    if wants_a_long_word(request.q):
+        return SearchResult(request, 0, [], _ordered({f: {} for f in FACETS}), "all", terms)
     build = fts5_query if db.is_sqlite() else tsquery
     match = build(terms)
-    matched = "all" if match else "none"
+    # Excluded words alone ("-budget"): every entry but those with any of them.
+    excluded = [replace(t, negated=False) for t in terms if t.negated]
+    exclude = build(excluded, any_word=True) if match is None and excluded else None
+    matched = "all" if match or exclude else "none"
     by_relevance = request.sort == "relevance"
     async with db.database.connection() as conn:
         page = await search_sql.run(conn, request.filters, match, by_relevance, request.page,
-                                    request.per_page)
+                                    request.per_page, exclude)
         if page.total == 0 and match and len(positives(terms)) > 1:
             match = build(terms, any_word=True)
             matched = "any"

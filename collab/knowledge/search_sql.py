@@ -55,15 +55,19 @@ class Page:
 
 
 async def run(conn: Any, filters: dict[str, Any], match: str | None, by_relevance: bool,
-              page: int, per_page: int) -> Page:
-    """Facet counts, total and one page of rows for `match` (None: every entry) and filters."""
+              page: int, per_page: int, exclude: str | None = None) -> Page:
+    """Facet counts, total and one page of rows for `match` (None: every entry) and filters.
+
+    `exclude` (with no `match`): every entry but those it matches, for a search of excluded
+    words alone ("-budget"), which neither FTS5 nor the GIN index can answer by itself."""
     ranked = match is not None and by_relevance
     if db.is_sqlite():
         url = str(conn.engine.url)
         return await db.sqlite_read(conn, lambda c: _sqlite_run(
-            c, url, filters, match, ranked, page, per_page))
+            c, url, filters, match, ranked, page, per_page, exclude))
     raw = (await conn.get_raw_connection()).driver_connection  # asyncpg
-    return await _pg_run(raw, str(conn.engine.url), filters, match, ranked, page, per_page)
+    return await _pg_run(raw, str(conn.engine.url), filters, match, ranked, page, per_page,
+                         exclude)
 
 
 # The page of the best few by their full rank, with what highlighting needs, in one statement
@@ -77,14 +81,19 @@ _PG_RANKED_PAGE = (
 
 
 async def _pg_run(raw: Any, url: str, filters: dict[str, Any], match: str | None,
-                  ranked: bool, page: int, per_page: int) -> Page:
+                  ranked: bool, page: int, per_page: int, exclude: str | None = None) -> Page:
     """The search on PostgreSQL, on the asyncpg connection: two round trips (the matches, the
     page), no transaction, and no row objects for thousands of matches."""
     first = None
-    if match is None:
+    if match is None and exclude is not None:
+        generation, _ahead, matches = await raw.fetchrow(
+            "SELECT generation, ahead, found FROM library_matches($1)", exclude)
+        library = await CATALOGUE.current_pg(url, generation, raw)
+        found: set[int] | frozenset[int] = library.published - set(matches or ())
+    elif match is None:
         generation = await raw.fetchval(GENERATION_SQL)
         library = await CATALOGUE.current_pg(url, generation, raw)
-        found: set[int] | frozenset[int] = library.published
+        found = library.published
     else:
         generation, ahead, matches = await raw.fetchrow(
             "SELECT generation, ahead, found FROM library_matches($1)", match)
@@ -101,12 +110,14 @@ async def _pg_run(raw: Any, url: str, filters: dict[str, Any], match: str | None
 
 
 def _sqlite_run(c: sqlite3.Connection, url: str, filters: dict[str, Any], match: str | None,
-                ranked: bool, page: int, per_page: int) -> Page:
+                ranked: bool, page: int, per_page: int, exclude: str | None = None) -> Page:
     """The whole search on SQLite's connection, in its driver's thread (one hop)."""
     library = CATALOGUE.current_in_thread(url, c)
     first = None
     if match is None:
         found: set[int] | frozenset[int] = library.published
+        if exclude is not None:
+            found = found - {r[0] for r in c.execute(_FTS_IDS, (exclude,))}
     else:
         found = {r[0] for r in c.execute(_FTS_IDS, (match,))}
         if ranked:

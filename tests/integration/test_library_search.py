@@ -277,3 +277,41 @@ def test_pages_answer_for_every_entry_and_filter(seeded: LiveServer, lib: Api) -
                      "/case-studies?level=nope", f"/library/{ids[0]}/diff"):
             r = http.get(path)
             assert r.status_code in (200, 422), (path, r.status_code)
+
+
+def test_a_trailing_space_makes_the_last_word_whole(lib: Api) -> None:
+    # "budg" is the start of "budget" while typing; "budg " is the whole word, found nowhere.
+    assert found(lib, q="budg")["total"] > 0
+    assert found(lib, q="budg ")["total"] == 0
+    assert found(lib, q="budget ")["total"] == found(lib, q="budget")["total"] > 0
+
+
+def test_excluded_words_alone_leave_out_the_entries_with_them(lib: Api) -> None:
+    everything = found(lib, per_page=50)["total"]
+    with_budget = found(lib, q="budget", per_page=50)
+    without = found(lib, q="-budget", per_page=50)
+    assert with_budget["total"] > 0
+    assert without["total"] == everything - with_budget["total"]
+    assert not {r["id"] for r in without["results"]} & {r["id"] for r in with_budget["results"]}
+    phrase = found(lib, q='-"flood warning"', per_page=50)
+    assert phrase["total"] == everything - found(lib, q='"flood warning"')["total"]
+
+
+def test_a_word_longer_than_any_searched_finds_nothing(lib: Api) -> None:
+    assert found(lib, q="procurement " + "x" * 61)["total"] == 0
+    assert found(lib, q="procurement -" + "x" * 61)["total"] == found(lib, q="procurement")["total"]
+
+
+def test_the_site_search_names_its_own_limit_parameter(lib: Api) -> None:
+    for bad in ("0", "51", "abc"):
+        r = lib.http.get("/api/search", params={"q": "data", "limit": bad})
+        assert r.status_code == 422, r.text
+        assert assert_error_shape(r)["field"] == "limit"
+
+
+def test_links_and_the_address_keep_the_page_size(lib: Api) -> None:
+    page = lib.http.get("/library", params={"q": "data", "per_page": "5"})
+    assert "per_page=5&amp;page=2" in page.text or "page=2&amp;per_page=5" in page.text
+    swap = lib.http.get("/library", params={"q": "data", "per_page": "5"},
+                        headers={"HX-Request": "true"})
+    assert "per_page=5" in swap.headers["hx-push-url"]
