@@ -91,7 +91,10 @@ async def withdraw(request: Request) -> JSONResponse:
 async def feature(request: Request) -> JSONResponse:
     user = await require_user(request)
     featured = await service.set_featured(user, _id(request), await read_json(request))
-    return JSONResponse({"id": _id(request), "featured": featured})
+    # Like the workflow's steps, it answers the entry (its newest revision).
+    view = await reading.entry_view(_id(request), user,
+                                    (await service.load(_id(request), user)).row.latest_revision)
+    return JSONResponse({**view, "featured": featured})
 
 
 def revision_pair(request: Request) -> tuple[int, int]:

@@ -215,6 +215,20 @@ def test_an_expert_author_cannot_review_their_own_entry(api: Api,
     refused(call(api, "POST", f"{path}/withdraw", writer), 409, "conflict")
 
 
+def test_featuring_answers_the_entry(api: Api, people: dict[str, User]) -> None:
+    writer, expert = people["author"], people["expert"]
+    entry_id = ok(call(api, "POST", "/api/library", writer,
+                       new_article(uuid.uuid4().hex[:8])), 201)["id"]
+    path = f"/api/library/{entry_id}"
+    ok(call(api, "POST", f"{path}/submit", writer))
+    ok(call(api, "POST", f"{path}/claim", expert))
+    ok(call(api, "POST", f"{path}/review", expert, {"decision": "approve"}))
+    answer = ok(call(api, "POST", f"{path}/feature", expert, {"featured": True}))
+    assert answer["id"] == entry_id and answer["featured"] is True
+    assert answer["state"] == "published" and answer["title"]
+    assert ok(call(api, "GET", path))["featured"] is True
+
+
 def test_lists_my_drafts_and_the_review_queue(api: Api, people: dict[str, User]) -> None:
     author, member, expert = people["author"], people["member"], people["expert"]
     entry_id = ok(call(api, "POST", "/api/library", author,
