@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -78,23 +79,39 @@ async def _authors() -> dict[str, int]:
     return {r.username.lower(): r.id for r in rows}
 
 
-async def _add_topics(lines: list[tuple[int, bytes]], known: dict[str, str]) -> int:
-    """Create every topic the file names that the library does not have yet."""
-    wanted: dict[str, None] = {}
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+async def _add_topics(lines: list[tuple[int, bytes]], known: dict[str, str],
+                      authors: dict[str, int]) -> int:
+    """Create the topics the file names that the library does not have yet: well-formed slugs
+    (a-z, 0-9 and single hyphens, as `POST /api/library/topics` makes them) named by a line
+    that loads with them. A name that is not a slug ("Procurement") is left to be refused
+    with its line, not made a second topic beside `procurement`."""
+    candidates: dict[str, str] = {}
     for _number, raw in lines:
         try:
             topics = orjson.loads(raw).get("topics") or []
         except (orjson.JSONDecodeError, AttributeError):
             continue
         for topic in topics if isinstance(topics, list) else []:
-            if isinstance(topic, str) and 0 < len(topic.strip()) <= 40 \
-                    and topic.strip() not in known:
-                wanted[topic.strip()] = None
+            if isinstance(topic, str) and len(topic) <= 40 and _SLUG.fullmatch(topic) \
+                    and topic not in known:
+                candidates[topic] = topic.replace("-", " ").capitalize()
+    wanted: dict[str, None] = {}
+    if candidates:
+        widened = {**known, **candidates}
+        for _number, raw in lines:
+            try:
+                content = read_line(raw, widened, authors)[1]
+            except CollabError:
+                continue
+            wanted.update((t, None) for t in content["topics"] if t in candidates)
     if wanted:
         async with db.write_transaction():
             conn = db.database.get_transaction_connection()
             await conn.execute(topics_table.insert(), [
-                {"slug": slug, "name": slug.replace("-", " ").capitalize(), "description": "",
+                {"slug": slug, "name": candidates[slug], "description": "",
                  "position": len(known) + n} for n, slug in enumerate(wanted, start=1)])
         from . import service
 
@@ -142,9 +159,9 @@ async def import_library(stream: IO[bytes], *, batch_size: int = BATCH, add_topi
     started = time.monotonic()
     lines = list(_lines(stream))
     topics = await topic_map()
-    if add_topics and await _add_topics(lines, topics):
-        topics = await topic_map()
     authors = await _authors()
+    if add_topics and await _add_topics(lines, topics, authors):
+        topics = await topic_map()
     batch: list[tuple[str, dict[str, Any], int, Any, bool]] = []
 
     async def flush() -> None:

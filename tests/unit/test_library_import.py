@@ -60,6 +60,20 @@ async def test_unknown_topics_can_be_added(hub: Hub) -> None:
     assert found.total == 1
 
 
+async def test_only_well_formed_topics_of_lines_that_load_are_added(hub: Hub) -> None:
+    from collab.knowledge import service
+
+    await create_user("importer", "long-enough-password")
+    service._topics = (0.0, {})  # another test's database may be cached
+    before = set(await service.topic_map())
+    lines = [line(1, topics=["Procurement"]), line(2, topics=["Brand New Topic"]),
+             line(3, topics=["from-refused-line"], title=None),
+             line(4, topics=["nul\u0000topic"]), line(5, topics=["street-lighting"])]
+    report = await import_library(io.BytesIO("\n".join(lines).encode()), add_topics=True)
+    assert report.imported == 1 and [n for n, _ in report.refused] == [1, 2, 3, 4]
+    assert set(await service.topic_map()) - before == {"street-lighting"}
+
+
 def test_the_command_reports_and_fails_on_bad_lines(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
