@@ -9,6 +9,7 @@ dict: the common fields (`title`, `summary`, `body`, `topics`, `authors`) and th
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import html
 import math
 import re
@@ -230,10 +231,20 @@ def plain_text(markdown: str) -> str:
 
 
 def format_number(value: Any) -> str:
+    """A figure for reading: two decimals, or three significant digits below 1 (0.00004 was
+    shown as 0)."""
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
-        return f"{value:,.2f}".rstrip("0").rstrip(".")
+        places = 2 if value == 0 or abs(value) >= 1 else 2 - math.floor(math.log10(abs(value)))
+        return f"{value:,.{places}f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+def exact_number(value: Any) -> str:
+    """A figure exactly as stored, without exponent, for a form to send back unchanged."""
+    if isinstance(value, float):
+        return format(decimal.Decimal(repr(value)), "f")
     return str(value)
 
 

@@ -48,7 +48,7 @@ def form_values(content: dict[str, Any]) -> dict[str, Any]:
     values["authors"] = "\n".join(content.get("authors") or [])
     values["contacts"] = "\n".join(content.get("contacts") or [])
     values["outcomes"] = "\n".join(
-        f"{o['label']} | {c.format_number(o['value']).replace(',', '')} | {o.get('unit', '')}"
+        f"{o['label']} | {c.exact_number(o['value'])} | {o.get('unit', '')}"
         .rstrip(" |") for o in content.get("outcomes") or [])
     return values
 

@@ -26,6 +26,21 @@ CASE = {"kind": "case_study", "title": "A case", "summary": "It worked.", "body"
         "contacts": ["The team"]}
 
 
+def test_an_unchanged_edit_form_keeps_every_figure_exactly() -> None:
+    from collab.knowledge.forms import _outcomes, form_values
+
+    figures = [0.125, 0.00004, 1234567.891, -38, 1e12, 2.5e-9]
+    case = {**CASE, "outcomes": [{"label": f"F{n}", "value": v, "unit": "x"}
+                                 for n, v in enumerate(figures)]}
+    content = read_content("case_study", case, TOPICS)
+    sent_back = read_content("case_study", {
+        **case, "outcomes": _outcomes(form_values(content)["outcomes"])}, TOPICS)
+    assert [o["value"] for o in sent_back["outcomes"]] == figures
+    # Read on the page, small figures keep their digits (0.00004 was shown as 0).
+    assert [outcome_text(o) for o in sent_back["outcomes"][:3]] == [
+        "0.125x", "0.00004x", "1,234,567.89x"]
+
+
 def test_a_case_study_round_trips_through_storage() -> None:
     content = read_content("case_study", CASE, TOPICS)
     assert content["outcomes"][0] == {"label": "Time", "value": -38, "unit": "%"}
