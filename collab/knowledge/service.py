@@ -17,6 +17,7 @@ history row in the same transaction. Publishing emits `entry.published` on `libr
 from __future__ import annotations
 
 import time
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,7 +85,11 @@ async def add_topic(actor: Person, data: dict[str, Any]) -> dict[str, str]:
     if not actor.has_role("expert", "moderator", "admin"):
         raise Forbidden("only experts, moderators and admins add topics")
     name = text_field(data, "name", 80)
-    slug = "-".join("".join(ch if ch.isalnum() else " " for ch in name.lower()).split())[:40]
+    # Accents go (Énergie: energie); a name with no Latin letters or digits has no slug.
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", name.lower())
+                    if not unicodedata.combining(ch))
+    slug = "-".join("".join(ch if ch.isalnum() else " " for ch in plain).split())[:40]
+    slug = slug.strip("-")
     if not slug or not slug.isascii():
         raise Invalid("the name needs some letters or digits (a-z, 0-9)", extra={"field": "name"})
     description = text_field(data, "description", 500, required=False)

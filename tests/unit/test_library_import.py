@@ -95,3 +95,18 @@ def test_the_command_reports_and_fails_on_bad_lines(
     with pytest.raises(SystemExit) as missing:
         main(["import-library", str(tmp_path / "nope.jsonl")])
     assert "cannot read" in str(missing.value.code)
+
+
+async def test_topic_names_with_accents_get_plain_slugs(hub: Hub) -> None:
+    from collab.errors import Conflict, Invalid
+    from collab.knowledge import service
+
+    expert = await create_user("topic-expert", "long-enough-password", role="expert")
+    service._topics = (0.0, {})
+    assert (await service.add_topic(expert, {"name": "Énergie"}))["slug"] == "energie"
+    assert (await service.add_topic(expert, {"name": "Ümwelt Politik"}))["slug"] \
+        == "umwelt-politik"
+    with pytest.raises(Conflict):
+        await service.add_topic(expert, {"name": "ENERGIE"})
+    with pytest.raises(Invalid):
+        await service.add_topic(expert, {"name": "東京"})
