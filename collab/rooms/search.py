@@ -51,7 +51,11 @@ def _snippet(text: str, words: list[str], width: int = 90) -> str:
 
 async def search_threads(query: str, viewer: Any, limit: int) -> list[SearchHit]:
     """Threads whose title or opening post has every word of `query`, best first."""
-    words = list(dict.fromkeys(w.lower() for w in _WORD.findall(query[:MAX_QUERY])))[:MAX_WORDS]
+    # `-word` leaves threads with it out, as in the library's search (and is not looked for).
+    tokens = query[:MAX_QUERY].split()
+    excluded = [w.lower() for t in tokens if t.startswith("-") for w in _WORD.findall(t)]
+    words = list(dict.fromkeys(w.lower() for t in tokens if not t.startswith("-")
+                               for w in _WORD.findall(t)))[:MAX_WORDS]
     if not words or limit < 1:
         return []
     threads, rooms, posts = (Thread.ormar_config.table, Room.ormar_config.table,
@@ -60,6 +64,9 @@ async def search_threads(query: str, viewer: Any, limit: int) -> list[SearchHit]
     body = sa.func.coalesce(posts.c.body, "")
     conditions = [sa.or_(threads.c.title.ilike(like_pattern(w), escape="\\"),
                          body.ilike(like_pattern(w), escape="\\")) for w in words]
+    conditions += [sa.not_(sa.or_(threads.c.title.ilike(like_pattern(w), escape="\\"),
+                                  body.ilike(like_pattern(w), escape="\\")))
+                   for w in dict.fromkeys(excluded[:MAX_WORDS])]
     query_ = (sa.select(threads.c.id, threads.c.title, threads.c.last_post_at,
                         rooms.c.name.label("room"), posts.c.body_html)
               .select_from(threads.join(rooms, rooms.c.id == threads.c.room)

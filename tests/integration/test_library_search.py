@@ -170,6 +170,9 @@ def test_the_site_wide_box_finds_forum_threads_the_viewer_may_read(lib: Api) -> 
     assert sources(member, q="introduce yourself")["forum"][0]["title"] == "Introduce yourself"
     # LIKE's own characters are searched for literally.
     assert "forum" not in sources(q="%_%")
+    # -word leaves threads with it out, as in the library.
+    assert "forum" not in sources(q="flood -warning")
+    assert "forum" not in sources(q="-flood")
 
 
 BAD_QUERIES = [
