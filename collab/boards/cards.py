@@ -158,8 +158,7 @@ async def create_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
             return seq, ack
         async with board_transaction(hub, board_id) as tx:
             event, results = await in_transaction(tx, made := plan(), actor)
-            await notify(tx, targets, actor, access, results["card"]["id"], card["title"],
-                         "on the new card")
+            await notify(tx, targets, actor, access, results["card"]["id"], "on the new")
         assert made.ack is not None
         return event.seq or 0, made.ack(results)
 
@@ -318,7 +317,7 @@ async def update_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
             await tx.redact(f"board:{board_id}", f"card:{card_id}",
                             {k: new[k] for k in ("title", "description", "description_html",
                                                  "labels", "checklist")})
-            await notify(tx, targets, actor, access, card_id, new["title"], "on")
+            await notify(tx, targets, actor, access, card_id, "on")
     except Stale:
         raise await stale(board_id, card_id) from None
     assert made.ack is not None
@@ -396,8 +395,7 @@ async def comment_card(hub: Hub, actor: Actor, access: Access, data: dict[str, A
         event = await tx.emit(channel, "card.commented",
                               {**comment, "comments": r["card"]["comment_count"]}, actor,
                               subject=f"comments:{card_id}")
-        await notify(tx, targets, actor, access, card_id, r["card"]["title"],
-                     "in a comment on")
+        await notify(tx, targets, actor, access, card_id, "in a comment on")
         tx.reply(event.seq, {"id": comment["id"]})
     return event.seq or 0, {"id": comment["id"]}
 

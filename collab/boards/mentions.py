@@ -50,11 +50,15 @@ async def mention_targets(project_id: int, names: set[str], actor_id: int) -> li
 
 
 async def notify(tx: Any, user_ids: list[int], actor: Actor, access: Access, card_id: int,
-                 title: str, where: str) -> None:
-    """A `notification` on each mentioned member's `user:ID`, in the change's transaction."""
+                 where: str) -> None:
+    """A `notification` on each mentioned member's `user:ID`, in the change's transaction.
+
+    It names the card by number, not by title: replay never brings back text that was deleted
+    or edited since, and a card's title and comments may be (its link shows what is)."""
     who = actor.display_name or actor.username
     for user_id in user_ids:
         await tx.emit(f"user:{user_id}", "notification", {
-            "kind": "mention", "text": f"{who} mentioned you {where} “{title}” in {access.name}",
+            "kind": "mention", "text": f"{who} mentioned you {where} card #{card_id} in "
+                                       f"{access.name}",
             "url": f"/cards/{card_id}", "project_id": access.project_id,
             "board_id": access.board_id, "card_id": card_id, "by": actor.public()}, actor)
