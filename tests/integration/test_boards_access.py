@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -245,3 +246,37 @@ async def test_ids_of_deleted_projects_and_cards_are_never_given_again(
             assert joined["seq"] == get_board(api, other.board_id)["seq"]
             await anonymous.ping()  # the replay comes before the answer to a later frame
             assert "secret" not in str(anonymous.buffered()).lower()
+
+
+async def test_the_notifications_page_lists_a_members_own_newest_first(
+    server: LiveServer,
+) -> None:
+    from .test_library_forms import Browser
+
+    with Api(server.base_url) as api:
+        p = setup_project(api)
+        mate, other = api.register(), api.register()
+        add_member(api, p.owner, int(p.project["id"]), mate, "member")
+        async with await WSClient.connect(server.ws_url, token=p.owner.token) as owner:
+            card = (await ok(owner, p.channel, "card.create", column_id=p.columns[0],
+                             title="Paged"))["data"]
+            for n in range(55):
+                await ok(owner, p.channel, "card.comment", card_id=card["id"],
+                         body=f"@{mate.username} number {n}")
+        reader, stranger, anonymous = Browser(server, mate), Browser(server, other), \
+            Browser(server)
+        try:
+            first = reader.get("/notifications")
+            assert first.status_code == 200
+            links = first.text.count(f'href="/cards/{card["id"]}"')
+            assert links == 50, "fifty a page"
+            older = re.search(r'href="/notifications\?before=(\d+)"', first.text)
+            assert older, "a link to older ones"
+            second = reader.get(f"/notifications?before={older.group(1)}")
+            assert second.text.count(f'href="/cards/{card["id"]}"') == 5
+            assert f"card #{card['id']}" not in stranger.get("/notifications").text
+            signin = anonymous.get("/notifications")
+            assert signin.status_code in (302, 303) and "/login" in signin.headers["location"]
+        finally:
+            for b in (reader, stranger, anonymous):
+                b.close()

@@ -135,6 +135,7 @@ HTTP = [
     HttpRule("POST", "/logout", ALL, lambda w, p: own_session(w, p, "/logout", {})),
     HttpRule("GET", "/members/{username}", ALL,
              lambda w, p: p.http.get(f"/members/{w.owner.username}")),
+    HttpRule("GET", "/notifications", MEMBERS, lambda w, p: p.http.get("/notifications")),
     # forum API
     HttpRule("GET", "/api/rooms", ALL, lambda w, p: api(p, "GET", "/api/rooms")),
     HttpRule("POST", "/api/rooms", MODERATORS, lambda w, p: api(
