@@ -34,9 +34,9 @@ DOMAIN = Domain(
                 ("library_0003_generation", m0003_generation.upgrade),
                 ("library_0004_pg_matches", m0004_pg_matches.upgrade),
                 ("library_0005_rank_index", m0005_rank_index.upgrade),
-                ("library_0006_sqlite_ids", lambda conn: never_reuse_ids(conn, [
-                    "library_entries", "library_revisions", "library_entry_topics",
-                    "library_history"]))],
+                # Entries and revisions are never deleted; their topic links are replaced.
+                ("library_0006_sqlite_ids", lambda conn: never_reuse_ids(
+                    conn, ["library_entry_topics"]))],
     search=SearchSource(name="library", label="Library", search=search_source),
     openapi_paths=PATHS,
     openapi_schemas=SCHEMAS,

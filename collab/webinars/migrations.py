@@ -113,7 +113,6 @@ def upgrade(conn: sa.Connection) -> None:
 
 
 MIGRATIONS = [("webinars_0001_initial", upgrade),
-              ("webinars_0002_sqlite_ids", lambda conn: never_reuse_ids(conn, [
-                  "webinars", "webinar_registrations", "webinar_participants",
-                  "webinar_messages", "webinar_questions", "webinar_question_votes",
-                  "webinar_polls", "webinar_poll_votes"]))]
+              # Registrations are the webinars' only rows that are deleted (sqlite_ids.py).
+              ("webinars_0002_sqlite_ids", lambda conn: never_reuse_ids(
+                  conn, ["webinar_registrations"]))]
