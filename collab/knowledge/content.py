@@ -106,6 +106,11 @@ def _outcomes(data: Mapping[str, Any]) -> list[dict[str, Any]]:
             raise Invalid('each outcome is {"label", "value", "unit"}', extra={"field": "outcomes"})
         label = text_field(item, "label", 120)
         unit = text_field(item, "unit", 30, required=False)
+        # The edit form writes an outcome as one line, `label | value | unit`: a label or unit
+        # that could not be written back that way could never be edited.
+        if any(ch in text for text in (label, unit or "") for ch in "|\r\n"):
+            raise Invalid(f"an outcome's label and unit cannot contain | or a line break "
+                          f"({label[:40]!r})", extra={"field": "outcomes"})
         raw = item.get("value")
         if isinstance(raw, str):
             try:

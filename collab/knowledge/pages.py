@@ -91,7 +91,9 @@ async def library(request: Request) -> Response:
     started = time.perf_counter()
     user = await current_user(request)
     params = request.query_params
-    searching = any(params.get(k, "").strip() for k in SEARCH_KEYS)
+    # The default sort alone (what a cleared box sends) is the home: the address it pushes.
+    searching = any(params.get(k, "").strip() for k in SEARCH_KEYS
+                    if not (k == "sort" and params.get(k, "").strip() == "relevance"))
     topics = await service.topic_map()
     status = 200
     context: dict[str, Any] = {"topics": topics, "kind_labels": c.KIND_LABELS,

@@ -318,3 +318,11 @@ def test_links_and_the_address_keep_the_page_size(lib: Api) -> None:
     swap = lib.http.get("/library", params={"q": "data", "per_page": "5"},
                         headers={"HX-Request": "true"})
     assert "per_page=5" in swap.headers["hx-push-url"]
+
+
+def test_a_cleared_box_shows_the_home_it_pushes(lib: Api) -> None:
+    # A cleared box sends the default sort with an empty q: the home, as its address says.
+    swap = lib.http.get("/library", params={"q": "", "sort": "relevance"},
+                        headers={"HX-Request": "true"})
+    assert swap.headers["hx-push-url"] == "/library"
+    assert 'id="featured-heading"' in swap.text and 'id="result-count"' not in swap.text
