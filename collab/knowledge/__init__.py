@@ -11,6 +11,7 @@ from . import (
     m0003_generation,
     m0004_pg_matches,
     m0005_rank_index,
+    m0007_typed_prefix,
     pages,
     seed,
 )
@@ -36,7 +37,8 @@ DOMAIN = Domain(
                 ("library_0005_rank_index", m0005_rank_index.upgrade),
                 # Entries and revisions are never deleted; their topic links are replaced.
                 ("library_0006_sqlite_ids", lambda conn: never_reuse_ids(
-                    conn, ["library_entry_topics"]))],
+                    conn, ["library_entry_topics"])),
+                ("library_0007_typed_prefix", m0007_typed_prefix.upgrade)],
     search=SearchSource(name="library", label="Library", search=search_source),
     openapi_paths=PATHS,
     openapi_schemas=SCHEMAS,

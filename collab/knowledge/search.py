@@ -211,20 +211,26 @@ def fts5_query(terms: list[Term], any_word: bool = False) -> str | None:
 
 
 def tsquery(terms: list[Term], any_word: bool = False) -> str | None:
-    """A `to_tsquery` text of bare words only (letters and digits), or None."""
+    """A `to_tsquery` text of bare words only (letters and digits), or None.
+
+    With a typed prefix (the last word, while typing) it is four parts joined by U+001F, which
+    the database's `library_query` puts together (m0007_typed_prefix.py): the other positive
+    terms, the prefix word, how they combine, the excluded terms."""
     def one(term: Term) -> str:
         text = " <-> ".join(term.words)
-        text = f"({text})" if len(term.words) > 1 else text + (":*" if term.prefix else "")
+        text = f"({text})" if len(term.words) > 1 else text
         return ("!" if term.negated else "") + text
 
-    plus = [one(t) for t in positives(terms)]
-    if not plus:
+    typed = next((t for t in positives(terms) if t.prefix), None)
+    plus = [one(t) for t in positives(terms) if t is not typed]
+    if not plus and typed is None:
         return None
-    expression = "(" + (" | " if any_word else " & ").join(plus) + ")"
-    for term in terms:
-        if term.negated:
-            expression += " & " + one(term)
-    return expression
+    joiner = " | " if any_word else " & "
+    rest = "(" + joiner.join(plus) + ")" if plus else ""
+    negs = [one(t) for t in terms if t.negated]
+    if typed is None:
+        return rest + "".join(" & " + n for n in negs)
+    return "\x1f".join([rest, typed.words[0], joiner.strip(), " & ".join(negs)])
 
 
 def _ordered(facets: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
@@ -294,10 +300,13 @@ async def search(request: SearchRequest) -> SearchResult:
     excluded = [replace(t, negated=False) for t in terms if t.negated]
     exclude = build(excluded, any_word=True) if match is None and excluded else None
     matched = "all" if match or exclude else "none"
+    # SQLite: the typed prefix must start a word, not just its stem (m0007_typed_prefix.py).
+    typed = next((t for t in positives(terms) if t.prefix), None)
+    narrow = f'"{typed.words[0]}"*' if typed is not None and db.is_sqlite() else None
     by_relevance = request.sort == "relevance"
     async with db.database.connection() as conn:
         page = await search_sql.run(conn, request.filters, match, by_relevance, request.page,
-                                    request.per_page, exclude)
+                                    request.per_page, exclude, narrow)
         if page.total == 0 and match and len(positives(terms)) > 1:
             match = build(terms, any_word=True)
             matched = "any"

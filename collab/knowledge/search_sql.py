@@ -55,16 +55,19 @@ class Page:
 
 
 async def run(conn: Any, filters: dict[str, Any], match: str | None, by_relevance: bool,
-              page: int, per_page: int, exclude: str | None = None) -> Page:
+              page: int, per_page: int, exclude: str | None = None,
+              narrow: str | None = None) -> Page:
     """Facet counts, total and one page of rows for `match` (None: every entry) and filters.
 
     `exclude` (with no `match`): every entry but those it matches, for a search of excluded
-    words alone ("-budget"), which neither FTS5 nor the GIN index can answer by itself."""
+    words alone ("-budget"), which neither FTS5 nor the GIN index can answer by itself.
+    `narrow` (SQLite): an FTS5 query of the unstemmed `library_words` that matches must also
+    match: the typed prefix, which the stemmed index widened ("bus" to "bu*")."""
     ranked = match is not None and by_relevance
     if db.is_sqlite():
         url = str(conn.engine.url)
         return await db.sqlite_read(conn, lambda c: _sqlite_run(
-            c, url, filters, match, ranked, page, per_page, exclude))
+            c, url, filters, match, ranked, page, per_page, exclude, narrow))
     raw = (await conn.get_raw_connection()).driver_connection  # asyncpg
     return await _pg_run(raw, str(conn.engine.url), filters, match, ranked, page, per_page,
                          exclude)
@@ -74,7 +77,7 @@ async def run(conn: Any, filters: dict[str, Any], match: str | None, by_relevanc
 # (ties: the newest first, as in the catalogue's order).
 _PG_RANKED_PAGE = (
     f"SELECT {_COLUMNS}, e.body_text, query::text AS lexemes "
-    "FROM library_entries e CROSS JOIN to_tsquery('english', $1) AS query "
+    "FROM library_entries e CROSS JOIN library_query($1) AS query "
     "WHERE e.id = ANY($2::int[]) "
     f"ORDER BY {_PG_QUICK} + ts_rank('{{0.1, 0.3, 0.5, 1.0}}'::float4[], e.search_vector, "
     "query) DESC, e.published_at DESC, e.id DESC LIMIT $3 OFFSET $4")
@@ -110,7 +113,8 @@ async def _pg_run(raw: Any, url: str, filters: dict[str, Any], match: str | None
 
 
 def _sqlite_run(c: sqlite3.Connection, url: str, filters: dict[str, Any], match: str | None,
-                ranked: bool, page: int, per_page: int, exclude: str | None = None) -> Page:
+                ranked: bool, page: int, per_page: int, exclude: str | None = None,
+                narrow: str | None = None) -> Page:
     """The whole search on SQLite's connection, in its driver's thread (one hop)."""
     library = CATALOGUE.current_in_thread(url, c)
     first = None
@@ -120,6 +124,8 @@ def _sqlite_run(c: sqlite3.Connection, url: str, filters: dict[str, Any], match:
             found = found - {r[0] for r in c.execute(_FTS_IDS, (exclude,))}
     else:
         found = {r[0] for r in c.execute(_FTS_IDS, (match,))}
+        if narrow is not None:
+            found &= {r[0] for r in c.execute(_WORDS_IDS, (narrow,))}
         if ranked:
             # The quick rank: does the query match in the title, topics or summary alone?
             first = {r[0] for r in c.execute(_FTS_IDS, ("{title summary topics_text} : ("
@@ -138,6 +144,7 @@ def _sqlite_run(c: sqlite3.Connection, url: str, filters: dict[str, Any], match:
 
 
 _FTS_IDS = "SELECT rowid FROM library_fts WHERE library_fts MATCH ?"
+_WORDS_IDS = "SELECT rowid FROM library_words WHERE library_words MATCH ?"
 
 
 def _marks(values: list[Any]) -> str:
@@ -229,7 +236,7 @@ async def _pg_rows(raw: Any, ids: list[int], match: str | None) -> list[Any]:
                                "WHERE e.id = ANY($1::int[])", ids)
     else:
         rows = await raw.fetch(f"SELECT {_COLUMNS}, e.body_text, query::text AS lexemes "
-                               "FROM library_entries e CROSS JOIN to_tsquery('english', $2) "
+                               "FROM library_entries e CROSS JOIN library_query($2) "
                                "AS query WHERE e.id = ANY($1::int[])", ids, match)
     return _pg_found(rows, ids, match)
 
