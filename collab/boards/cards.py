@@ -45,6 +45,7 @@ from .writes import (
     Plan,
     Results,
     Stale,
+    assignable_steps,
     board_transaction,
     count_step,
     done_delta,
@@ -116,6 +117,7 @@ async def create_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
 
     def plan() -> Plan:
         checks = [
+            *assignable_steps(access.project_id, people),
             Step(BOARD_HAS_ROOM, {"b_board": board_id, "max_cards": MAX_CARDS_PER_BOARD},
                  refuse=Invalid(f"a board holds at most {MAX_CARDS_PER_BOARD:,} cards")),
             neighbours_step(column_id, board_id, 0, index),
@@ -289,7 +291,7 @@ async def update_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
     now = utcnow()
 
     def plan() -> Plan:
-        checks = [Step(UPDATE_CARD, {
+        checks = [*assignable_steps(access.project_id, people or []), Step(UPDATE_CARD, {
             "b_card": card_id, "b_board": board_id, "b_version": version,
             "new_title": new["title"], "new_description": new["description"],
             "new_description_html": new["description_html"], "new_due": due_date(new["due"]),

@@ -28,7 +28,7 @@ from collab.errors import Conflict, Invalid, NotFound
 from collab.realtime import Actor, Change, Event, Hub, Step, Stmt
 
 from . import ranks
-from .models import Assignee, Board, Card, Column, DoneLog
+from .models import Assignee, Board, Card, Column, DoneLog, Member
 
 log = logging.getLogger("collab.boards")
 T = TypeVar("T")
@@ -38,6 +38,7 @@ _cards = Card.ormar_config.table
 _cols = Column.ormar_config.table
 _log = DoneLog.ormar_config.table
 _assignees = Assignee.ormar_config.table
+_members = Member.ormar_config.table
 _boards = Board.ormar_config.table
 
 # A rank collision (only between processes on PostgreSQL) is retried this often.
@@ -189,6 +190,24 @@ _count_arrival = (
     .values(card_count=_cols.c.card_count
             + sa.case((_cols.c.id == _p("to_column", sa.Integer), 1), else_=-1)))
 COUNT_ARRIVAL = Stmt(_count_arrival)
+# Under the board's lock: is this person still an owner or member? A removal (or a demotion to
+# viewer) takes them off every card under the same lock, so an assignment read before it and
+# written after it would have left them assigned.
+ASSIGNABLE = Stmt(
+    sa.select(sa.literal_column("1").label("ok")).select_from(_members)
+    .where(_members.c.project_id == _p("the_project", sa.Integer),
+           _members.c.user_id == _p("the_user", sa.Integer),
+           _members.c.role.in_([sa.literal_column("'owner'"), sa.literal_column("'member'")])))
+
+
+def assignable_steps(project_id: int, people: list[tuple[int, str]]) -> list[Step]:
+    """Checks that each of `people` (id, username) may still be assigned (ASSIGNABLE)."""
+    return [Step(ASSIGNABLE, {"the_project": project_id, "the_user": uid},
+                 refuse=Invalid(f"{name[:40]!r} is no longer an owner or member of this "
+                                "project, so cannot be assigned", extra={"field": "assignees"}))
+            for uid, name in people]
+
+
 UNASSIGN_ALL = Stmt(sa.delete(_assignees).where(_assignees.c.card_id == _p("b_card")))
 ASSIGN = Stmt(sa.insert(_assignees).values(card_id=_p("the_card"), user_id=_p("the_user")))
 
