@@ -180,6 +180,10 @@ async def _column_board(column_id: int) -> int:
 
 async def rename_column(request: Request) -> Response:
     column_id = request.path_params["id"]
+    # Signed in first: an anonymous visitor got 403 for a private board's column and 404 for
+    # a missing one, which told them it was there.
+    await check_csrf(request)
+    await require_user(request)
 
     async def action(access: Access, actor: Any, form: FormData) -> None:
         await columns.rename_column(_hub(request), actor, access,
@@ -191,6 +195,10 @@ async def rename_column(request: Request) -> Response:
 
 async def move_column(request: Request) -> Response:
     column_id = request.path_params["id"]
+    # Signed in first: an anonymous visitor got 403 for a private board's column and 404 for
+    # a missing one, which told them it was there.
+    await check_csrf(request)
+    await require_user(request)
 
     async def action(access: Access, actor: Any, form: FormData) -> None:
         await columns.move_column(_hub(request), actor, access,

@@ -15,7 +15,7 @@ from collab.accounts.auth import actor_of
 from collab.accounts.models import User, utcnow
 from collab.accounts.service import audit
 from collab.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
-from collab.fields import choice_field, text_field
+from collab.fields import check_storable, choice_field, text_field
 from collab.realtime import Actor, Hub
 from collab.web import iso
 
@@ -150,6 +150,7 @@ async def _user_named(username: Any) -> User:
     """A user by name, compared exactly but ignoring case (never as a pattern)."""
     if not isinstance(username, str) or not 0 < len(username) <= 40:
         raise Invalid("username must be a member's username", extra={"field": "username"})
+    check_storable(username, "username")  # U+0000 reached PostgreSQL and came back a 500
     async with reads.connection() as conn:
         row = (await conn.execute(sa.select(_users.c.id).where(
             sa.func.lower(_users.c.username) == username.lower()))).first()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import httpx2
 import pytest
-from support.api import Api, assert_error_shape
+from support.api import Api, assert_error_shape, hidden_inputs
 from support.servers import LiveServer
 from support.wsclient import WSClient
 
@@ -280,3 +281,27 @@ async def test_the_notifications_page_lists_a_members_own_newest_first(
         finally:
             for b in (reader, stranger, anonymous):
                 b.close()
+
+
+def test_unstorable_usernames_are_invalid_and_hidden_columns_look_missing(
+        server: LiveServer) -> None:
+    with Api(server.base_url) as api:
+        p = setup_project(api, visibility="private")
+        path = f"/api/projects/{p.project['id']}/members"
+        for raw in (b'{"username":"a\\u0000","role":"member"}',
+                    b'{"username":"a\\ud800","role":"member"}'):
+            r = api.http.post(path, content=raw, headers={**bearer(p.owner),
+                                                          "Content-Type": "application/json"})
+            assert r.status_code == 422, r.text
+        # An anonymous visitor gets one answer for a private board's column and a missing one.
+        anonymous = httpx2.Client(base_url=server.base_url, timeout=10, trust_env=False,
+                                  headers={"Origin": server.base_url})
+        try:
+            form = hidden_inputs(anonymous.get("/login").text)
+            answers = {anonymous.post(f"/columns/{column}/{action}",
+                                      data={**form, "title": "x", "index": "0"}).status_code
+                       for column in (p.columns[0], 999_999_999)
+                       for action in ("rename", "move")}
+            assert len(answers) == 1, answers
+        finally:
+            anonymous.close()
