@@ -133,6 +133,8 @@ async def delete_project(hub: Hub, actor: Actor | User, project_id: int) -> None
                            .where(Board.ormar_config.table.c.id == board_id))
         await conn.execute(sa.delete(Project.ormar_config.table)
                            .where(Project.ormar_config.table.c.id == project_id))
+        # The board's history held its cards' text: it goes with them.
+        await tx.erase(f"board:{board_id}")
         await tx.emit(f"board:{board_id}", "board.deleted",
                       {"id": board_id, "project_id": project_id}, _actor(actor))
     await audit(actor, "project.delete", f"project:{project_id}", access.name)

@@ -178,6 +178,12 @@ async def redact(conn: Any, channel: str, subject: str, patch: dict[str, Any]) -
     await conn.execute(events_table.update().where(where).values(data=value))
 
 
+async def erase(conn: Any, channel: str) -> None:
+    """Drop every stored event of `channel`: what it was about is gone (a deleted board), and
+    its channel is never joined again, so nothing would ever prune them."""
+    await conn.execute(events_table.delete().where(events_table.c.channel == channel))
+
+
 # -- reading -----------------------------------------------------------------------------------
 async def read(channel: str, after: int, upto: int | None = None, limit: int = 5000) -> list[Event]:
     """Persisted events of `channel` with after < seq <= upto, in order."""

@@ -43,6 +43,11 @@ class Transaction:
         """Merge `patch` into the stored data of every event of `channel` about `subject`."""
         await store.redact(self.conn, channel, subject, patch)
 
+    async def erase(self, channel: str) -> None:
+        """Drop the stored history of `channel`, whose subject is deleted (its later events,
+        such as the deletion's own, are kept)."""
+        await store.erase(self.conn, channel)
+
     def reply(self, seq: int | None = None, data: dict[str, Any] | None = None) -> None:
         """The ack of the `send` this transaction serves, as kept with its send key.
 

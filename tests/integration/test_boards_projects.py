@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
 
 import pytest
 from support.api import Api, hidden_inputs
@@ -104,6 +105,13 @@ async def test_renaming_and_deleting_a_project_reach_open_boards(server: LiveSer
                             headers=bearer(p.owner)).status_code == 404
         assert api.http.delete(f"/api/projects/{project_id}",
                                headers=bearer(p.owner)).status_code == 404
+        # The board's stored history went with it: only the deletion's own event is left.
+        url = server.env["DATABASE_URL"]
+        assert url.startswith("sqlite"), url
+        with sqlite3.connect(url.split("///", 1)[1]) as stored:
+            kept = [r[0] for r in stored.execute(
+                "SELECT type FROM rt_events WHERE channel = ?", (p.channel,))]
+        assert kept == ["board.deleted"], kept
 
 
 def _form(api: Api, path: str) -> dict[str, str]:
