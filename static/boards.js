@@ -38,7 +38,13 @@
       if (kid === el || !kid.matches(selector)) continue;
       if (rankOf(kid) > rank) { before = kid; break; }
     }
-    if (el.parentNode !== list || el.nextElementSibling !== before) list.insertBefore(el, before);
+    if (el.parentNode !== list || el.nextElementSibling !== before) {
+      // Moving a node blurs whatever had focus inside it: a keyboard user who moved a card
+      // with its form was left at the top of the page. Focus goes back where it was.
+      var focused = el.contains(document.activeElement) ? document.activeElement : null;
+      list.insertBefore(el, before);
+      if (focused && document.activeElement !== focused) focused.focus({ preventScroll: false });
+    }
   }
 
   function cardList(columnId) { return document.getElementById('cards-' + columnId); }
@@ -346,7 +352,9 @@
   }
 
   // -- the card page ---------------------------------------------------------------------------
-  var dirty = false;
+  // A refused save comes back as a page whose form holds the edits not yet saved: they are
+  // unsaved from the start, and a change by someone else must not load over them.
+  var dirty = !!(cardPage && cardPage.getAttribute('data-unsaved') === 'true');
   var latestVersion = cardPage ? cardPage.getAttribute('data-version') : null;
 
   function notice(text, keep) {

@@ -179,6 +179,9 @@ def test_the_move_to_form_works_from_the_keyboard_and_shows_live(
     mover.get_by_label("Position").press("Enter")
     expect(card(bob, doing, second)).to_be_visible(timeout=LIVE_MS)
     expect(card(alice, doing, second)).to_be_visible()
+    # A keyboard user keeps their place: focus moved with the card (it was left on <body>).
+    focused = "(document.activeElement.closest('.kb-card') || {}).id"
+    assert alice.evaluate(focused) == f"card-{second}"
     # Back above the first card in its old column: the order is the server's, for both.
     moved = card(alice, doing, second)
     moved.get_by_label("Column").select_option(str(todo))
@@ -230,6 +233,13 @@ def test_a_change_under_my_open_editor_is_shown_instead_of_overwritten(
     expect(alice.locator("#card-error")).to_contain_text("changed by someone else")
     expect(alice.locator("#card-title")).to_have_text("Bob's title")
     expect(alice.get_by_label("Title")).to_have_value("Alice's title")
+    # Bob changes it again: the refused save's page holds unsaved edits, so it tells Alice
+    # rather than loading Bob's card over her text (it did, once the page had reloaded).
+    send(board.server, board.mate, f"board:{board.project['board_id']}", "card.move",
+         {"card_id": card_id, "version": 2, "column_id": board.columns[1], "index": 0})
+    expect(notice).to_be_visible(timeout=LIVE_MS)
+    expect(alice.get_by_label("Title")).to_have_value("Alice's title")
+    alice.locator("#card-notice-keep").click()
     # Saving again, knowingly, replaces their version.
     alice.get_by_role("button", name="Save").click()
     expect(alice.locator("#card-title")).to_have_text("Alice's title")
