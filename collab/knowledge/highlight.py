@@ -25,6 +25,9 @@ _LEAD = 50  # characters of context before the first match shown
 def lexemes(tsquery_text: str) -> tuple[str, ...]:
     """The stems of a tsquery's text, positive and negated alike (longest first)."""
     found = {m.group(1).replace("''", "'").lower() for m in _LEXEME.finditer(tsquery_text)}
+    # The English stemmer turns a final y into i (study → studi, city → citi): "studi" starts
+    # "studies" but not "study", which went unmarked. The y spelling is searched for too.
+    found |= {stem[:-1] + "y" for stem in found if stem.endswith("i") and len(stem) > 2}
     return tuple(sorted(found, key=len, reverse=True))
 
 

@@ -109,6 +109,12 @@ def test_postgresql_results_are_marked_from_the_query_lexemes() -> None:
     assert snippet("", stems) == "" and mark_all("text", ()) == "text"
 
 
+def test_stems_ending_in_i_mark_the_y_spelling_too() -> None:
+    stems = lexemes("'studi' & 'citi':*")
+    assert marked(mark_all("A city study; cities studied.", stems)) == \
+        "A <mark>city</mark> <mark>study</mark>; <mark>cities</mark> <mark>studied</mark>."
+
+
 @pytest.mark.parametrize("stems", [
     ("framework", "procur"), ("respons", "emerg", "time"), ("o'brien", "data"), ("covid-19",),
     ("東京",), ("é",), ("ß",), ("_under",), ("1",)])
