@@ -380,7 +380,7 @@ async def case_studies(request: Request) -> Response:
     found = await search.search(req)
     details = await reading.published_details([r["id"] for r in found.results])
     context = {"found": found, "req": req, "details": details, "error": error,
-               "url": url_maker("/case-studies", req, omit=("kind", "sort")),
+               "url": url_maker("/case-studies", req, omit=("kind", "sort", "per_page")),
                "topics": await service.topic_map(),
                "level_labels": c.LEVEL_LABELS, "levels": c.LEVELS,
                "outcome_text": c.outcome_text}

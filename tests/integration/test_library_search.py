@@ -341,3 +341,9 @@ def test_the_last_word_typed_starts_a_word_of_every_result(lib: Api, typed: str)
         entry = lib.http.get(f"/api/library/{result['id']}").json()
         text = json.dumps(entry, ensure_ascii=False)
         assert word.search(text), (typed, result["title"])
+
+
+def test_a_showcase_page_past_the_last_says_so(lib: Api) -> None:
+    page = lib.http.get("/case-studies", params={"page": "9"})
+    assert page.status_code == 200 and "There is no page 9" in page.text
+    assert "per_page" not in page.text
