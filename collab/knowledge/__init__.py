@@ -12,6 +12,7 @@ from . import (
     m0004_pg_matches,
     m0005_rank_index,
     m0007_typed_prefix,
+    m0008_pg_plain,
     pages,
     seed,
 )
@@ -38,7 +39,8 @@ DOMAIN = Domain(
                 # Entries and revisions are never deleted; their topic links are replaced.
                 ("library_0006_sqlite_ids", lambda conn: never_reuse_ids(
                     conn, ["library_entry_topics"])),
-                ("library_0007_typed_prefix", m0007_typed_prefix.upgrade)],
+                ("library_0007_typed_prefix", m0007_typed_prefix.upgrade),
+                ("library_0008_pg_plain", m0008_pg_plain.upgrade)],
     search=SearchSource(name="library", label="Library", search=search_source),
     openapi_paths=PATHS,
     openapi_schemas=SCHEMAS,

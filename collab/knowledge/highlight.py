@@ -13,6 +13,13 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from .m0008_pg_plain import ACCENTED, FOLD, PLAIN
+
+# Both cases, for the regex path (which reads the text as it is, not lowered).
+_UPPER = [(a.upper(), p) for a, p in zip(ACCENTED, PLAIN, strict=True) if len(a.upper()) == 1]
+FOLD_ANY = str.maketrans(ACCENTED + "".join(u for u, _ in _UPPER),
+                         PLAIN + "".join(p for _, p in _UPPER))
+
 OPEN, CLOSE = "\x02", "\x03"
 
 _LEXEME = re.compile(r"'((?:[^']|'')+)'")
@@ -48,9 +55,11 @@ def hits(text: str, stems: tuple[str, ...], limit: int | None = None) -> list[tu
     its alternatives at every character); the regex remains for texts whose lowering changes
     their length and for stems that do not start with a letter or digit."""
     part = text if limit is None else text[:limit]
-    low = part.lower()
+    # Folded as PostgreSQL's vectors are (library_plain, one character for one): the stem
+    # "cafe" marks "Café".
+    low = part.lower().translate(FOLD)
     if len(low) != len(part) or not all(stem[:1].isalnum() for stem in stems):
-        return [m.span() for m in _pattern(stems).finditer(part)]
+        return [m.span() for m in _pattern(stems).finditer(part.translate(FOLD_ANY))]
     found: dict[int, int] = {}
     for stem in stems:
         at = low.find(stem)

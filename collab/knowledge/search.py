@@ -33,6 +33,7 @@ from collab.web import iso
 from . import search_sql
 from .content import KIND_LABELS, KINDS, LEVELS
 from .highlight import CLOSE, OPEN
+from .m0008_pg_plain import FOLD
 
 MAX_QUERY = 1_000
 MAX_TERMS = 12
@@ -217,7 +218,8 @@ def tsquery(terms: list[Term], any_word: bool = False) -> str | None:
     the database's `library_query` puts together (m0007_typed_prefix.py): the other positive
     terms, the prefix word, how they combine, the excluded terms."""
     def one(term: Term) -> str:
-        text = " <-> ".join(term.words)
+        # Folded as the vectors are (library_plain): "café" finds "cafe" and "Café".
+        text = " <-> ".join(w.translate(FOLD) for w in term.words)
         text = f"({text})" if len(term.words) > 1 else text
         return ("!" if term.negated else "") + text
 
@@ -230,7 +232,8 @@ def tsquery(terms: list[Term], any_word: bool = False) -> str | None:
     negs = [one(t) for t in terms if t.negated]
     if typed is None:
         return rest + "".join(" & " + n for n in negs)
-    return "\x1f".join([rest, typed.words[0], joiner.strip(), " & ".join(negs)])
+    return "\x1f".join([rest, typed.words[0].translate(FOLD), joiner.strip(),
+                        " & ".join(negs)])
 
 
 def _ordered(facets: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:

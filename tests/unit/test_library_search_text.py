@@ -8,7 +8,7 @@ import re
 import pytest
 
 from collab.errors import Invalid
-from collab.knowledge.highlight import hits, lexemes, mark_all, snippet
+from collab.knowledge.highlight import FOLD_ANY, hits, lexemes, mark_all, snippet
 from collab.knowledge.search import (
     MAX_TERMS,
     Term,
@@ -117,11 +117,12 @@ def test_stems_ending_in_i_mark_the_y_spelling_too() -> None:
 
 @pytest.mark.parametrize("stems", [
     ("framework", "procur"), ("respons", "emerg", "time"), ("o'brien", "data"), ("covid-19",),
-    ("東京",), ("é",), ("ß",), ("_under",), ("1",)])
+    ("東京",), ("e",), ("ß",), ("_under",), ("1",)])
 def test_matched_words_are_found_where_the_regex_finds_them(stems: tuple[str, ...]) -> None:
     """highlight.hits finds matches with str.find; it must find the words the regex finds,
-    whatever the text: case, accents, digits, underscores, words inside words, Unicode whose
-    lowering changes its length (İ), and stems that do not start with a letter."""
+    whatever the text: case, accents (folded, as PostgreSQL's vectors are: "e" marks
+    "École"), digits, underscores, words inside words, Unicode whose lowering changes its
+    length (İ), and stems that do not start with a letter."""
     rng = random.Random(3)
     words = ["Procurement", "procured", "FRAMEWORK", "frameworks", "subprocurement", "x_procur",
              "Emergency", "response", "times", "timely", "overtime", "O'Brien", "data_set",
@@ -134,5 +135,6 @@ def test_matched_words_are_found_where_the_regex_finds_them(stems: tuple[str, ..
         text = rng.choice([" ", ", ", ". ", "-", "", "\n"]).join(
             rng.choice(words) for _ in range(rng.randint(0, 30)))
         limit = rng.choice([None, 5, 40, 10_000])
-        expected = [m.span() for m in pattern.finditer(text if limit is None else text[:limit])]
+        part = (text if limit is None else text[:limit]).translate(FOLD_ANY)
+        expected = [m.span() for m in pattern.finditer(part)]
         assert hits(text, stems, limit) == expected, (text, limit)
