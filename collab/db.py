@@ -152,8 +152,10 @@ def failure(exc: BaseException) -> CollabError | None:
         return Unavailable("the database connection was lost; nothing was changed, retry")
     if isinstance(orig, sqlite3.OperationalError):
         return Unavailable(f"the database is busy or unavailable ({orig}); retry shortly")
+    # SQLAlchemy's asyncpg adapter raises its own UniqueViolationError, an IntegrityError by
+    # its bases only: by name alone it went unrecognised and a collision became a crash.
     if isinstance(orig, sqlite3.IntegrityError) or "IntegrityConstraintViolation" in _mro(orig) \
-            or name == "IntegrityError":
+            or "IntegrityError" in _mro(orig).split():
         return Conflict("this change collides with another one; reload and retry")
     if isinstance(orig, sqlite3.DataError) or (module.startswith("asyncpg") and (
             "DataError" in _mro(orig))):

@@ -291,13 +291,16 @@ async def update_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
     now = utcnow()
 
     def plan() -> Plan:
-        checks = [*assignable_steps(access.project_id, people or []), Step(UPDATE_CARD, {
+        checks = [Step(UPDATE_CARD, {
             "b_card": card_id, "b_board": board_id, "b_version": version,
             "new_title": new["title"], "new_description": new["description"],
             "new_description_html": new["description_html"], "new_due": due_date(new["due"]),
             "new_labels": orjson.dumps(new["labels"]).decode(),
             "new_checklist": orjson.dumps(new["checklist"]).decode(), "now": now},
-            name="upd", refuse=_stale())]
+            name="upd", refuse=_stale()),
+            # After UPDATE_CARD, which took the board's lock: read before it, a removal that
+            # committed while this change waited for the lock went unseen (PostgreSQL).
+            *assignable_steps(access.project_id, people or [])]
         writes: list[Step] = []
         if people is not None:
             writes.append(Step(UNASSIGN_ALL, {"b_card": card_id}))

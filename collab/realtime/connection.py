@@ -185,6 +185,8 @@ class Connection(Outbox):
             reply["seq"] = ack.seq
         if ack.data:
             reply["data"] = ack.data
+        if keyed is not None and keyed.ack is not None:
+            reply = keyed.ack  # what a retry with this key will be answered
         if keyed is not None and not keyed.stored:
             await store.remember_after(keyed.user_id, keyed.key, reply)
         self._ack(ref, reply)

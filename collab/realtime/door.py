@@ -49,6 +49,8 @@ class KeyedSend:
     user_id: int
     key: str
     stored: bool = False
+    # The ack kept with the key: the first answer must be exactly what a retry is answered.
+    ack: dict[str, Any] | None = None
 
 
 SEND_KEY: ContextVar[KeyedSend | None] = ContextVar("collab_send_key", default=None)

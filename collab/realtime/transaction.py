@@ -62,3 +62,4 @@ class Transaction:
         ack = self._ack if self._ack is not None else {"seq": self.events[-1].seq}
         await store.remember(self.conn, keyed.user_id, keyed.key, ack)
         keyed.stored = True
+        keyed.ack = ack

@@ -22,8 +22,8 @@ class RoomChannel(ChannelKind):
 
     @handles("thread.create")
     async def create_thread(self, call: Call) -> Ack:
-        thread = await service.create_thread(self.hub, call.member, call.id, call.data)
-        return Ack(data={"id": thread.id, "thread_id": thread.id})
+        thread, seq = await service.create_thread_at(self.hub, call.member, call.id, call.data)
+        return Ack(seq=seq, data={"id": thread.id, "thread_id": thread.id})
 
 
 class ThreadChannel(ChannelKind):

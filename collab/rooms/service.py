@@ -135,6 +135,12 @@ async def thread_access(thread_id: int, viewer: Actor | User | None) -> bool:
 
 
 async def create_thread(hub: Hub, actor: Actor, room_id: int, data: dict[str, Any]) -> Thread:
+    return (await create_thread_at(hub, actor, room_id, data))[0]
+
+
+async def create_thread_at(hub: Hub, actor: Actor, room_id: int, data: dict[str, Any]
+                           ) -> tuple[Thread, int]:
+    """A new thread and the seq of its `thread.created` on the room (what a send's ack says)."""
     title = text_field(data, "title", MAX_TITLE)
     body = text_field(data, "body", MAX_BODY)
     room = await get_room(room_id, actor)
@@ -155,7 +161,7 @@ async def create_thread(hub: Hub, actor: Actor, room_id: int, data: dict[str, An
                       subject=f"post:{post.id}")
         event = await tx.emit(f"room:{room.id}", "thread.created", thread_dict(thread), actor)
         tx.reply(event.seq, {"id": thread.id, "thread_id": thread.id})
-    return thread
+    return thread, event.seq or 0
 
 
 async def thread_posts(thread: Thread, before: int | None = None, limit: int = 50,

@@ -163,12 +163,12 @@ async def test_every_action_twice_with_one_key_is_done_once(
 
 
 async def test_one_key_sent_at_once_on_several_sockets_is_done_once_and_acked_alike(
-    live_server: ServerFactory,
+    live_server: ServerFactory, database_url: str,
 ) -> None:
     # A client that reconnects and retries while its first socket's send is still under way:
     # the protocol answers every copy with the first ack. The twins used to get `conflict`
     # (the key's row was taken) or `not_found` (the twin had deleted the card).
-    server = live_server()
+    server = live_server(database_url=database_url)
     with Api(server.base_url) as api:
         p = setup_project(api)
         todo, doing, _ = p.columns

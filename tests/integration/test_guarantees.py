@@ -80,6 +80,19 @@ async def test_a_repeated_send_key_is_done_once_and_answered_the_same(forum: For
     assert [p["body"] for p in thread["posts"]].count("once") == 1
 
 
+async def test_a_thread_created_with_a_key_is_acked_with_its_seq_both_times(
+        forum: Forum) -> None:
+    # The first ack of thread.create had no seq while its retry (the kept ack) had one.
+    room = forum.room_channel
+    async with Client(forum.server.ws_url, token=forum.admin.token) as client:
+        first = await client.send(room, "thread.create", {"title": "Keyed", "body": "b"},
+                                  key="thread-key-1")
+        again = await client.send(room, "thread.create", {"title": "Keyed", "body": "b"},
+                                  key="thread-key-1")
+        assert isinstance(first.get("seq"), int)
+        assert (again["seq"], again["data"]) == (first["seq"], first["data"])
+
+
 async def test_keys_belong_to_their_member(forum: Forum) -> None:
     chan = forum.channel
     other = forum.api.register()
