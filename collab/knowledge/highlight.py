@@ -28,10 +28,15 @@ SEARCHED_CHARS = 6_000  # a snippet comes from the start of a long text: bounded
 _LEAD = 50  # characters of context before the first match shown
 
 
+_NEGATED = re.compile(r"!\s*'((?:[^']|'')+)'")
+
+
 @lru_cache(maxsize=256)
 def lexemes(tsquery_text: str) -> tuple[str, ...]:
-    """The stems of a tsquery's text, positive and negated alike (longest first)."""
+    """The stems a tsquery looks for (longest first): not its excluded ones, which marked
+    "users" in the results of "data -use"."""
     found = {m.group(1).replace("''", "'").lower() for m in _LEXEME.finditer(tsquery_text)}
+    found -= {m.group(1).replace("''", "'").lower() for m in _NEGATED.finditer(tsquery_text)}
     # The English stemmer turns a final y into i (study → studi, city → citi): "studi" starts
     # "studies" but not "study", which went unmarked. The y spelling is searched for too.
     found |= {stem[:-1] + "y" for stem in found if stem.endswith("i") and len(stem) > 2}

@@ -10,6 +10,11 @@ PostgreSQL: `to_tsquery('english', 'an:*')` drops a stop word and finds nothing,
 query from a text whose typed prefix travels apart (search.tsquery): the prefix matches a
 lexeme starting with its English stem or with the word as typed (the `simple` dictionary keeps
 stop words). Every statement that read `to_tsquery('english', q)` reads `library_query(q)`.
+
+The typed word matches a lexeme that starts with it as typed, or that is its own English stem:
+"bus" finds business and buses, "cities" finds city and cities; the stem as a prefix widened
+"cities" to citizen and "informal" to information. SQLite does the same: the unstemmed words
+starting with it, or its stem as a whole word.
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ BEGIN
     IF strpos(q, chr(31)) = 0 THEN
         RETURN to_tsquery('english', q);
     END IF;
-    typed := to_tsquery('english', word || ':*') || to_tsquery('simple', word || ':*');
+    typed := to_tsquery('english', word) || to_tsquery('simple', word || ':*');
     IF rest = '' THEN
         found := typed;
     ELSIF op = '|' THEN

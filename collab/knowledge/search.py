@@ -305,7 +305,7 @@ async def search(request: SearchRequest) -> SearchResult:
     matched = "all" if match or exclude else "none"
     # SQLite: the typed prefix must start a word, not just its stem (m0007_typed_prefix.py).
     typed = next((t for t in positives(terms) if t.prefix), None)
-    narrow = f'"{typed.words[0]}"*' if typed is not None and db.is_sqlite() else None
+    narrow = typed.words[0] if typed is not None and db.is_sqlite() else None
     by_relevance = request.sort == "relevance"
     async with db.database.connection() as conn:
         page = await search_sql.run(conn, request.filters, match, by_relevance, request.page,

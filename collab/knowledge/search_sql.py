@@ -61,8 +61,9 @@ async def run(conn: Any, filters: dict[str, Any], match: str | None, by_relevanc
 
     `exclude` (with no `match`): every entry but those it matches, for a search of excluded
     words alone ("-budget"), which neither FTS5 nor the GIN index can answer by itself.
-    `narrow` (SQLite): an FTS5 query of the unstemmed `library_words` that matches must also
-    match: the typed prefix, which the stemmed index widened ("bus" to "bu*")."""
+    `narrow` (SQLite): the typed last word, which matches must have as the start of a word
+    (`library_words`, unstemmed) or as a whole word's stem: the stemmed index alone widened
+    "bus" to "bu*"."""
     ranked = match is not None and by_relevance
     if db.is_sqlite():
         url = str(conn.engine.url)
@@ -125,7 +126,9 @@ def _sqlite_run(c: sqlite3.Connection, url: str, filters: dict[str, Any], match:
     else:
         found = {r[0] for r in c.execute(_FTS_IDS, (match,))}
         if narrow is not None:
-            found &= {r[0] for r in c.execute(_WORDS_IDS, (narrow,))}
+            # A word that starts as typed, or has the typed word's own stem ("cities": city).
+            found &= {r[0] for r in c.execute(_WORDS_IDS, (f'"{narrow}"*',))} | \
+                {r[0] for r in c.execute(_FTS_IDS, (f'"{narrow}"',))}
         if ranked:
             # The quick rank: does the query match in the title, topics or summary alone?
             first = {r[0] for r in c.execute(_FTS_IDS, ("{title summary topics_text} : ("

@@ -372,3 +372,21 @@ def test_both_databases_split_and_fold_words_alike(lib: Api) -> None:
         assert "Café culture in Zürich" in titles, (q, titles)
     first = found(lib, q="cafe")["results"][0]
     assert "<mark>Café</mark>" in first["title_html"], first["title_html"]
+
+
+@pytest.mark.parametrize(("typed", "whole"), [("cities", "city"), ("budgets", "budget"),
+                                               ("informal", None), ("relative", None)])
+def test_a_whole_word_typed_last_finds_its_own_forms_and_no_longer_words(
+        lib: Api, typed: str, whole: str | None) -> None:
+    # PostgreSQL widened "cities" to "citizen" (the stem citi as a prefix), "informal" to
+    # "information"; SQLite left out "city" until a space was typed.
+    assert found(lib, q=typed)["total"] == found(lib, q=typed + " ")["total"]
+    if whole is not None:
+        assert found(lib, q=typed)["total"] == found(lib, q=whole + " ")["total"] > 0
+
+
+def test_excluded_words_are_not_marked(lib: Api) -> None:
+    for result in found(lib, q="data -use", per_page=50)["results"]:
+        marked_words = re.findall(r"<mark>([^<]*)</mark>",
+                                  result["title_html"] + result["snippet_html"])
+        assert all(w.lower().startswith("data") for w in marked_words), marked_words
