@@ -13,6 +13,7 @@ from . import (
     m0005_rank_index,
     m0007_typed_prefix,
     m0008_pg_plain,
+    m0009_pg_words,
     pages,
     seed,
 )
@@ -40,7 +41,8 @@ DOMAIN = Domain(
                 ("library_0006_sqlite_ids", lambda conn: never_reuse_ids(
                     conn, ["library_entry_topics"])),
                 ("library_0007_typed_prefix", m0007_typed_prefix.upgrade),
-                ("library_0008_pg_plain", m0008_pg_plain.upgrade)],
+                ("library_0008_pg_plain", m0008_pg_plain.upgrade),
+                ("library_0009_pg_words", m0009_pg_words.upgrade)],
     search=SearchSource(name="library", label="Library", search=search_source),
     openapi_paths=PATHS,
     openapi_schemas=SCHEMAS,

@@ -305,7 +305,14 @@ async def search(request: SearchRequest) -> SearchResult:
     matched = "all" if match or exclude else "none"
     # SQLite: the typed prefix must start a word, not just its stem (m0007_typed_prefix.py).
     typed = next((t for t in positives(terms) if t.prefix), None)
-    narrow = typed.words[0] if typed is not None and db.is_sqlite() else None
+    narrow = None
+    if typed is not None and db.is_sqlite():
+        others = [t for t in terms if t is not typed]
+        excluded_terms = [replace(t, negated=False) for t in others if t.negated]
+        narrow = search_sql.Typed(
+            typed.words[0], tuple(w for t in positives(others) for w in t.words),
+            fts5_query(others),
+            fts5_query(excluded_terms, any_word=True) if excluded_terms else None)
     by_relevance = request.sort == "relevance"
     async with db.database.connection() as conn:
         page = await search_sql.run(conn, request.filters, match, by_relevance, request.page,

@@ -56,14 +56,12 @@ class Page:
 
 async def run(conn: Any, filters: dict[str, Any], match: str | None, by_relevance: bool,
               page: int, per_page: int, exclude: str | None = None,
-              narrow: str | None = None) -> Page:
+              narrow: Typed | None = None) -> Page:
     """Facet counts, total and one page of rows for `match` (None: every entry) and filters.
 
     `exclude` (with no `match`): every entry but those it matches, for a search of excluded
     words alone ("-budget"), which neither FTS5 nor the GIN index can answer by itself.
-    `narrow` (SQLite): the typed last word, which matches must have as the start of a word
-    (`library_words`, unstemmed) or as a whole word's stem: the stemmed index alone widened
-    "bus" to "bu*"."""
+    `narrow` (SQLite): the last word being typed, matched apart (`_typed`)."""
     ranked = match is not None and by_relevance
     if db.is_sqlite():
         url = str(conn.engine.url)
@@ -115,7 +113,7 @@ async def _pg_run(raw: Any, url: str, filters: dict[str, Any], match: str | None
 
 def _sqlite_run(c: sqlite3.Connection, url: str, filters: dict[str, Any], match: str | None,
                 ranked: bool, page: int, per_page: int, exclude: str | None = None,
-                narrow: str | None = None) -> Page:
+                narrow: Typed | None = None) -> Page:
     """The whole search on SQLite's connection, in its driver's thread (one hop)."""
     library = CATALOGUE.current_in_thread(url, c)
     first = None
@@ -124,11 +122,10 @@ def _sqlite_run(c: sqlite3.Connection, url: str, filters: dict[str, Any], match:
         if exclude is not None:
             found = found - {r[0] for r in c.execute(_FTS_IDS, (exclude,))}
     else:
-        found = {r[0] for r in c.execute(_FTS_IDS, (match,))}
         if narrow is not None:
-            # A word that starts as typed, or has the typed word's own stem ("cities": city).
-            found &= {r[0] for r in c.execute(_WORDS_IDS, (f'"{narrow}"*',))} | \
-                {r[0] for r in c.execute(_FTS_IDS, (f'"{narrow}"',))}
+            found = _typed(c, narrow)
+        else:
+            found = {r[0] for r in c.execute(_FTS_IDS, (match,))}
         if ranked:
             # The quick rank: does the query match in the title, topics or summary alone?
             first = {r[0] for r in c.execute(_FTS_IDS, ("{title summary topics_text} : ("
@@ -143,7 +140,35 @@ def _sqlite_run(c: sqlite3.Connection, url: str, filters: dict[str, Any], match:
             f"WHERE library_fts MATCH ? AND +library_fts.rowid IN ({_marks(ids)})",
             (match, *ids)).fetchall()
         ids = chosen.page_of(dict(scores), library)
-    return Page(chosen.total, chosen.facets, _sqlite_rows(c, ids, match) if ids else [])
+    marks = tuple(w.translate(highlight.FOLD) for w in (narrow.word, *narrow.words)) \
+        if narrow is not None else ()
+    return Page(chosen.total, chosen.facets,
+                _sqlite_rows(c, ids, match, marks) if ids else [])
+
+
+@dataclass(frozen=True)
+class Typed:
+    """SQLite, with a last word being typed: that word, the words of the other terms (for
+    marks), the other terms' FTS5 query (None: no other word) and, without one, the excluded
+    terms' (which leave entries out)."""
+
+    word: str
+    words: tuple[str, ...]
+    others: str | None
+    excluded: str | None
+
+
+def _typed(c: sqlite3.Connection, typed: Typed) -> set[int]:
+    """Entries with a word that starts as typed (the unstemmed `library_words`) or that has
+    the typed word's own stem ("cities": city), and the other terms. The stemmed index alone
+    widened "bus" to "bu*" (budgeting) and missed "procurem" (procurement's stem is procur)."""
+    found = {r[0] for r in c.execute(_WORDS_IDS, (f'"{typed.word}"*',))} | \
+        {r[0] for r in c.execute(_FTS_IDS, (f'"{typed.word}"',))}
+    if typed.others is not None:
+        found &= {r[0] for r in c.execute(_FTS_IDS, (typed.others,))}
+    elif typed.excluded is not None:
+        found -= {r[0] for r in c.execute(_FTS_IDS, (typed.excluded,))}
+    return found
 
 
 _FTS_IDS = "SELECT rowid FROM library_fts WHERE library_fts MATCH ?"
@@ -257,8 +282,10 @@ def _pg_found(rows: list[Any], ids: list[int] | None, match: str | None) -> list
     return [_pg_highlighted(r) for r in found]
 
 
-def _sqlite_rows(c: sqlite3.Connection, ids: list[int], match: str | None) -> list[Any]:
-    """`_rows` on SQLite's own connection (see _sqlite_run)."""
+def _sqlite_rows(c: sqlite3.Connection, ids: list[int], match: str | None,
+                 marks: tuple[str, ...] = ()) -> list[Any]:
+    """`_rows` on SQLite's own connection (see _sqlite_run). A row that `match` misses (found
+    through the word being typed: "procurem") is read plainly and marked in Python."""
     if match is None:
         sql = (f"SELECT {_COLUMNS}, NULL AS title_hl, NULL AS summary_hl, NULL AS body_hl "
                f"FROM library_entries e WHERE e.id IN ({_marks(ids)})")
@@ -277,6 +304,15 @@ def _sqlite_rows(c: sqlite3.Connection, ids: list[int], match: str | None) -> li
         row = SimpleNamespace(**dict(zip(names, values, strict=True)))
         row.published_at = _datetime(row.published_at)
         rows[row.id] = row
+    missing = [i for i in ids if i not in rows]
+    if match is not None and missing:
+        for row in _sqlite_rows(c, missing, None):
+            body = c.execute("SELECT body_text FROM library_entries WHERE id = ?",
+                             (row.id,)).fetchone()[0]
+            row.title_hl = highlight.mark_all(row.title, marks)
+            row.summary_hl = highlight.snippet(row.summary or "", marks) or None
+            row.body_hl = highlight.snippet(body or "", marks) or None
+            rows[row.id] = row
     return [rows[i] for i in ids if i in rows]
 
 
