@@ -276,6 +276,12 @@ async def test_the_notifications_page_lists_a_members_own_newest_first(
             second = reader.get(f"/notifications?before={older.group(1)}")
             assert second.text.count(f'href="/cards/{card["id"]}"') == 5
             assert f"card #{card['id']}" not in stranger.get("/notifications").text
+            # A malformed or out-of-range `before` is the first page, never an error.
+            for bad in ("0", "-1", "abc", "1.5", "9" * 40, "\x00", "\u0661", ""):
+                page = reader.get("/notifications", params={"before": bad})
+                assert page.status_code == 200
+                assert page.text.count(f'href="/cards/{card["id"]}"') == 50, bad
+            assert "No older notifications" in reader.get("/notifications?before=1").text
             signin = anonymous.get("/notifications")
             assert signin.status_code in (302, 303) and "/login" in signin.headers["location"]
         finally:

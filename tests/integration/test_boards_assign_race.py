@@ -10,33 +10,22 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from support.hubs import running_hub
 
-from collab import db
 from collab.accounts.auth import actor_of
 from collab.accounts.service import create_user
 from collab.boards import cards, reads, service
 from collab.boards.access import project_access
 from collab.errors import Invalid
-from collab.migrations import migrate
 from collab.realtime import Hub
-from collab.settings import Settings, normalise_database_url
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
 async def hub(database_url: str) -> AsyncIterator[Hub]:
-    url = normalise_database_url(database_url)
-    await migrate(url)
-    db.configure(url)
-    await db.connect()
-    hub = Hub(Settings(database_url=url, secret_key="race", environment="test"))
-    await hub.start()
-    try:
-        yield hub
-    finally:
-        await hub.stop()
-        await db.disconnect()
+    async with running_hub(database_url, "race") as started:
+        yield started
 
 
 @pytest.mark.parametrize("action", ["update", "create"])

@@ -8,13 +8,12 @@ from collections.abc import AsyncIterator
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
+from support.hubs import running_hub
 
 from collab import db
 from collab.errors import Conflict, Forbidden, NotFound
-from collab.migrations import migrate
 from collab.realtime import Change, Hub, Step, Stmt, store
 from collab.realtime.door import SEND_KEY, KeyedSend, Repeated
-from collab.settings import Settings, normalise_database_url
 
 pytestmark = pytest.mark.anyio
 
@@ -45,25 +44,19 @@ FAILING_LOCK = Stmt(sa.select(gates.c.id)
                     .with_for_update(key_share=True))
 
 
-@pytest.fixture
-async def hub(database_url: str) -> AsyncIterator[Hub]:
-    url = normalise_database_url(database_url)
-    await migrate(url)
+async def _gates(url: str) -> None:
     engine = create_async_engine(url)
     async with engine.begin() as conn:
         await conn.run_sync(_md.create_all)
         await conn.execute(gates.insert(), [{"id": 1, "open": True, "count": 0},
                                             {"id": 2, "open": False, "count": 0}])
     await engine.dispose()
-    db.configure(url)
-    await db.connect()
-    hub = Hub(Settings(database_url=url, secret_key="door", environment="test"))
-    await hub.start()
-    try:
-        yield hub
-    finally:
-        await hub.stop()
-        await db.disconnect()
+
+
+@pytest.fixture
+async def hub(database_url: str) -> AsyncIterator[Hub]:
+    async with running_hub(database_url, "door", prepare=_gates) as started:
+        yield started
 
 
 def note(text: str, gate: int = 1) -> Change:
