@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -136,11 +137,16 @@ async def board_page(request: Request, error: str | None = None, status: int = 2
                          started)
 
 
-async def _board_form(request: Request, board_id: int, action: Any, anchor: str = "",
-                      asked: str | None = None) -> Response:
-    """A no-JS form of the board page: do it, then back to the board (or the error on it)."""
+async def _board_form(request: Request, board: int | Callable[[], Awaitable[int]],
+                      action: Any, anchor: str = "", asked: str | None = None) -> Response:
+    """A no-JS form of the board page: do it, then back to the board (or the error on it).
+
+    `board`: its id, or how to find it from what the form names (a column), looked up only
+    once the visitor is signed in: an anonymous one got 403 for a private board's column and
+    404 for a missing one, which told them it was there."""
     await check_csrf(request)
     user = await require_user(request)
+    board_id = board if isinstance(board, int) else await board()
     access = await board_access(board_id, user, asked)
     form = await request.form()
     try:
@@ -180,31 +186,23 @@ async def _column_board(column_id: int) -> int:
 
 async def rename_column(request: Request) -> Response:
     column_id = request.path_params["id"]
-    # Signed in first: an anonymous visitor got 403 for a private board's column and 404 for
-    # a missing one, which told them it was there.
-    await check_csrf(request)
-    await require_user(request)
 
     async def action(access: Access, actor: Any, form: FormData) -> None:
         await columns.rename_column(_hub(request), actor, access,
                                     {"column_id": column_id, "title": form_text(form, "title")})
 
-    return await _board_form(request, await _column_board(column_id), action,
+    return await _board_form(request, lambda: _column_board(column_id), action,
                              f"#column-{column_id}", f"column {column_id}")
 
 
 async def move_column(request: Request) -> Response:
     column_id = request.path_params["id"]
-    # Signed in first: an anonymous visitor got 403 for a private board's column and 404 for
-    # a missing one, which told them it was there.
-    await check_csrf(request)
-    await require_user(request)
 
     async def action(access: Access, actor: Any, form: FormData) -> None:
         await columns.move_column(_hub(request), actor, access,
                                   {"column_id": column_id, "index": form_text(form, "index")})
 
-    return await _board_form(request, await _column_board(column_id), action,
+    return await _board_form(request, lambda: _column_board(column_id), action,
                              f"#column-{column_id}", f"column {column_id}")
 
 

@@ -306,9 +306,10 @@ def _sqlite_rows(c: sqlite3.Connection, ids: list[int], match: str | None,
         rows[row.id] = row
     missing = [i for i in ids if i not in rows]
     if match is not None and missing:
+        bodies = dict(c.execute(f"SELECT id, body_text FROM library_entries "
+                                f"WHERE id IN ({_marks(missing)})", missing).fetchall())
         for row in _sqlite_rows(c, missing, None):
-            body = c.execute("SELECT body_text FROM library_entries WHERE id = ?",
-                             (row.id,)).fetchone()[0]
+            body = bodies.get(row.id)
             row.title_hl = highlight.mark_all(row.title, marks)
             row.summary_hl = highlight.snippet(row.summary or "", marks) or None
             row.body_hl = highlight.snippet(body or "", marks) or None
