@@ -308,11 +308,9 @@ async def search(request: SearchRequest) -> SearchResult:
     narrow = None
     if typed is not None and db.is_sqlite():
         others = [t for t in terms if t is not typed]
-        excluded_terms = [replace(t, negated=False) for t in others if t.negated]
         narrow = search_sql.Typed(
             typed.words[0], tuple(w for t in positives(others) for w in t.words),
-            fts5_query(others),
-            fts5_query(excluded_terms, any_word=True) if excluded_terms else None)
+            fts5_query(others), fts5_query(excluded, any_word=True) if excluded else None)
     by_relevance = request.sort == "relevance"
     async with db.database.connection() as conn:
         page = await search_sql.run(conn, request.filters, match, by_relevance, request.page,
