@@ -5,7 +5,7 @@ from __future__ import annotations
 from collab.accounts import DOMAIN as ACCOUNTS
 from collab.boards import DOMAIN as BOARDS
 from collab.domain import Domain
-from collab.knowledge import DOMAIN as LIBRARY
+from collab.library import DOMAIN as LIBRARY
 from collab.rooms import DOMAIN as ROOMS
 from collab.webinars import DOMAIN as WEBINARS
 

@@ -9,7 +9,7 @@ import json
 import random
 from collections import Counter
 
-from collab.knowledge import catalogue, search_sql
+from collab.library import catalogue, search_sql
 
 
 def _rows(n: int) -> list[tuple[object, ...]]:

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from collab.errors import Invalid
-from collab.knowledge.content import (
+from collab.library.content import (
     content_of,
     details_json,
     outcome_text,
@@ -15,7 +15,7 @@ from collab.knowledge.content import (
     read_content,
     search_copy,
 )
-from collab.knowledge.diff import diff_contents, diff_lines, diff_words, ops_html
+from collab.library.diff import diff_contents, diff_lines, diff_words, ops_html
 
 TOPICS = {"procurement": "Procurement", "workforce": "Workforce"}
 CASE = {"kind": "case_study", "title": "A case", "summary": "It worked.", "body": "**Bold** story",
@@ -27,7 +27,7 @@ CASE = {"kind": "case_study", "title": "A case", "summary": "It worked.", "body"
 
 
 def test_an_unchanged_edit_form_keeps_every_figure_exactly() -> None:
-    from collab.knowledge.forms import _outcomes, form_values
+    from collab.library.forms import _outcomes, form_values
 
     figures = [0.125, 0.00004, 1234567.891, -38, 1e12, 2.5e-9]
     case = {**CASE, "outcomes": [{"label": f"F{n}", "value": v, "unit": "x"}

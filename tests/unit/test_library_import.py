@@ -11,8 +11,8 @@ import pytest
 
 from collab.accounts.service import create_user
 from collab.cli import main
-from collab.knowledge import search
-from collab.knowledge.importer import import_library
+from collab.library import search
+from collab.library.importer import import_library
 from collab.realtime import Hub
 
 pytestmark = pytest.mark.anyio
@@ -61,7 +61,7 @@ async def test_unknown_topics_can_be_added(hub: Hub) -> None:
 
 
 async def test_only_well_formed_topics_of_lines_that_load_are_added(hub: Hub) -> None:
-    from collab.knowledge import service
+    from collab.library import service
 
     await create_user("importer", "long-enough-password")
     service._topics = (0.0, {})  # another test's database may be cached
@@ -99,7 +99,7 @@ def test_the_command_reports_and_fails_on_bad_lines(
 
 async def test_topic_names_with_accents_get_plain_slugs(hub: Hub) -> None:
     from collab.errors import Conflict, Invalid
-    from collab.knowledge import service
+    from collab.library import service
 
     expert = await create_user("topic-expert", "long-enough-password", role="expert")
     service._topics = (0.0, {})

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from collab.errors import Invalid
-from collab.knowledge.highlight import FOLD_ANY, hits, lexemes, mark_all, snippet
-from collab.knowledge.search import (
+from collab.library.highlight import FOLD_ANY, hits, lexemes, mark_all, snippet
+from collab.library.search import (
     MAX_TERMS,
     Term,
     fts5_query,

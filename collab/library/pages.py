@@ -126,7 +126,7 @@ async def library(request: Request) -> Response:
             feed=await _hub(request).head(service.FEED_CHANNEL),
         )
     if _fragment_wanted(request):
-        response = render(request, "knowledge/_region.html", {**context, "oob": True},
+        response = render(request, "library/_region.html", {**context, "oob": True},
                           status_code=status)
         response.headers["cache-control"] = "no-store"
         if status == 200:
@@ -135,7 +135,7 @@ async def library(request: Request) -> Response:
             response.headers["hx-push-url"] = (context["url"](page=req.page) if searching
                                                 else "/library")
         return timed(_vary(response), started)
-    return timed(_vary(render(request, "knowledge/library.html", context, status_code=status)),
+    return timed(_vary(render(request, "library/library.html", context, status_code=status)),
                  started)
 
 
@@ -177,7 +177,7 @@ async def entry_page(request: Request, notice: str = "", error: str = "",
                "state_labels": service.STATE_LABELS,
                "outcome_text": c.outcome_text,
                "comment": ""}
-    return render(request, "knowledge/entry.html", context, status_code=status)
+    return render(request, "library/entry.html", context, status_code=status)
 
 
 async def entry(request: Request) -> Response:
@@ -239,7 +239,7 @@ async def _entry_error(request: Request, entry_id: int, exc: CollabError,
                "kind_labels": c.KIND_LABELS, "level_labels": c.LEVEL_LABELS,
                "state_labels": service.STATE_LABELS, "outcome_text": c.outcome_text,
                "comment": form_text(form, "comment")}
-    return render(request, "knowledge/entry.html", context, status_code=exc.status)
+    return render(request, "library/entry.html", context, status_code=exc.status)
 
 
 async def submit(request: Request) -> Response:
@@ -266,7 +266,7 @@ async def feature(request: Request) -> Response:
 async def _form_page(request: Request, kind: str, values: dict[str, Any], action: str,
                      heading: str, entry_view: dict[str, Any] | None = None,
                      error: str = "", status: int = 200) -> Response:
-    return render(request, "knowledge/form.html", {
+    return render(request, "library/form.html", {
         "kind": kind, "values": values, "action": action, "heading": heading,
         "entry": entry_view, "error": error, "topics": await service.topic_map(),
         "levels": c.LEVELS, "level_labels": c.LEVEL_LABELS, "kind_labels": c.KIND_LABELS,
@@ -278,7 +278,7 @@ async def new_entry(request: Request) -> Response:
     if request.method == "GET":
         kind = request.query_params.get("kind", "")
         if kind not in c.KINDS:
-            return render(request, "knowledge/choose_kind.html",
+            return render(request, "library/choose_kind.html",
                           {"kind_labels": c.KIND_LABELS})
         return await _form_page(request, kind, {"topics": []}, f"/library/new?kind={kind}",
                                 f"New {c.KIND_LABELS[kind].lower()}")
@@ -340,7 +340,7 @@ async def diff_page(request: Request) -> Response:
     old = await reading.revision_content(found, user, a)
     new = await reading.revision_content(found, user, b)
     changes = diff.diff_contents(found.row.kind, old, new)
-    return render(request, "knowledge/diff.html", {
+    return render(request, "library/diff.html", {
         "entry": view, "numbers": numbers, "a": a, "b": b, "changes": changes,
         "ops_html": diff.ops_html})
 
@@ -350,7 +350,7 @@ async def review_queue(request: Request) -> Response:
     user = await _signed_in(request)
     if not service.is_expert(user):
         raise Forbidden("The review queue is for experts.")
-    return render(request, "knowledge/review.html", {
+    return render(request, "library/review.html", {
         "queue": await reading.review_queue(user), "kind_labels": c.KIND_LABELS,
         "state_labels": service.STATE_LABELS})
 
@@ -358,7 +358,7 @@ async def review_queue(request: Request) -> Response:
 async def my_entries(request: Request) -> Response:
     user = await _signed_in(request)
     items = await reading.my_entries(user)
-    return render(request, "knowledge/mine.html", {
+    return render(request, "library/mine.html", {
         "drafts": [i for i in items if i["state"] != "published"],
         "published": [i for i in items if i["state"] == "published"],
         "kind_labels": c.KIND_LABELS, "state_labels": service.STATE_LABELS})
@@ -386,12 +386,12 @@ async def case_studies(request: Request) -> Response:
                "outcome_text": c.outcome_text}
     status = 422 if error else 200
     if _fragment_wanted(request):
-        response = render(request, "knowledge/_showcase.html", context, status_code=status)
+        response = render(request, "library/_showcase.html", context, status_code=status)
         response.headers["cache-control"] = "no-store"
         if status == 200:
             response.headers["hx-push-url"] = context["url"](page=req.page)
         return _vary(response)
-    return _vary(render(request, "knowledge/case_studies.html", context, status_code=status))
+    return _vary(render(request, "library/case_studies.html", context, status_code=status))
 
 
 routes = [

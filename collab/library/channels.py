@@ -12,7 +12,7 @@ from collab.realtime import Actor, ChannelKind
 class LibraryChannel(ChannelKind):
     kind = "library"
     presence = False  # a feed of publications: nobody shows who is reading it
-    fragments = {"entry.published": "knowledge/_published_oob.html"}
+    fragments = {"entry.published": "library/_published_oob.html"}
 
     async def join(self, actor: Actor | None, id: int) -> None:
         # One public feed (published entries are public); no other id names anything.

@@ -1,4 +1,4 @@
-/* knowledge.js: the library's pages on top of live.js and htmx. Everything works without it.
+/* library.js: the library's pages on top of live.js and htmx. Everything works without it.
  *
  * - Live feed: an entry published again (a new revision) moves to the top of "New in the
  *   library" instead of showing twice.
