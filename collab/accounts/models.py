@@ -6,14 +6,11 @@ import datetime as dt
 
 import ormar
 
+from collab.clock import utcnow
 from collab.db import base_config
 from collab.web import iso
 
 ROLES = ("member", "expert", "moderator", "admin")
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class User(ormar.Model):

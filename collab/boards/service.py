@@ -12,8 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from collab.accounts.auth import actor_of
-from collab.accounts.models import User, utcnow
+from collab.accounts.models import User
 from collab.accounts.service import audit
+from collab.clock import utcnow
 from collab.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from collab.fields import check_storable, choice_field, text_field
 from collab.realtime import Actor, Hub

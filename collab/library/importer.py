@@ -24,7 +24,7 @@ import orjson
 import sqlalchemy as sa
 
 from collab import db
-from collab.accounts.models import utcnow
+from collab.clock import utcnow
 from collab.errors import CollabError, Invalid
 from collab.fields import bool_field, datetime_field
 

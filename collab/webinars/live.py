@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from collab import db
-from collab.accounts.models import utcnow
+from collab.clock import utcnow
 from collab.errors import CollabError, Conflict, Forbidden, NotFound, RateLimited
 from collab.realtime import Actor, Change, Hub, Step, Stmt
 from collab.web import actor_public, iso

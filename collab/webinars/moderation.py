@@ -12,8 +12,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from collab.accounts.models import User, utcnow
+from collab.accounts.models import User
 from collab.accounts.service import audit
+from collab.clock import utcnow
 from collab.errors import Conflict, Forbidden, Invalid, NotFound
 from collab.fields import int_field, string_list, text_field
 from collab.realtime import Actor, Hub
