@@ -8,6 +8,7 @@ import ormar
 
 from collab.clock import utcnow
 from collab.db import base_config
+from collab.people import person
 from collab.web import iso
 
 ROLES = ("member", "expert", "moderator", "admin")
@@ -37,7 +38,7 @@ class User(ormar.Model):
         return self.has_role("moderator", "admin")
 
     def public(self) -> dict[str, object]:
-        return {"id": self.id, "username": self.username, "display_name": self.display_name}
+        return person(self)
 
     def me(self) -> dict[str, object]:
         return {**self.public(), "roles": sorted(self.role_set, key=ROLES.index)}

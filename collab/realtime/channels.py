@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from collab.errors import Invalid, NotFound, Unauthenticated
+from collab.people import person
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -46,8 +47,7 @@ class Actor:
         return bool(self.roles.intersection(roles))
 
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "username": self.username,
-                "display_name": self.display_name or self.username}
+        return person(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
+from collab.people import shown_name
+
 from .csrf import csrf_token
 from .formats import iso, when
 
@@ -38,6 +40,8 @@ environment = jinja2.Environment(
 )
 environment.filters["iso"] = iso
 environment.filters["when"] = when
+# `{{ post.author|name }}`: a member as pages name them (a user, an actor or its dict).
+environment.filters["name"] = shown_name
 
 templates = Jinja2Templates(env=environment, context_processors=[_page_context])
 

@@ -30,7 +30,7 @@ from collab.fields import (
 )
 from collab.markdown import render_markdown
 from collab.realtime import Actor, Hub
-from collab.web import actor_public, iso
+from collab.web import iso, person
 
 from .models import Participant, Registration, Webinar
 
@@ -204,7 +204,7 @@ def webinar_dict(webinar: Webinar, viewer: Actor | User | None = None,
         "timezone": webinar.timezone,
         "local_starts_at": local_time(webinar.starts_at, webinar.timezone).isoformat(),
         "local_ends_at": local_time(webinar.ends_at, webinar.timezone).isoformat(),
-        "speakers": speakers_of(webinar), "host": actor_public(webinar.host),
+        "speakers": speakers_of(webinar), "host": person(webinar.host),
         "visibility": webinar.visibility, "capacity": webinar.capacity,
         "registered_count": webinar.registered_count,
         "seats_left": None if webinar.capacity is None
