@@ -115,8 +115,11 @@ class ChannelKind:
     fragments: ClassVar[Mapping[str, str]] = {}
     # Event types the kind emits that pages do not render (the docs check reads both lists).
     events: ClassVar[tuple[str, ...]] = ()
-    # The fragment for the presence list ("3 here now"), if the kind's pages show one.
+    # The fragment for the presence list ("3 here now"), if the kind's pages show one, and
+    # what it is rendered with (the shared `_presence_oob.html` takes the page element's
+    # `presence_id`, `shown` for a crowd, `compact`).
     presence_fragment: ClassVar[str | None] = None
+    presence_view: ClassVar[Mapping[str, Any]] = {}
     _handlers: ClassVar[dict[str, tuple[str, bool]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

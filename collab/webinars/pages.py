@@ -21,12 +21,12 @@ from collab.realtime import Call
 from collab.web import check_csrf, form_text, hub_of, page_param, render, sign_in_redirect
 
 from . import room, service
+from .channels import ATTENDEES_SHOWN
 from .live import MAX_OPTIONS
 from .models import Webinar
 
 PER_PAGE = 20
 CHAT_ON_PAGE = 100
-ATTENDEES_SHOWN = 50
 FORM_FIELDS = ("title", "description", "starts_at", "ends_at", "timezone", "speakers",
                "visibility", "capacity", "link", "premoderation")
 
