@@ -33,6 +33,7 @@ from collab.web import (
     render_fragment,
     sign_in_redirect,
 )
+from collab.web.forms import form_action
 
 from . import cards, columns, progress, reads
 from .access import Access, board_access
@@ -146,14 +147,15 @@ async def _board_form(request: Request, board: int | Callable[[], Awaitable[int]
     board_id = board if isinstance(board, int) else await board()
     access = await board_access(board_id, user, asked)
     form = await request.form()
-    try:
-        target = await action(access, actor_of(user), form)
-    except CollabError as exc:
-        if isinstance(exc, Unauthenticated):
-            raise
+
+    async def act() -> str:
+        return await action(access, actor_of(user), form) or f"/boards/{board_id}{anchor}"
+
+    async def again(exc: CollabError) -> Response:
         request.path_params["id"] = board_id
         return await board_page(request, error=exc.message, status=exc.status)
-    return _redirect(target or f"/boards/{board_id}{anchor}")
+
+    return await form_action(act, again)
 
 
 async def new_card(request: Request) -> Response:

@@ -30,6 +30,7 @@ from collab.web import (
     render,
     sign_in_redirect,
 )
+from collab.web.forms import form_action
 
 from . import service
 from .models import Post, Thread
@@ -114,15 +115,17 @@ async def new_thread(request: Request) -> Response:
     room_id = request.path_params["id"]
     form = await request.form()
     data = {"title": form_text(form, "title"), "body": form_text(form, "body")}
-    try:
+
+    async def action() -> str:
         thread = await service.create_thread(hub_of(request), actor_of(user), room_id, data)
-    except CollabError as exc:
-        if isinstance(exc, NotFound | Unauthenticated):
-            raise
-        context = await _room_context(request, room_id, user)
+        return _thread_url(thread.id)
+
+    async def again(exc: CollabError) -> Response:
+        context = await _room_context(request, room_id, user)  # no such room: its 404
         context.update(form=data, error=exc.message)
         return render(request, "rooms/room.html", context, status_code=exc.status)
-    return RedirectResponse(_thread_url(thread.id), status_code=303)
+
+    return await form_action(action, again)
 
 
 # -- threads -----------------------------------------------------------------------------------

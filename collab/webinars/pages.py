@@ -16,9 +16,9 @@ from starlette.routing import Route
 
 from collab.accounts.auth import actor_of, current_user, require_user
 from collab.accounts.models import User
-from collab.errors import CollabError, Forbidden, NotFound, Unauthenticated
-from collab.realtime import Call
+from collab.errors import CollabError, Forbidden
 from collab.web import check_csrf, form_text, hub_of, page_param, render, sign_in_redirect
+from collab.web.forms import form_action, form_fields, send_form
 
 from . import room, service
 from .channels import ATTENDEES_SHOWN
@@ -135,15 +135,17 @@ async def register(request: Request) -> Response:
     await check_csrf(request)
     user = await require_user(request)
     webinar_id = request.path_params["id"]
-    try:
+
+    async def action() -> str:
         await service.register(user, webinar_id)
-    except CollabError as exc:
-        if isinstance(exc, NotFound | Unauthenticated):
-            raise
-        context = await _details(request, user, webinar_id)
+        return f"/webinars/{webinar_id}?done=registered"
+
+    async def again(exc: CollabError) -> Response:
+        context = await _details(request, user, webinar_id)  # no such webinar: its 404
         context["error"] = exc.message
         return render(request, "webinars/webinar.html", context, status_code=exc.status)
-    return RedirectResponse(f"/webinars/{webinar_id}?done=registered", status_code=303)
+
+    return await form_action(action, again)
 
 
 async def cancel(request: Request) -> Response:
@@ -203,17 +205,8 @@ async def console_page(request: Request) -> Response:
                   await _room_context(request, user, request.path_params["id"], True))
 
 
-# Form fields that are not the action's data.
-_NOT_DATA = {"csrf_token", "type", "back", "key"}
-
-
 def _action_data(form: FormData, type: str) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for name in form:
-        if name in _NOT_DATA:
-            continue
-        values = [v for v in form.getlist(name) if isinstance(v, str)]
-        data[name] = values if name == "options" else (values[0] if values else "")
+    data = form_fields(form, lists=("options",))
     if type == "poll.create":
         data["options"] = [o for o in data.get("options", []) if o.strip()]
     if type == "question.premoderation":
@@ -229,24 +222,20 @@ async def act(request: Request) -> Response:
     form = await request.form()
     type = form_text(form, "type")[:64]
     console = form_text(form, "back") == "console"
-    hub = hub_of(request)
-    kind = hub.kinds["webinar"]
-    actor = actor_of(user)
-    channel = f"webinar:{webinar_id}"
-    try:
-        seat = await kind.join(actor, webinar_id)
-        await kind.perform(Call(actor, channel, webinar_id, type, _action_data(form, type),
-                                seat, None))
-    except CollabError as exc:
-        if isinstance(exc, Unauthenticated):
-            raise
+
+    async def action() -> str:
+        await send_form(request, actor_of(user), f"webinar:{webinar_id}", type,
+                        _action_data(form, type))
+        anchor = {"chat.send": "#chat", "question.ask": "#questions"}.get(type, "")
+        return f"/webinars/{webinar_id}/{'console' if console else 'live'}{anchor}"
+
+    async def again(exc: CollabError) -> Response:
         # Shown on the room page, by the forms (the page itself may 404: no such webinar).
         context = await _room_context(request, user, webinar_id, console)
         context["error"] = exc.message
         return render(request, "webinars/live.html", context, status_code=exc.status)
-    anchor = {"chat.send": "#chat", "question.ask": "#questions"}.get(type, "")
-    target = "console" if console else "live"
-    return RedirectResponse(f"/webinars/{webinar_id}/{target}{anchor}", status_code=303)
+
+    return await form_action(action, again)
 
 
 routes = [
