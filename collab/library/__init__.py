@@ -16,6 +16,7 @@ from . import (
     m0009_pg_words,
     pages,
     seed,
+    site,
 )
 from .channels import LibraryChannel
 from .migrations import upgrade
@@ -43,7 +44,9 @@ DOMAIN = Domain(
                 ("library_0007_typed_prefix", m0007_typed_prefix.upgrade),
                 ("library_0008_pg_plain", m0008_pg_plain.upgrade),
                 ("library_0009_pg_words", m0009_pg_words.upgrade)],
-    search=SearchSource(name="library", label="Library", search=search_source),
+    search=SearchSource(name="library", label="Library", search=search_source,
+                        order=10),
+    whats_new=site.whats_new,
     openapi_paths=PATHS,
     openapi_schemas=SCHEMAS,
     commands=[importer.add_command],
