@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -11,7 +10,7 @@ from starlette.routing import Route
 
 from collab.accounts.auth import current_user, require_user
 from collab.errors import Invalid
-from collab.web import int_param, read_json
+from collab.web import hub_of, int_param, read_json
 
 from . import diff, reading, search, service
 
@@ -26,14 +25,11 @@ def _id(request: Request) -> int:
     return int(request.path_params["id"])
 
 
-def _hub(request: Request) -> Any:
-    return request.app.state.hub
-
 
 async def entries(request: Request) -> Response:
     if request.method == "POST":
         user = await require_user(request)
-        entry_id = await service.create_entry(_hub(request), user, await read_json(request))
+        entry_id = await service.create_entry(hub_of(request), user, await read_json(request))
         return JSONResponse(await reading.entry_view(entry_id, user), status_code=201)
     started = time.perf_counter()
     found = await search.search(search.parse_request(request.query_params))
@@ -44,7 +40,7 @@ async def entries(request: Request) -> Response:
 async def entry(request: Request) -> JSONResponse:
     if request.method == "PUT":
         user = await require_user(request)
-        await service.update_entry(_hub(request), user, _id(request), await read_json(request))
+        await service.update_entry(hub_of(request), user, _id(request), await read_json(request))
         return JSONResponse(await reading.entry_view(_id(request), user,
                                                      (await service.load(_id(request), user))
                                                      .row.latest_revision))
@@ -55,7 +51,7 @@ async def entry(request: Request) -> JSONResponse:
 
 async def _step(request: Request, action: str) -> JSONResponse:
     user = await require_user(request)
-    hub = _hub(request)
+    hub = hub_of(request)
     if action == "review":
         state = await service.review(hub, user, _id(request), await read_json(request))
     elif action == "submit":

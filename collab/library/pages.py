@@ -24,7 +24,7 @@ from collab.accounts.auth import current_user, require_user
 from collab.accounts.models import User
 from collab.errors import CollabError, Conflict, Forbidden, Invalid, NotFound
 from collab.searching import everywhere
-from collab.web import check_csrf, form_text, int_param, is_htmx, page_param, render
+from collab.web import check_csrf, form_text, hub_of, int_param, is_htmx, page_param, render
 
 from . import content as c
 from . import diff, reading, search, service
@@ -35,9 +35,6 @@ ELSEWHERE_LIMIT = 5
 SHOWCASE_PER_PAGE = 12
 SEARCH_KEYS = ("q", "kind", "topic", "jurisdiction", "level", "year", "sort", "page")
 
-
-def _hub(request: Request) -> Any:
-    return request.app.state.hub
 
 
 def _id(request: Request) -> int:
@@ -125,7 +122,7 @@ async def library(request: Request) -> Response:
             newest=await reading.published_list(limit=8),
             topic_counts=await reading.topic_counts(),
             totals=(await search.search(search.SearchRequest(per_page=1))).facets["kind"],
-            feed=await _hub(request).head(service.FEED_CHANNEL),
+            feed=await hub_of(request).head(service.FEED_CHANNEL),
         )
     if _fragment_wanted(request):
         response = render(request, "library/_region.html", {**context, "oob": True},
@@ -198,7 +195,7 @@ async def _workflow(request: Request, action: str) -> Response:
     user = await _signed_in(request)
     entry_id = _id(request)
     form = await request.form()
-    hub = _hub(request)
+    hub = hub_of(request)
     try:
         if action == "submit":
             await service.submit(hub, user, entry_id, {"comment": form_text(form, "comment")})
@@ -290,7 +287,7 @@ async def new_entry(request: Request) -> Response:
     if kind not in c.KINDS:
         raise Invalid("choose a kind: article, case_study or paper", extra={"field": "kind"})
     try:
-        entry_id = await service.create_entry(_hub(request), user,
+        entry_id = await service.create_entry(hub_of(request), user,
                                               {"kind": kind, **form_data(kind, form)})
     except Invalid as exc:
         return await _form_page(request, kind, raw_values(form), f"/library/new?kind={kind}",
@@ -317,7 +314,7 @@ async def edit_entry(request: Request) -> Response:
     await check_csrf(request)
     form = await request.form()
     try:
-        number = await service.update_entry(_hub(request), user, entry_id, form_data(kind, form))
+        number = await service.update_entry(hub_of(request), user, entry_id, form_data(kind, form))
     except NotFound:
         raise
     except CollabError as exc:

@@ -33,7 +33,7 @@ from collab.web import iso
 from . import search_sql
 from .content import KIND_LABELS, KINDS, LEVELS
 from .highlight import CLOSE, OPEN
-from .m0008_pg_plain import FOLD
+from .migrations.m0008_pg_plain import FOLD
 
 MAX_QUERY = 1_000
 MAX_TERMS = 12
