@@ -16,7 +16,7 @@ from collab.accounts.auth import current_user, require_user
 from collab.accounts.models import AuditEntry, User
 from collab.domain import ActionText, AuditRow
 from collab.errors import Forbidden
-from collab.web import is_moderator, page_param, render, sign_in_redirect
+from collab.web import is_moderator, page_param, render, shown_name, sign_in_redirect
 
 PER_PAGE = 50
 
@@ -35,7 +35,7 @@ async def _names(usernames: set[str]) -> dict[str, str]:
     if not usernames:
         return {}
     users = await User.objects.filter(username__in=list(usernames)).all()
-    return {u.username: u.display_name or u.username for u in users}
+    return {u.username: shown_name(u) for u in users}
 
 
 async def audit_page(request: Request) -> Response:

@@ -8,7 +8,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from collab import db
-from collab.accounts.models import User, utcnow
+from collab.accounts.models import User
+from collab.clock import utcnow
 from collab.domain import (
     ActionText,
     AuditRow,
@@ -19,7 +20,7 @@ from collab.domain import (
     target_id,
 )
 from collab.searching import like_pattern, query_words, score, snippet
-from collab.web import iso, when
+from collab.web import iso, shown_name, when
 
 from .models import Webinar
 
@@ -97,5 +98,5 @@ async def describe_actions(rows: Sequence[AuditRow]) -> Mapping[int, ActionText]
         elif row.action == "chat.delete":
             out[row.id] = ActionText(f"deleted a chat message in {where}", url)
         elif user := users.get(target_id(row.target, "user")):
-            out[row.id] = ActionText(f"muted {user.display_name or user.username} in {where}", url)
+            out[row.id] = ActionText(f"muted {shown_name(user)} in {where}", url)
     return out
