@@ -3,7 +3,7 @@ are published, searched with ranking on SQLite (FTS5) and PostgreSQL (tsvector).
 
 from collab.domain import Domain, NavEntry, SearchSource
 
-from . import api, importer, pages, seed
+from . import api, importer, pages, seed, site
 from .channels import LibraryChannel
 from .migrations import MIGRATIONS
 from .openapi import PATHS, SCHEMAS
@@ -20,7 +20,8 @@ DOMAIN = Domain(
     ],
     seed=seed.seed,
     migrations=MIGRATIONS,
-    search=SearchSource(name="library", label="Library", search=search_source),
+    search=SearchSource(name="library", label="Library", search=search_source, order=10),
+    whats_new=site.whats_new,
     openapi_paths=PATHS,
     openapi_schemas=SCHEMAS,
     commands=[importer.add_command],

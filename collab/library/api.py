@@ -9,12 +9,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from collab.accounts.auth import current_user, require_user
-from collab.domain import SearchHit
 from collab.errors import Invalid
 from collab.web import hub_of, int_param, read_json
 
 from . import diff, reading, search, service
-from .sources import everywhere, hit_dict
 
 
 def timed(response: Response, started: float) -> Response:
@@ -129,25 +127,6 @@ async def queue(request: Request) -> JSONResponse:
     return JSONResponse(await reading.review_queue(user))
 
 
-async def site_search(request: Request) -> JSONResponse:
-    """`GET /api/search?q=`: the library's results and every other source's, together."""
-    viewer = await current_user(request)
-    limit = search.number_param(request.query_params, "limit", search.PER_PAGE, 1,
-                                search.MAX_PER_PAGE)
-    found_request = search.parse_request({"q": request.query_params.get("q", ""),
-                                          "per_page": str(limit)})
-    limit = found_request.per_page
-    found = await search.search(found_request) if found_request.q else None
-    others = await everywhere(request, found_request.q, viewer, limit) if found_request.q else []
-    library = [hit_dict(SearchHit(source="library", kind=r["kind"], id=r["id"],
-                                  title=r["title"], url=r["url"], summary=r["summary"],
-                                  snippet_html=r["snippet_html"], date=r["published_at"]))
-               for r in (found.results if found else [])]
-    return JSONResponse({"q": found_request.q, "sources": [
-        {"source": "library", "label": "Library", "total": found.total if found else 0,
-         "hits": library}, *others]})
-
-
 routes = [
     Route("/api/library", entries, methods=["GET", "POST"]),
     Route("/api/library/topics", topics, methods=["GET", "POST"]),
@@ -160,5 +139,4 @@ routes = [
     Route("/api/library/{id:id}/review", review, methods=["POST"]),
     Route("/api/library/{id:id}/feature", feature, methods=["POST"]),
     Route("/api/library/{id:id}/diff", entry_diff, methods=["GET"]),
-    Route("/api/search", site_search, methods=["GET"]),
 ]

@@ -23,13 +23,13 @@ from starlette.routing import Route
 from collab.accounts.auth import current_user, require_user
 from collab.accounts.models import User
 from collab.errors import CollabError, Conflict, Forbidden, Invalid, NotFound
+from collab.searching import everywhere
 from collab.web import check_csrf, form_text, hub_of, int_param, is_htmx, page_param, render
 
 from . import content as c
 from . import diff, reading, search, service
 from .api import timed
 from .forms import form_data, form_values, raw_values
-from .sources import everywhere
 
 ELSEWHERE_LIMIT = 5
 SHOWCASE_PER_PAGE = 12
@@ -110,8 +110,10 @@ async def library(request: Request) -> Response:
         if req.q:
             # The other domains' sources are asked while the library searches (each on a
             # connection of its own), not after it.
-            context["found"], context["elsewhere"] = await asyncio.gather(
-                search.search(req), everywhere(request, req.q, user, ELSEWHERE_LIMIT))
+            context["found"], elsewhere = await asyncio.gather(
+                search.search(req), everywhere(request.app.state.domains, req.q, user,
+                                               ELSEWHERE_LIMIT, leave_out="library"))
+            context["elsewhere"] = [found.as_dict() for found in elsewhere]
         else:
             context["found"] = await search.search(req)
     elif not searching:

@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from collab.accounts.auth import actor_of, current_user, require_user
-from collab.accounts.models import AuditEntry, User
+from collab.accounts.models import User
 from collab.errors import CollabError, Forbidden, Invalid, NotFound, Unauthenticated
 from collab.web import (
     author_or_moderator,
@@ -303,18 +303,6 @@ async def resolve_flag(request: Request) -> Response:
     return RedirectResponse(f"/moderation/flags?done={quote(action)}", status_code=303)
 
 
-async def audit_page(request: Request) -> Response:
-    if await current_user(request) is None:
-        return sign_in_redirect(request)
-    await _moderator(request)
-    page = page_param(request)
-    entries = await (AuditEntry.objects.order_by("-id").offset((page - 1) * AUDIT_PER_PAGE)
-                     .limit(AUDIT_PER_PAGE + 1).all())
-    return render(request, "moderation/audit.html",
-                  {"entries": entries[:AUDIT_PER_PAGE], "page": page,
-                   "has_next": len(entries) > AUDIT_PER_PAGE})
-
-
 routes = [
     Route("/rooms", rooms, methods=["GET", "POST"]),
     Route("/rooms/{id:id}", room, methods=["GET"]),
@@ -328,5 +316,4 @@ routes = [
     Route("/posts/{id:id}/flag", flag_post, methods=["GET", "POST"]),
     Route("/moderation/flags", flags_page, methods=["GET"]),
     Route("/moderation/flags/{id:id}", resolve_flag, methods=["POST"]),
-    Route("/moderation/audit", audit_page, methods=["GET"]),
 ]
