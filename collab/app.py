@@ -27,6 +27,7 @@ from collab.realtime import Hub
 from collab.realtime.endpoint import SocketEndpoint, SocketRouter
 from collab.settings import Settings, from_env
 from collab.site import SITE
+from collab.web import hub_of
 from collab.web.live import LiveFragments
 from collab.web.static import StaticFiles
 from collab.web.writelimit import WriteRateLimitMiddleware
@@ -35,7 +36,7 @@ log = logging.getLogger("collab")
 
 
 async def healthz(request: Request) -> Response:
-    hub: Hub = request.app.state.hub
+    hub = hub_of(request)
     return JSONResponse({"status": "ok", "bus": "up" if hub.bus.connected.is_set() else "down"})
 
 

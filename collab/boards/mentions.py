@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from collab.accounts.models import User
 from collab.realtime import Actor
+from collab.web import shown_name
 
 from . import reads
 from .access import Access
@@ -55,7 +56,7 @@ async def notify(tx: Any, user_ids: list[int], actor: Actor, access: Access, car
 
     It names the card by number, not by title: replay never brings back text that was deleted
     or edited since, and a card's title and comments may be (its link shows what is)."""
-    who = actor.display_name or actor.username
+    who = shown_name(actor)
     for user_id in user_ids:
         await tx.emit(f"user:{user_id}", "notification", {
             "kind": "mention", "text": f"{who} mentioned you {where} card #{card_id} in "
