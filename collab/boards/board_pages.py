@@ -33,7 +33,7 @@ from collab.web import (
     render_fragment,
     sign_in_redirect,
 )
-from collab.web.forms import form_action
+from collab.web.forms import form_action, send_form
 
 from . import cards, columns, progress, reads
 from .access import Access, board_access
@@ -137,7 +137,8 @@ async def board_page(request: Request, error: str | None = None, status: int = 2
 
 async def _board_form(request: Request, board: int | Callable[[], Awaitable[int]],
                       action: Any, anchor: str = "", asked: str | None = None) -> Response:
-    """A no-JS form of the board page: do it, then back to the board (or the error on it).
+    """A no-JS form of the board page: its `action` (the send the socket makes, through
+    send_form), then back to the board, or the board again with the error on it.
 
     `board`: its id, or how to find it from what the form names (a column), looked up only
     once the visitor is signed in: an anonymous one got 403 for a private board's column and
@@ -160,18 +161,18 @@ async def _board_form(request: Request, board: int | Callable[[], Awaitable[int]
 
 async def new_card(request: Request) -> Response:
     async def action(access: Access, actor: Any, form: FormData) -> str:
-        _, ack = await cards.create_card(hub_of(request), actor, access, {
+        ack = await send_form(request, actor, f"board:{access.board_id}", "card.create", {
             "column_id": form_text(form, "column_id"), "title": form_text(form, "title")})
-        return f"/boards/{access.board_id}#card-{ack['id']}"
+        return f"/boards/{access.board_id}#card-{(ack.data or {})['id']}"
 
     return await _board_form(request, request.path_params["id"], action)
 
 
 async def new_column(request: Request) -> Response:
     async def action(access: Access, actor: Any, form: FormData) -> str:
-        _, ack = await columns.create_column(hub_of(request), actor, access,
-                                             {"title": form_text(form, "title")})
-        return f"/boards/{access.board_id}#column-{ack['id']}"
+        ack = await send_form(request, actor, f"board:{access.board_id}", "column.create",
+                              {"title": form_text(form, "title")})
+        return f"/boards/{access.board_id}#column-{(ack.data or {})['id']}"
 
     return await _board_form(request, request.path_params["id"], action)
 
@@ -187,8 +188,8 @@ async def rename_column(request: Request) -> Response:
     column_id = request.path_params["id"]
 
     async def action(access: Access, actor: Any, form: FormData) -> None:
-        await columns.rename_column(hub_of(request), actor, access,
-                                    {"column_id": column_id, "title": form_text(form, "title")})
+        await send_form(request, actor, f"board:{access.board_id}", "column.rename",
+                        {"column_id": column_id, "title": form_text(form, "title")})
 
     return await _board_form(request, lambda: _column_board(column_id), action,
                              f"#column-{column_id}", f"column {column_id}")
@@ -198,8 +199,8 @@ async def move_column(request: Request) -> Response:
     column_id = request.path_params["id"]
 
     async def action(access: Access, actor: Any, form: FormData) -> None:
-        await columns.move_column(hub_of(request), actor, access,
-                                  {"column_id": column_id, "index": form_text(form, "index")})
+        await send_form(request, actor, f"board:{access.board_id}", "column.move",
+                        {"column_id": column_id, "index": form_text(form, "index")})
 
     return await _board_form(request, lambda: _column_board(column_id), action,
                              f"#column-{column_id}", f"column {column_id}")
@@ -314,7 +315,7 @@ async def move_card(request: Request) -> Response:
             index = min(position - 1, others)  # a person's "last + 5" means the bottom
         else:
             index = others
-        await cards.move_card(hub_of(request), actor, access, {
+        await send_form(request, actor, f"board:{access.board_id}", "card.move", {
             "card_id": card_id, "version": form_text(form, "version"),
             "column_id": column_id, "index": index})
         return back
