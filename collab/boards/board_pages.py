@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from collab.accounts.auth import actor_of, current_user, require_user
 from collab.accounts.models import User
-from collab.errors import CollabError, Conflict, Invalid, NotFound, Unauthenticated
+from collab.errors import CollabError, Conflict, Invalid, NotFound
 from collab.fields import id_field, int_field
 from collab.web import (
     check_csrf,
@@ -280,20 +280,21 @@ async def card_page(request: Request) -> Response:
     user = await require_user(request)
     form = await request.form()
     data = card_form(form)
-    try:
-        await cards.update_card(hub_of(request), actor_of(user), access,
-                                {**data, "card_id": card_id,
-                                 "version": form_text(form, "version")})
-    except CollabError as exc:
-        if isinstance(exc, NotFound | Unauthenticated) and "field" not in exc.extra:
-            raise
-        context = await card_context(request, access, card_id)
+
+    async def action() -> str:
+        await send_form(request, actor_of(user), f"board:{access.board_id}", "card.update",
+                        {**data, "card_id": card_id, "version": form_text(form, "version")})
+        return f"/cards/{card_id}"
+
+    async def again(exc: CollabError) -> Response:
+        context = await card_context(request, access, card_id)  # no such card: its 404
         # The editor keeps what was typed; on a conflict the card above shows their version
         # and the form carries the current version, so saving again replaces it knowingly.
         context.update(form={**context["card"], **data}, error=exc.message,
                        conflict=isinstance(exc, Conflict))
         return render(request, "boards/card.html", context, status_code=exc.status)
-    return _redirect(f"/cards/{card_id}")
+
+    return await form_action(action, again)
 
 
 async def move_card(request: Request) -> Response:
@@ -337,16 +338,18 @@ async def comment_card(request: Request) -> Response:
     access = await _card_access(card_id, user)
     form = await request.form()
     body = form_text(form, "body")
-    try:
-        _, ack = await cards.comment_card(hub_of(request), actor_of(user), access,
-                                          {"card_id": card_id, "body": body})
-    except CollabError as exc:
-        if isinstance(exc, NotFound | Unauthenticated):
-            raise
-        context = await card_context(request, access, card_id)
+
+    async def action() -> str:
+        ack = await send_form(request, actor_of(user), f"board:{access.board_id}",
+                              "card.comment", {"card_id": card_id, "body": body})
+        return f"/cards/{card_id}#comment-{(ack.data or {})['id']}"
+
+    async def again(exc: CollabError) -> Response:
+        context = await card_context(request, access, card_id)  # no such card: its 404
         context.update(comment_error=exc.message, comment=body)
         return render(request, "boards/card.html", context, status_code=exc.status)
-    return _redirect(f"/cards/{card_id}#comment-{ack['id']}")
+
+    return await form_action(action, again)
 
 
 async def delete_card(request: Request) -> Response:

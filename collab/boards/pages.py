@@ -15,8 +15,9 @@ from starlette.routing import Route
 
 from collab.accounts.auth import current_user, require_user
 from collab.accounts.models import User
-from collab.errors import CollabError, Invalid, NotFound, Unauthenticated
+from collab.errors import CollabError, Invalid
 from collab.web import check_csrf, form_text, hub_of, parse_id, render, sign_in_redirect
+from collab.web.forms import form_action
 
 from . import board_pages, progress, reads, service
 from .access import Access, project_access
@@ -31,21 +32,27 @@ def redirect(url: str) -> RedirectResponse:
 async def projects_page(request: Request) -> Response:
     user = await current_user(request)
     context: dict[str, Any] = {"form": {"name": "", "description": "", "visibility": "private"}}
-    status = 200
-    if request.method == "POST":
-        await check_csrf(request)
-        user = await require_user(request)
-        form = await request.form()
-        data = {k: form_text(form, k) for k in ("name", "description", "visibility")}
-        try:
-            created = await service.create_project(hub_of(request), user, data)
-        except CollabError as exc:
-            context.update(form=data, error=exc.message)
-            status = exc.status
-        else:
-            return redirect(f"/boards/{created['board_id']}")
-    context["projects"] = await reads.visible_projects(user)
-    return render(request, "boards/projects.html", context, status_code=status)
+
+    async def page(status: int = 200) -> Response:
+        context["projects"] = await reads.visible_projects(user)
+        return render(request, "boards/projects.html", context, status_code=status)
+
+    if request.method != "POST":
+        return await page()
+    await check_csrf(request)
+    user = await require_user(request)
+    form = await request.form()
+    data = {k: form_text(form, k) for k in ("name", "description", "visibility")}
+
+    async def action() -> str:
+        created = await service.create_project(hub_of(request), user, data)
+        return f"/boards/{created['board_id']}"
+
+    async def again(exc: CollabError) -> Response:
+        context.update(form=data, error=exc.message)
+        return await page(exc.status)
+
+    return await form_action(action, again)
 
 
 async def _project_context(access: Access, user: User | None) -> dict[str, Any]:
@@ -70,16 +77,17 @@ async def _project_form(request: Request, action: Any) -> Response:
     user = await require_user(request)
     project_id = request.path_params["id"]
     form = await request.form()
-    try:
-        target = await action(user, project_id, form)
-    except CollabError as exc:
-        if isinstance(exc, NotFound | Unauthenticated) and "field" not in exc.extra:
-            raise
-        access = await project_access(project_id, user)
+
+    async def act() -> str:
+        return await action(user, project_id, form) or f"/projects/{project_id}"
+
+    async def again(exc: CollabError) -> Response:
+        access = await project_access(project_id, user)  # no such project: its 404
         context = await _project_context(access, user)
         context["error"] = exc.message
         return render(request, "boards/project.html", context, status_code=exc.status)
-    return redirect(target or f"/projects/{project_id}")
+
+    return await form_action(act, again)
 
 
 async def project_settings(request: Request) -> Response:

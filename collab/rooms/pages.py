@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from collab.accounts.auth import actor_of, current_user, require_user
 from collab.accounts.models import User
-from collab.errors import CollabError, Forbidden, Invalid, NotFound, Unauthenticated
+from collab.errors import CollabError, Forbidden, Invalid, NotFound
 from collab.web import (
     author_or_moderator,
     check_csrf,
@@ -67,22 +67,27 @@ async def rooms(request: Request) -> Response:
     """The room list; moderators and admins also get a form to create a room."""
     user = await current_user(request)
     context: dict[str, Any] = {"form": {"name": "", "description": "", "visibility": "public"}}
-    status = 200
-    if request.method == "POST":
-        await check_csrf(request)
-        user = await require_user(request)
-        form = await request.form()
-        data = {k: form_text(form, k) for k in ("name", "description", "visibility")}
-        try:
-            room = await service.create_room(user, data)
-        except CollabError as exc:
-            context.update(form=data, error=exc.message)
-            status = exc.status
-        else:
-            return RedirectResponse(f"/rooms/{room.id}", status_code=303)
-    context["rooms"] = [service.room_dict(r) for r in await service.visible_rooms(user)]
-    context["can_create"] = is_moderator(user)
-    return render(request, "rooms/list.html", context, status_code=status)
+
+    async def page(status: int = 200) -> Response:
+        context["rooms"] = [service.room_dict(r) for r in await service.visible_rooms(user)]
+        context["can_create"] = is_moderator(user)
+        return render(request, "rooms/list.html", context, status_code=status)
+
+    if request.method != "POST":
+        return await page()
+    await check_csrf(request)
+    user = await require_user(request)
+    form = await request.form()
+    data = {k: form_text(form, k) for k in ("name", "description", "visibility")}
+
+    async def action() -> str:
+        return f"/rooms/{(await service.create_room(user, data)).id}"
+
+    async def again(exc: CollabError) -> Response:
+        context.update(form=data, error=exc.message)
+        return await page(exc.status)
+
+    return await form_action(action, again)
 
 
 async def _room_context(request: Request, room_id: int, user: User | None) -> dict[str, Any]:
@@ -171,15 +176,17 @@ async def new_post(request: Request) -> Response:
     thread_id = request.path_params["id"]
     form = await request.form()
     body = form_text(form, "body")
-    try:
+
+    async def action() -> str:
         await service.create_post(hub_of(request), actor_of(user), thread_id, {"body": body})
-    except CollabError as exc:
-        if isinstance(exc, NotFound | Unauthenticated):
-            raise
-        context = await _thread_context(request, thread_id, user)
+        return _thread_url(thread_id) + "#reply"
+
+    async def again(exc: CollabError) -> Response:
+        context = await _thread_context(request, thread_id, user)  # no such thread: its 404
         context.update(reply=body, error=exc.message)
         return render(request, "rooms/thread.html", context, status_code=exc.status)
-    return RedirectResponse(_thread_url(thread_id) + "#reply", status_code=303)
+
+    return await form_action(action, again)
 
 
 def _flag_value(form: FormData, field: str) -> bool:
@@ -223,13 +230,17 @@ async def edit_post(request: Request) -> Response:
         await check_csrf(request)
         form = await request.form()
         body = form_text(form, "body")
-        try:
+
+        async def action() -> str:
             await service.edit_post(hub_of(request), actor_of(user), thread.id,
                                     {"post_id": post.id, "body": body})
-        except CollabError as exc:
+            return _thread_url(thread.id, post.id)
+
+        async def again(exc: CollabError) -> Response:
             context.update(body=body, error=exc.message)
             return render(request, "rooms/edit.html", context, status_code=exc.status)
-        return RedirectResponse(_thread_url(thread.id, post.id), status_code=303)
+
+        return await form_action(action, again)
     return render(request, "rooms/edit.html", context)
 
 

@@ -7,6 +7,7 @@ them to the channel kind's handler, so one set of rules serves both.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -69,6 +70,17 @@ def _form_of(webinar: Webinar | None) -> dict[str, Any]:
             "link": webinar.link, "premoderation": webinar.premoderation}
 
 
+def _form_again(request: Request, context: dict[str, Any], form: FormData, data: dict[str, Any]
+                ) -> Callable[[CollabError], Awaitable[Response]]:
+    """The webinar form again, as typed, with the refused field marked."""
+    async def again(exc: CollabError) -> Response:
+        context.update(form={**data, "speakers": form_text(form, "speakers")},
+                       error=exc.message, field=exc.extra.get("field"))
+        return render(request, "webinars/form.html", context, status_code=exc.status)
+
+    return again
+
+
 async def new_webinar(request: Request) -> Response:
     user = await current_user(request)
     if user is None:
@@ -79,13 +91,12 @@ async def new_webinar(request: Request) -> Response:
         await check_csrf(request)
         form = await request.form()
         data = _form_data(form)
-        try:
+
+        async def action() -> str:
             webinar = await service.create_webinar(user, data)
-        except CollabError as exc:
-            context.update(form={**data, "speakers": form_text(form, "speakers")},
-                           error=exc.message, field=exc.extra.get("field"))
-            return render(request, "webinars/form.html", context, status_code=exc.status)
-        return RedirectResponse(f"/webinars/{webinar.id}", status_code=303)
+            return f"/webinars/{webinar.id}"
+
+        return await form_action(action, _form_again(request, context, form, data))
     return render(request, "webinars/form.html", context)
 
 
@@ -101,13 +112,12 @@ async def edit_webinar(request: Request) -> Response:
         await check_csrf(request)
         form = await request.form()
         data = _form_data(form)
-        try:
+
+        async def action() -> str:
             await service.update_webinar(hub_of(request), user, webinar.id, data)
-        except CollabError as exc:
-            context.update(form={**data, "speakers": form_text(form, "speakers")},
-                           error=exc.message, field=exc.extra.get("field"))
-            return render(request, "webinars/form.html", context, status_code=exc.status)
-        return RedirectResponse(f"/webinars/{webinar.id}", status_code=303)
+            return f"/webinars/{webinar.id}"
+
+        return await form_action(action, _form_again(request, context, form, data))
     return render(request, "webinars/form.html", context)
 
 
