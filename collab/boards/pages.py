@@ -17,7 +17,7 @@ from collab.accounts.auth import current_user, require_user
 from collab.accounts.models import User
 from collab.errors import CollabError, Invalid
 from collab.web import check_csrf, form_text, hub_of, parse_id, render, sign_in_redirect
-from collab.web.forms import form_action
+from collab.web.forms import form_action, post_form
 
 from . import board_pages, progress, reads, service
 from .access import Access, project_access
@@ -39,20 +39,12 @@ async def projects_page(request: Request) -> Response:
 
     if request.method != "POST":
         return await page()
-    await check_csrf(request)
-    user = await require_user(request)
-    form = await request.form()
-    data = {k: form_text(form, k) for k in ("name", "description", "visibility")}
 
-    async def action() -> str:
-        created = await service.create_project(hub_of(request), user, data)
-        return f"/boards/{created['board_id']}"
+    async def create(data: dict[str, str]) -> str:
+        made = await service.create_project(hub_of(request), await require_user(request), data)
+        return f"/boards/{made['board_id']}"
 
-    async def again(exc: CollabError) -> Response:
-        context.update(form=data, error=exc.message)
-        return await page(exc.status)
-
-    return await form_action(action, again)
+    return await post_form(request, ("name", "description", "visibility"), create, page, context)
 
 
 async def _project_context(access: Access, user: User | None) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from collab.web import (
     render,
     sign_in_redirect,
 )
-from collab.web.forms import form_action
+from collab.web.forms import form_action, post_form
 
 from . import service
 from .models import Post, Thread
@@ -75,19 +75,11 @@ async def rooms(request: Request) -> Response:
 
     if request.method != "POST":
         return await page()
-    await check_csrf(request)
-    user = await require_user(request)
-    form = await request.form()
-    data = {k: form_text(form, k) for k in ("name", "description", "visibility")}
 
-    async def action() -> str:
-        return f"/rooms/{(await service.create_room(user, data)).id}"
+    async def create(data: dict[str, str]) -> str:
+        return f"/rooms/{(await service.create_room(await require_user(request), data)).id}"
 
-    async def again(exc: CollabError) -> Response:
-        context.update(form=data, error=exc.message)
-        return await page(exc.status)
-
-    return await form_action(action, again)
+    return await post_form(request, ("name", "description", "visibility"), create, page, context)
 
 
 async def _room_context(request: Request, room_id: int, user: User | None) -> dict[str, Any]:

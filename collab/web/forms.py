@@ -19,11 +19,28 @@ from starlette.responses import RedirectResponse, Response
 from collab.errors import CollabError, Unauthenticated
 from collab.realtime.channels import Ack, Actor, Call, parse_id, split_channel
 
-from .csrf import CSRF_FIELD
-from .toolkit import hub_of
+from .csrf import CSRF_FIELD, check_csrf
+from .toolkit import form_text, hub_of
 
 # Form fields that steer the form (where to go back, the send's type) rather than carry data.
 NOT_DATA = frozenset({CSRF_FIELD, "type", "back", "key"})
+
+
+async def posted(request: Request, names: Collection[str]) -> dict[str, str]:
+    """A form post's text fields `names` (absent ones empty), once its CSRF token is checked."""
+    await check_csrf(request)
+    form = await request.form()
+    return {name: form_text(form, name) for name in names}
+
+
+async def post_form(request: Request, names: Collection[str],
+                    action: Callable[[dict[str, str]], Awaitable[str]],
+                    page: Callable[[int], Awaitable[Response]], context: dict[str, Any]
+                    ) -> Response:
+    """A page's own form: its text fields `names` go to `action`, then 303 on; refused, `page`
+    again with the form as typed (`form` in `context`) and the error."""
+    data = await posted(request, names)
+    return await form_action(lambda: action(data), again_on(page, context, form=data))
 
 
 def form_fields(form: FormData, lists: Collection[str] = ()) -> dict[str, Any]:
@@ -47,6 +64,17 @@ async def send_form(request: Request, actor: Actor, channel: str, type: str,
     id = parse_id(raw_id, kind_name)
     grant = await kind.join(actor, id)
     return await kind.perform(Call(actor, channel, id, type[:64], data, grant, None))
+
+
+def again_on(page: Callable[[int], Awaitable[Response]], context: dict[str, Any],
+             **typed: Any) -> Callable[[CollabError], Awaitable[Response]]:
+    """The usual `again` for `form_action`: `page(status)` rendered with `context` updated with
+    what was typed (`typed`), the error's message and the field it names, if any."""
+    async def again(exc: CollabError) -> Response:
+        context.update(typed, error=exc.message, field=exc.extra.get("field"))
+        return await page(exc.status)
+
+    return again
 
 
 async def form_action(action: Callable[[], Awaitable[str]],

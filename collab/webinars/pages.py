@@ -19,7 +19,7 @@ from collab.accounts.auth import actor_of, current_user, require_user
 from collab.accounts.models import User
 from collab.errors import CollabError, Forbidden
 from collab.web import check_csrf, form_text, hub_of, page_param, render, sign_in_redirect
-from collab.web.forms import form_action, form_fields, send_form
+from collab.web.forms import again_on, form_action, form_fields, send_form
 
 from . import room, service
 from .channels import ATTENDEES_SHOWN
@@ -73,12 +73,10 @@ def _form_of(webinar: Webinar | None) -> dict[str, Any]:
 def _form_again(request: Request, context: dict[str, Any], form: FormData, data: dict[str, Any]
                 ) -> Callable[[CollabError], Awaitable[Response]]:
     """The webinar form again, as typed, with the refused field marked."""
-    async def again(exc: CollabError) -> Response:
-        context.update(form={**data, "speakers": form_text(form, "speakers")},
-                       error=exc.message, field=exc.extra.get("field"))
-        return render(request, "webinars/form.html", context, status_code=exc.status)
+    async def page(status: int) -> Response:
+        return render(request, "webinars/form.html", context, status_code=status)
 
-    return again
+    return again_on(page, context, form={**data, "speakers": form_text(form, "speakers")})
 
 
 async def new_webinar(request: Request) -> Response:
