@@ -1,4 +1,5 @@
-"""The no-JS form helper: one error policy, and a form's send through the channel's handler."""
+"""The no-JS form helpers: one error policy, a form's send through the channel's handler, and a
+page's own form shown again as typed."""
 
 from __future__ import annotations
 
@@ -6,12 +7,19 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 from starlette.datastructures import FormData
-from starlette.responses import PlainTextResponse, Response
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.testclient import TestClient
 
-from collab.errors import CollabError, Conflict, Forbidden, Unauthenticated
+from collab.errors import CollabError, Conflict, Forbidden, Invalid, Unauthenticated
 from collab.realtime import Ack, Actor, Call, ChannelKind, handles
-from collab.web.forms import form_action, form_fields, send_form
+from collab.web import csrf_token
+from collab.web.forms import form_action, form_fields, post_form, send_form
 
 pytestmark = pytest.mark.anyio
 ALICE = Actor(1, "alice", "Alice")
@@ -84,3 +92,41 @@ def test_a_forms_data_leaves_out_what_steers_it_and_keeps_repeated_fields_as_lis
                      ("question", "Which?"), ("options", "A"), ("options", "B")])
     assert form_fields(form, lists=("options",)) == {"question": "Which?",
                                                      "options": ["A", "B"]}
+
+
+def _form_app(created: list[dict[str, str]]) -> Starlette:
+    async def page_route(request: Request) -> Response:
+        context: dict[str, Any] = {"form": {"name": ""}}
+
+        async def page(status: int = 200) -> Response:
+            return JSONResponse({**context, "token": csrf_token(request)}, status_code=status)
+
+        if request.method != "POST":
+            return await page()
+
+        async def create(data: dict[str, str]) -> str:
+            if not data["name"]:
+                raise Invalid("a name is required", extra={"field": "name"})
+            created.append(data)
+            return f"/things/{len(created)}"
+
+        return await post_form(request, ("name", "colour"), create, page, context)
+
+    return Starlette(routes=[Route("/things", page_route, methods=["GET", "POST"])],
+                     middleware=[Middleware(SessionMiddleware, secret_key="test")])
+
+
+def test_a_pages_own_form_goes_on_or_shows_the_page_again_as_typed() -> None:
+    created: list[dict[str, str]] = []
+    with TestClient(_form_app(created), follow_redirects=False) as client:
+        token = client.get("/things").json()["token"]
+        done = client.post("/things", data={"csrf_token": token, "name": "Kettle"})
+        assert (done.status_code, done.headers["location"]) == (303, "/things/1")
+        assert created == [{"name": "Kettle", "colour": ""}]
+        again = client.post("/things", data={"csrf_token": token, "colour": "red"})
+        assert again.status_code == 422
+        assert again.json() == {"form": {"name": "", "colour": "red"}, "token": token,
+                                "error": "a name is required", "field": "name"}
+        with pytest.raises(Forbidden):  # the app's handler makes it a 403 (tests/security)
+            client.post("/things", data={"name": "No token"})
+        assert len(created) == 1
