@@ -205,6 +205,18 @@ async def console_page(request: Request) -> Response:
                   await _room_context(request, user, request.path_params["id"], True))
 
 
+async def present_page(request: Request) -> Response:
+    """`/webinars/{id}/present`: the presenter's screen of top questions and open polls."""
+    user = await current_user(request)
+    if user is None:
+        return sign_in_redirect(request)
+    context = await _room_context(request, user, request.path_params["id"], True)
+    # Shown as to an attendee who has not voted: the screen carries no one's own state.
+    context.update(seat=service.Seat(context["webinar"]["id"], None), my_votes=set(),
+                   my_poll_votes={}, polls=[p for p in context["polls"] if not p["closed"]])
+    return render(request, "webinars/present.html", context)
+
+
 # Form fields that are not the action's data.
 _NOT_DATA = {"csrf_token", "type", "back", "key"}
 
@@ -260,5 +272,6 @@ routes = [
     Route("/webinars/{id:id}/cancel", cancel, methods=["POST"]),
     Route("/webinars/{id:id}/live", live_page, methods=["GET"]),
     Route("/webinars/{id:id}/console", console_page, methods=["GET"]),
+    Route("/webinars/{id:id}/present", present_page, methods=["GET"]),
     Route("/webinars/{id:id}/act", act, methods=["POST"]),
 ]
