@@ -6,6 +6,8 @@ sleeps to synchronise.
 
 from __future__ import annotations
 
+from typing import Any
+
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from support.api import DEFAULT_PASSWORD
@@ -17,12 +19,14 @@ SLOW_MS = 10_000
 
 
 def new_page(browser: Browser, contexts: list[BrowserContext], *, javascript: bool = True,
-             viewport: dict[str, int] | None = None, timeout_ms: int = SLOW_MS) -> Page:
+             viewport: dict[str, int] | None = None, timeout_ms: int = SLOW_MS,
+             **options: Any) -> Page:
     """A page in a fresh browser profile (cookies), like one person on one machine; the
-    `contexts` fixture closes it. A page error (CSP violation, script exception) is recorded
-    for `no_page_errors`, so that it fails the test rather than hiding."""
+    `contexts` fixture closes it. `options` go to the profile (`timezone_id`, say). A page
+    error (CSP violation, script exception) is recorded for `no_page_errors`, so that it
+    fails the test rather than hiding."""
     ctx = browser.new_context(java_script_enabled=javascript,
-                              viewport=viewport or {"width": 1280, "height": 900})
+                              viewport=viewport or {"width": 1280, "height": 900}, **options)
     ctx.set_default_timeout(timeout_ms)
     contexts.append(ctx)
     page = ctx.new_page()
