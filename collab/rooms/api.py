@@ -72,7 +72,7 @@ async def thread(request: Request) -> JSONResponse:
     more = len(posts) > limit
     posts = posts[:limit]
     body = service.thread_dict(found)
-    body["posts"] = [service.post_dict(p, p.author) for p in posts]
+    body["posts"] = await service.post_dicts(posts)
     body["next_after"] = posts[-1].seq if more and posts else None
     head = await hub_of(request).head(f"thread:{found.id}")
     body["seq"], body["epoch"] = head.seq, head.epoch
