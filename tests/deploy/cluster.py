@@ -291,7 +291,7 @@ class Deployment:
         """deploy/nginx/collab.conf with this deployment's upstreams, certificate and static
         root; each production value replaced must be there, so the file cannot drift."""
         text = (DEPLOY / "nginx" / "collab.conf").read_text()
-        servers = re.findall(r"^\s*server (10\.0\.0\.\d+:\d+)( [^;]*);$", text, re.M)
+        servers = re.findall(r"^\s*server (10\.0\.0\.\d+:\d+)( [^;]*);$", text, re.MULTILINE)
         assert len(servers) == 4, servers
         ours = [f"{APP[h]}:{p}" for h in ("h1", "h2") for p in PORTS]
         for (theirs, _), mine in zip(servers, ours, strict=True):

@@ -69,9 +69,11 @@ def test_nginx_terminates_tls_serves_static_files_and_is_the_only_trusted_proxy(
     assert "strict-transport-security" not in dep.ns("h1").call(spoofed).headers
 
 
-async def _phase(site: Site, fault: str, inject: Callable[[Deployment], None]) -> None:
+async def _phase(site: Site, fault: str, inject: Callable[[Deployment], None],
+                 people: list | None = None) -> None:
     """Traffic on all three products, `inject` (blocking: it breaks and heals), then checks."""
-    api, dep, people = site.api, site.deployment, site.members
+    api, dep = site.api, site.deployment
+    people = people or site.members
     writers_of = {"forum": people[0:2], "board": people[2:4], "webinar": people[4:6]}
     products = [forum(api, site.admin),
                 board(api, writers_of["board"][0], writers_of["board"][1:] + people[6:]),
@@ -105,7 +107,16 @@ async def _phase(site: Site, fault: str, inject: Callable[[Deployment], None]) -
         for p in products:
             acked = [int(s.ack["seq"]) for w in p.writers for s in w.acked() if "seq" in s.ack]
             final[p.channel] = max(acked, default=0)
-        await asyncio.gather(*(r.wait_for(final, CATCH_UP) for r in readers))
+        waits = await asyncio.gather(*(r.wait_for(final, CATCH_UP) for r in readers),
+                                     return_exceptions=True)
+        stuck = [str(w) for w in waits if w is not None]
+        if stuck:
+            for p in products:
+                acked = sorted(int(s.ack["seq"]) for w in p.writers for s in w.acked()
+                               if "seq" in s.ack)
+                stuck.append(f"{p.channel}: acknowledged seqs {acked[:8]}…; readers got "
+                             f"{[r.seqs(p.channel)[:8] for r in readers]}")
+        assert not stuck, "\n".join(stuck)
     finally:
         for reader in readers:
             await reader.stop()
@@ -121,7 +132,7 @@ async def _phase(site: Site, fault: str, inject: Callable[[Deployment], None]) -
     problems += check_webinar(api, products[2], site.admin, readers)
     report = [f"{fault}: outage {outage:.1f} s, clients per host before it {spread}",
               *(r.row() for r in rows)]
-    with open(site.figures, "a") as out:
+    with site.figures.open("a") as out:
         out.write("\n".join(report) + "\n")
     print("\n" + "\n".join(report))
     assert not problems, "\n".join(problems)

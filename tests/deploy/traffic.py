@@ -13,7 +13,9 @@ import contextlib
 import itertools
 import json
 import random
+import secrets
 import ssl
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +60,8 @@ class Reader:
         self.resets: list[Frame] = []
         self.errors: list[Frame] = []
         self.reconnects = 0
+        self.crashed: BaseException | None = None
+        self.tail: deque[Frame] = deque(maxlen=6)  # the last frames, for failure messages
         self.joined = asyncio.Event()
         self._refs = itertools.count(1)
         self._task: asyncio.Task[None] | None = None
@@ -79,6 +83,8 @@ class Reader:
     async def wait_for(self, targets: dict[str, int], timeout: float) -> None:
         """Until every channel in `targets` has reached its seq (AssertionError after timeout)."""
         def done() -> bool:
+            if self.crashed is not None:
+                raise AssertionError(f"{self.name} crashed: {self.crashed!r}")
             return all(self.last.get(c, -1) >= s for c, s in targets.items())
         try:
             async with asyncio.timeout(timeout):
@@ -86,7 +92,7 @@ class Reader:
                     await self._progress.wait_for(done)
         except TimeoutError:
             raise AssertionError(f"{self.name}: reached {self.last}, not {targets} in {timeout} s;"
-                                 f" resets {self.resets[:3]} errors {self.errors[:3]}") from None
+                                 f" resets {self.resets[:3]} errors {self.errors[:3]}; last frames {list(self.tail)}") from None
 
     async def _run(self) -> None:
         while True:
@@ -106,10 +112,16 @@ class Reader:
                         await self._frame(json.loads(raw))
             except (ConnectionClosed, InvalidHandshake, InvalidStatus, OSError, TimeoutError):
                 pass
+            except Exception as exc:  # a bug of the test's own: say so instead of hanging
+                self.crashed = exc
+                async with self._progress:
+                    self._progress.notify_all()
+                raise
             self.reconnects += 1
             await asyncio.sleep(0.1 + random.random() * 0.3)  # reconnect backoff
 
     async def _frame(self, frame: Frame) -> None:
+        self.tail.append(frame)
         op, channel = frame.get("op"), frame.get("channel", "")
         if op == "joined":
             self.base.setdefault(channel, int(frame["seq"]))
@@ -141,6 +153,7 @@ class Writer:
         self.act = act
         self.sent: list[Sent] = []
         self.state: dict[str, Any] = {}
+        self.run = secrets.token_hex(4)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -158,7 +171,9 @@ class Writer:
                 await asyncio.wait_for(self._stop.wait(), SEND_EVERY)  # the steady pace
 
     async def send(self, type: str, data: dict[str, Any]) -> Sent:
-        record = Sent(self.channel, type, data, key=f"{self.name}-{len(self.sent)}")
+        # Keys are the user's for good (a repeated key is answered with the first ack), so
+        # they name the run as well as the send.
+        record = Sent(self.channel, type, data, key=f"{self.run}-{self.name}-{len(self.sent)}")
         self.sent.append(record)
         try:
             record.ack = await self.client.send(self.channel, type, data, key=record.key,
@@ -202,7 +217,8 @@ class Figures:
                 f"  refused {self.refused:>2}  unanswered {self.unanswered}  delivered "
                 f"{self.delivered:>5}/{self.expected:<5} lost {self.lost}  duplicated "
                 f"{self.duplicated}  reordered {self.reordered}  resets {self.resets}"
-                f"  reader reconnects {self.reconnects}")
+                f"  reader reconnects {self.reconnects}"
+                + (f"  ({'; '.join(self.notes)})" if self.notes else ""))
 
 
 def delivery_figures(fault: str, product: str, channel: str, writers: list[Writer],
@@ -216,6 +232,7 @@ def delivery_figures(fault: str, product: str, channel: str, writers: list[Write
                   unanswered=sum(s.error is not None for s in sent))
     problems = [f"{product}: {s.key} {s.type} never answered: {s.error}"
                 for s in sent if s.error is not None]
+    fig.notes = [f"{s.type} refused {s.refused}" for s in sent if s.refused is not None]
     if len(set(acked)) != len(acked):
         problems.append(f"{product}: two sends acknowledged with one seq: {acked}")
     for r in readers:
