@@ -185,8 +185,11 @@ class Deployment:
                  str(self.pg_base / "postgres.log"), "-o", self._pg_options, "-m", "fast",
                  "-w", "-t", "60", action)
 
-    def restart_postgres(self) -> None:
-        self._pg_ctl("restart")
+    def stop_postgres(self) -> None:
+        self._pg_ctl("stop")
+
+    def start_postgres_again(self) -> None:
+        self._pg_ctl("start")
 
     def start_redis(self) -> None:
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
