@@ -25,7 +25,9 @@ from .products import board, card, check_board, check_forum, check_webinar, foru
 from .products import webinar as make_webinar
 from .traffic import Figures, Reader, Writer, delivery_figures
 
-pytestmark = pytest.mark.anyio
+# One deployment for the module: under xdist (scripts/test's --dist loadgroup) every test here
+# goes to the same worker, which builds it once.
+pytestmark = [pytest.mark.anyio, pytest.mark.xdist_group("deploy")]
 
 BEFORE = 3.0   # seconds of steady traffic before a fault
 AFTER = 3.0    # and after it has healed
