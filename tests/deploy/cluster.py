@@ -270,6 +270,10 @@ class Deployment:
         wait_until(ok, f"{host}:{port} (bus {bus})", timeout,
                    logs=tail(proc.log) if proc else "")
 
+    def reachable(self, host: str, address: str, port: int) -> bool:
+        """Whether a TCP connection from `host` to `address:port` opens within half a second."""
+        return self.ns(host).call(lambda: _tcp_open(address, port))
+
     def kill_host(self, host: str) -> None:
         for p in self.workers.pop(host):
             p.kill()

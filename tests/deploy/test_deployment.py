@@ -19,7 +19,7 @@ from collections.abc import Callable
 import httpx2
 import pytest
 
-from .cluster import APP, PORTS, Deployment
+from .cluster import APP, PG, PORTS, REDIS, Deployment
 from .conftest import WS_URL, Site
 from .products import board, card, check_board, check_forum, check_webinar, forum, post, talk
 from .products import webinar as make_webinar
@@ -185,6 +185,10 @@ async def test_one_host_cut_off_from_redis(site: Site) -> None:
     def partition(dep: Deployment) -> None:
         dep.partition_from_redis("h1", cut=True)
         try:
+            # The cut is what it says: h1 reaches PostgreSQL but not Redis; h2 reaches both.
+            assert dep.reachable("h1", REDIS["h1"][0], 6379) is False
+            assert dep.reachable("h1", PG["h1"][0], 5432) is True
+            assert dep.reachable("h2", REDIS["h2"][0], 6379) is True
             time.sleep(10)  # the partition's length
         finally:
             dep.partition_from_redis("h1", cut=False)
