@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,7 +84,8 @@ def _tcp_open(host: str, port: int) -> bool:
         return False
 
 
-def wait_until(check, what: str, timeout: float = READY_TIMEOUT, logs: str = "") -> None:  # type: ignore[no-untyped-def]
+def wait_until(check: Callable[[], bool], what: str, timeout: float = READY_TIMEOUT,
+               logs: str = "") -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:

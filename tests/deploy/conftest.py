@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import ssl
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,9 +83,11 @@ def site(deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> It
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    dep = item.funcargs.get("deployment") if hasattr(item, "funcargs") else None
+    funcargs = getattr(item, "funcargs", {})
+    dep = funcargs.get("deployment") or getattr(funcargs.get("site"), "deployment", None)
     if report.failed and isinstance(dep, Deployment):
         report.sections.append(("deployment logs", dep.logs()))
     return report
