@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from collab.errors import Invalid, NotFound
@@ -54,6 +55,25 @@ def id_field(data: dict[str, Any], name: str, *, required: bool = True) -> int |
     if value > MAX_ID:
         # Well formed, but beyond every id the database holds: it names nothing.
         raise NotFound(f"no {name.removesuffix('_id')} {value}", extra={"field": name})
+    return value
+
+
+def cursor_field(data: Mapping[str, Any], name: str, *, minimum: int = 1) -> int | None:
+    """An id given as a place in a list (`before`, `after`, `revision`), most often a query
+    parameter: None when absent or empty, else ASCII digits from `minimum` to 2^31 - 1.
+
+    Anything else is `invalid`, a well-formed number past 2^31 too: unlike an id that names a
+    thing (`id_field`, 404), a place beyond every id is a mistake of the client's, and passed
+    on it overflowed PostgreSQL's 32-bit id columns (a 500).
+    """
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and 0 < len(value) <= 10 and value.isascii() and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= MAX_ID:
+        raise Invalid(f"{name} must be an id: ASCII digits from {minimum} to {MAX_ID}",
+                      extra={"field": name})
     return value
 
 

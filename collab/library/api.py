@@ -12,7 +12,7 @@ from starlette.routing import Route
 from collab.accounts.auth import current_user, require_user
 from collab.domain import SearchHit
 from collab.errors import Invalid
-from collab.web import int_param, read_json
+from collab.web import id_param, read_json
 
 from . import diff, reading, search, service
 from .sources import everywhere, hit_dict
@@ -51,7 +51,7 @@ async def entry(request: Request) -> JSONResponse:
                                                      (await service.load(_id(request), user))
                                                      .row.latest_revision))
     viewer = await current_user(request)
-    number = int_param(request, "revision", None, minimum=1, maximum=1_000_000)
+    number = id_param(request, "revision")
     return JSONResponse(await reading.entry_view(_id(request), viewer, number))
 
 
@@ -98,8 +98,8 @@ async def feature(request: Request) -> JSONResponse:
 
 
 def revision_pair(request: Request) -> tuple[int, int]:
-    a = int_param(request, "from", None, minimum=1, maximum=1_000_000)
-    b = int_param(request, "to", None, minimum=1, maximum=1_000_000)
+    a = id_param(request, "from")
+    b = id_param(request, "to")
     if a is None or b is None:
         raise Invalid("give two revision numbers: ?from=A&to=B", extra={"field": "from"})
     return a, b

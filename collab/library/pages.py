@@ -23,7 +23,7 @@ from starlette.routing import Route
 from collab.accounts.auth import current_user, require_user
 from collab.accounts.models import User
 from collab.errors import CollabError, Conflict, Forbidden, Invalid, NotFound
-from collab.web import check_csrf, form_text, int_param, is_htmx, page_param, render
+from collab.web import check_csrf, form_text, id_param, is_htmx, page_param, render
 
 from . import content as c
 from . import diff, reading, search, service
@@ -170,7 +170,7 @@ def _permissions(view: dict[str, Any], user: User | None) -> dict[str, bool]:
 async def entry_page(request: Request, notice: str = "", error: str = "",
                      status: int = 200) -> Response:
     user = await current_user(request)
-    number = int_param(request, "revision", None, minimum=1, maximum=1_000_000)
+    number = id_param(request, "revision")
     view = await reading.entry_view(_id(request), user, number)
     context = {"entry": view, **_permissions(view, user), "notice": notice, "error": error,
                "kind_labels": c.KIND_LABELS, "level_labels": c.LEVEL_LABELS,
@@ -332,8 +332,8 @@ async def diff_page(request: Request) -> Response:
     found = await service.load(_id(request), user)
     view = await reading.entry_view(found.id, user)
     numbers = [r["number"] for r in view["revisions"]]
-    a = int_param(request, "from", None, minimum=1, maximum=1_000_000)
-    b = int_param(request, "to", None, minimum=1, maximum=1_000_000)
+    a = id_param(request, "from")
+    b = id_param(request, "to")
     if a is None or b is None:
         b = numbers[-1]
         a = numbers[-2] if len(numbers) > 1 else b

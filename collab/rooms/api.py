@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from collab.accounts.auth import actor_of, current_user, require_user
 from collab.errors import Forbidden
-from collab.web import int_param, is_moderator, read_json
+from collab.web import id_param, int_param, is_moderator, read_json
 
 from . import service
 from .models import Thread
@@ -60,7 +60,7 @@ async def room_threads(request: Request) -> JSONResponse:
 async def thread(request: Request) -> JSONResponse:
     """The thread and its posts in seq order; `after`/`limit` page through long threads."""
     found = await service.get_thread(_path_id(request), await current_user(request))
-    after = _int_param(request, "after", 0)
+    after = id_param(request, "after", minimum=0) or 0
     limit = _int_param(request, "limit", 500, MAX_PAGE)
     posts = await service.thread_posts(found, after=after, limit=limit + 1)
     more = len(posts) > limit

@@ -17,6 +17,7 @@ from .templates import STATIC_DIR, TEMPLATES_DIR, is_htmx, render, render_fragme
 from .toolkit import (
     author_or_moderator,
     form_text,
+    id_param,
     int_param,
     is_moderator,
     page_param,
@@ -30,7 +31,7 @@ __all__ = [
     "CSP", "CSRF_FIELD", "CSRF_HEADER", "STATIC_DIR", "TEMPLATES_DIR",
     "SecurityHeadersMiddleware", "actor_public", "author_or_moderator", "check_csrf",
     "collab_error_handler", "csrf_token", "error_response", "form_text", "http_error_handler",
-    "int_param", "is_htmx", "is_moderator", "iso", "page_param", "parse_id", "positive_param",
+    "id_param", "int_param", "is_htmx", "is_moderator", "iso", "page_param", "parse_id", "positive_param",
     "read_json", "render", "render_fragment", "server_error_handler", "sign_in_redirect",
     "templates", "wants_json", "when",
 ]
