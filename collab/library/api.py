@@ -47,9 +47,7 @@ async def entry(request: Request) -> JSONResponse:
     if request.method == "PUT":
         user = await require_user(request)
         await service.update_entry(_hub(request), user, _id(request), await read_json(request))
-        return JSONResponse(await reading.entry_view(_id(request), user,
-                                                     (await service.load(_id(request), user))
-                                                     .row.latest_revision))
+        return JSONResponse(await reading.entry_view(_id(request), user, newest=True))
     viewer = await current_user(request)
     number = id_param(request, "revision")
     return JSONResponse(await reading.entry_view(_id(request), viewer, number))
@@ -67,8 +65,7 @@ async def _step(request: Request, action: str) -> JSONResponse:
         state = await service.claim(hub, user, _id(request))
     else:
         state = await service.withdraw(hub, user, _id(request))
-    view = await reading.entry_view(_id(request), user,
-                                    (await service.load(_id(request), user)).row.latest_revision)
+    view = await reading.entry_view(_id(request), user, newest=True)
     return JSONResponse({**view, "state": state})
 
 
@@ -91,9 +88,8 @@ async def withdraw(request: Request) -> JSONResponse:
 async def feature(request: Request) -> JSONResponse:
     user = await require_user(request)
     featured = await service.set_featured(user, _id(request), await read_json(request))
-    # Like the workflow's steps, it answers the entry (its newest revision).
-    view = await reading.entry_view(_id(request), user,
-                                    (await service.load(_id(request), user)).row.latest_revision)
+    # Like the workflow's steps, it answers the entry (the newest revision the caller may see).
+    view = await reading.entry_view(_id(request), user, newest=True)
     return JSONResponse({**view, "featured": featured})
 
 

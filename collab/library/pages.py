@@ -231,10 +231,7 @@ async def _workflow(request: Request, action: str) -> Response:
 async def _entry_error(request: Request, entry_id: int, exc: CollabError,
                        form: FormData) -> Response:
     user = await current_user(request)
-    found = await service.load(entry_id, user)
-    privileged = service.sees_unpublished(user, found.author_id)
-    view = await reading.entry_view(entry_id, user,
-                                    found.row.latest_revision if privileged else None)
+    view = await reading.entry_view(entry_id, user, newest=True)
     context = {"entry": view, **_permissions(view, user), "notice": "", "error": exc.message,
                "kind_labels": c.KIND_LABELS, "level_labels": c.LEVEL_LABELS,
                "state_labels": service.STATE_LABELS, "outcome_text": c.outcome_text,
