@@ -153,8 +153,11 @@ def datetime_field(data: dict[str, Any], name: str, *, required: bool = False
 
 
 def string_list(data: dict[str, Any], name: str, *, max_items: int, max_length: int,
-                required: bool = False) -> list[str]:
-    """A list of distinct non-empty strings (order kept)."""
+                required: bool = False, fold_case: bool = False) -> list[str]:
+    """A list of distinct non-empty strings (order kept, the first spelling of each).
+
+    `fold_case`: strings equal ignoring case are one (user names compare that way: `[ana,
+    ANA]` names one member, and assigning them twice broke the card's unique assignee key)."""
     value = data.get(name)
     if value is None:
         if required:
@@ -164,11 +167,14 @@ def string_list(data: dict[str, Any], name: str, *, max_items: int, max_length: 
         raise Invalid(f"{name} must be a list of at most {max_items} strings",
                       extra={"field": name})
     out: list[str] = []
+    seen: set[str] = set()
     for item in value:
         if not isinstance(item, str) or not item.strip() or len(item.strip()) > max_length:
             raise Invalid(f"each of {name} must be a string of 1 to {max_length} characters",
                           extra={"field": name})
         item = check_storable(item.strip(), name)
-        if item not in out:
+        key = item.lower() if fold_case else item
+        if key not in seen:
+            seen.add(key)
             out.append(item)
     return out
