@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from collab.migrations.sqlite_ids import never_reuse_ids
 
-from . import m0002_rank_sql
+from . import m0002_rank_sql, m0005_invitations
 
 
 def _rank() -> sa.types.TypeEngine[str]:
@@ -138,4 +138,5 @@ MIGRATIONS = [("boards_0001_initial", upgrade), ("boards_0002_rank_sql", m0002_r
               ("boards_0003_card_key_index", card_key_index),
               ("boards_0004_sqlite_ids", lambda conn: never_reuse_ids(conn, [
                   "projects", "boards", "project_members", "board_columns", "cards",
-                  "card_assignees", "card_comments", "card_done_log"]))]
+                  "card_assignees", "card_comments", "card_done_log"])),
+              ("boards_0005_invitations", m0005_invitations.upgrade)]
