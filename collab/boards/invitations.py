@@ -16,8 +16,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from collab.accounts.models import User, utcnow
+from collab.accounts.models import User
 from collab.accounts.service import audit
+from collab.clock import utcnow
 from collab.errors import NotFound
 from collab.fields import bool_field
 from collab.realtime import Actor, Hub

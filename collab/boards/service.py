@@ -12,12 +12,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from collab.accounts.auth import actor_of
-from collab.accounts.models import User, utcnow
+from collab.accounts.models import User
 from collab.accounts.service import audit
+from collab.clock import utcnow
 from collab.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from collab.fields import check_storable, choice_field, text_field
 from collab.realtime import Actor, Hub
-from collab.web import iso
+from collab.web import iso, person
 
 from . import invitations, ranks, reads
 from .access import Access, board_access, project_access
@@ -177,8 +178,7 @@ async def set_member(hub: Hub, actor: Actor | User, project_id: int, data: dict[
     access.require_owner(actor)
     role = choice_field(data, "role", ROLES, default="member")
     user = await _user_named(data.get("username"))
-    person = {"id": user.id, "username": user.username,
-              "display_name": user.display_name or user.username, "role": role}
+    shown = {**person(user), "role": role}
     async with board_transaction(hub, access.board_id) as tx:
         existing = (await tx.conn.execute(sa.select(_members.c.id, _members.c.role).where(
             _members.c.project_id == project_id, _members.c.user_id == user.id))).first()
@@ -199,14 +199,14 @@ async def set_member(hub: Hub, actor: Actor | User, project_id: int, data: dict[
     if existing is None and invited:
         await audit(actor, "project.member", f"project:{project_id}",
                     f"{user.username}: invited back as {role}")
-        return {"state": "invited", **person}, "invited"
+        return {"state": "invited", **shown}, "invited"
     before = existing.role if existing is not None else "none"
     if before != role:
         await audit(actor, "project.member", f"project:{project_id}",
                     f"{user.username}: {before} -> {role}")
         await hub.access_changed(user.id)
     state = "added" if existing is None else "changed" if before != role else "unchanged"
-    return {"state": "member", **person}, state
+    return {"state": "member", **shown}, state
 
 
 async def remove_member(hub: Hub, actor: Actor | User, project_id: int, user_id: int) -> None:
