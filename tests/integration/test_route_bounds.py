@@ -36,7 +36,12 @@ NUMBER_PARAMS = ("page", "offset", "limit", "after", "before", "since", "epoch",
 # One of each kind: past 64 bits, past 32 bits, past the last page, negative, not ASCII.
 NUMBER_VALUES = [TOO_BIG, str(2**31), "10001", "-1", "\u0661"]
 # The only non-id path parameters, and what to try in them.
-OTHER_PARAMS = {"username": ["%25", "a%00b", "x" * 300, "j%25", "admin_"]}
+OTHER_PARAMS = {"username": ["%25", "a%00b", "x" * 300, "j%25", "admin_"],
+                # a webinar's export: /webinars/{id}/export/{what}.{format}
+                "what": ["%25", "a%00b", "x" * 300, "..", "questions%2F.."],
+                "format": ["%25", "a%00b", "x" * 300, "CSV", "csv%00"]}
+# What a non-id path parameter holds while another one (or the id) is being tried.
+GOOD_OTHER = {"username": "someone", "what": "questions", "format": "csv"}
 SKIPPED = {"/static/{path:path}"}
 
 
@@ -60,7 +65,7 @@ def test_every_id_in_a_path_uses_the_id_convertor() -> None:
 
 def _fill(path: str, value: str) -> str:
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: value if m.group(1) not in OTHER_PARAMS
-                  else "someone", path)
+                  else GOOD_OTHER[m.group(1)], path)
 
 
 @pytest.fixture
@@ -141,7 +146,7 @@ def test_ids_and_numbers_out_of_range_are_never_a_500(
             for name, values in OTHER_PARAMS.items():
                 if name in route.param_convertors:
                     for value in values:
-                        url = route.path.replace(f"{{{name}}}", value)
+                        url = _fill(route.path.replace(f"{{{name}}}", value), "1")
                         _check(_request(browser, admin, method, url, csrf), url)
                         requests += 1
             if method != "GET":
