@@ -215,8 +215,8 @@ class PostgresCluster:
         """Wait until a shutdown under way has finished (`pg_ctl status` says no server)."""
         deadline = time.monotonic() + timeout
         while subprocess.run(self._cmd(str(self.bin / "pg_ctl"), "-D", str(self.data),
-                                       "status"), capture_output=True, cwd=self.base,
-                             stdin=subprocess.DEVNULL, timeout=30).returncode != 3:
+                                       "status"), check=False, capture_output=True,
+                             cwd=self.base, stdin=subprocess.DEVNULL, timeout=30).returncode != 3:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"PostgreSQL did not stop in {timeout}s:\n"
                                    f"{tail(self.log_path)}")
