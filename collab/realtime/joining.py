@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from collab.errors import Invalid
 
@@ -27,6 +27,8 @@ log = logging.getLogger("collab.hub")
 # A page follows one or two channels and a busy bot a few dozen; the cap keeps one socket
 # from subscribing this process to thousands.
 MAX_CHANNELS_PER_SOCKET = 200
+# Times a join asks for its grant again when access changed while it waited (see `_granted`).
+ACCESS_RETRIES = 5
 
 
 class Joins:
@@ -68,8 +70,7 @@ class Joins:
             raise Invalid(f"a socket may follow at most {MAX_CHANNELS_PER_SOCKET} channels; "
                           "leave one first")
         kind, id = hub.kind_for(channel)
-        grant = await kind.join(conn.actor, id)
-        state = await self.state(channel, kind)
+        grant, state = await self._granted(conn, channel, kind, id)
         again = conn in state.subs
         sub = Subscription(grant)
         head = state.last_seq or 0
@@ -118,6 +119,37 @@ class Joins:
                 out = encoder.event(kind, event)
                 if out is not None:
                     conn.push(out[0], out[1])
+
+    async def _granted(self, conn: Connection, channel: str, kind: ChannelKind,
+                       id: int) -> tuple[Any, ChannelState]:
+        """The grant `kind.join` gives and the channel's state, both as of one moment.
+
+        Between the access check and storing the grant come awaits (the check's own query,
+        SUBSCRIBE, the store's head); `access_changed` re-checks only the grants a socket has
+        stored, so a change landing in between was missed: a removed member kept a private
+        board. A change heard meanwhile (`hub.access_generation` moved) means ask again, after
+        this socket's own re-check (which may refresh its actor, or close it). The caller
+        stores the grant with no await after this returns.
+        """
+        hub = self.hub
+        state: ChannelState | None = None
+        try:
+            for _ in range(ACCESS_RETRIES):
+                generation = hub.access_generation
+                grant = await kind.join(conn.actor, id)
+                state = await self.state(channel, kind)
+                if hub.access_generation == generation:
+                    return grant, state
+                await conn.checked()
+        except BaseException:
+            if state is not None and not state.subs:
+                await self._drop_state(channel)
+            raise
+        # Access keeps changing (a storm of sign-outs): take this grant and have the socket
+        # check every stored grant again, this one included.
+        conn.mark_stale()
+        assert state is not None
+        return grant, state
 
     async def leave(self, conn: Connection, channel: str) -> bool:
         state = self.hub.delivery.channels.get(channel)
