@@ -70,7 +70,7 @@ class Joins:
             raise Invalid(f"a socket may follow at most {MAX_CHANNELS_PER_SOCKET} channels; "
                           "leave one first")
         kind, id = hub.kind_for(channel)
-        grant, state = await self._granted(conn, channel, kind, id)
+        grant, state = await self._granted(conn, channel, kind, id, since, epoch)
         again = conn in state.subs
         sub = Subscription(grant)
         head = state.last_seq or 0
@@ -120,8 +120,8 @@ class Joins:
                 if out is not None:
                     conn.push(out[0], out[1])
 
-    async def _granted(self, conn: Connection, channel: str, kind: ChannelKind,
-                       id: int) -> tuple[Any, ChannelState]:
+    async def _granted(self, conn: Connection, channel: str, kind: ChannelKind, id: int,
+                       since: int | None, epoch: str | None) -> tuple[Any, ChannelState]:
         """The grant `kind.join` gives and the channel's state, both as of one moment.
 
         Between the access check and storing the grant come awaits (the check's own query,
@@ -130,6 +130,11 @@ class Joins:
         board. A change heard meanwhile (`hub.access_generation` moved) means ask again, after
         this socket's own re-check (which may refresh its actor, or close it). The caller
         stores the grant with no await after this returns.
+
+        A `since` beyond what this process has delivered is not yet a reset: the event may be
+        committed and its bus message late (or its publisher died before publishing). The
+        store is the truth: what it holds up to `since` is delivered here first (`catch_up`),
+        and only a `since` beyond the stored head is reset.
         """
         hub = self.hub
         state: ChannelState | None = None
@@ -138,9 +143,14 @@ class Joins:
                 generation = hub.access_generation
                 grant = await kind.join(conn.actor, id)
                 state = await self.state(channel, kind)
-                if hub.access_generation == generation:
+                if since is not None and since > (state.last_seq or 0) and (
+                        epoch is None or epoch == state.epoch):
+                    await hub.delivery.catch_up(state, since)
+                if hub.access_generation == generation and \
+                        hub.delivery.channels.get(channel) is state:
                     return grant, state
-                await conn.checked()
+                if hub.access_generation != generation:
+                    await conn.checked()
         except BaseException:
             if state is not None and not state.subs:
                 await self._drop_state(channel)

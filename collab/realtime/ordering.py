@@ -156,6 +156,17 @@ class Delivery:
             state.last_seq = event.seq
             state.pending.pop(event.seq, None)
 
+    async def catch_up(self, state: ChannelState, upto: int) -> None:
+        """Deliver now, from the store, what this process has not heard up to `upto` (a
+        rejoin's `since` ahead of it); what the store lacks stays missing (the join resets)."""
+        last = state.last_seq
+        if last is None or last >= upto:
+            return
+        for event in await store.read(state.name, last, upto):
+            self._deliver_repaired(state, event)
+        if state.pending:
+            self.drain_pending(state)
+
     async def repair_all(self) -> None:
         """After a broker outage, and on the tail check: deliver what committed meanwhile."""
         heads = await store.heads(list(self.channels))
