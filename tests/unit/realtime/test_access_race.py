@@ -28,7 +28,8 @@ BOB = Actor(id=2, username="bob")
 
 class GatedKind(ChannelKind):
     """`gated:ID`: who may follow it is the `roles` table; `hold()` stops the next join's
-    check just after it has read the table, as a real join stands in its awaits."""
+    check just after it has read the table, as a real join stands in its awaits
+    (`hold(before=True)`: just before, as a check stands in its query)."""
 
     kind = "gated"
 
@@ -36,14 +37,20 @@ class GatedKind(ChannelKind):
         super().__init__(hub)
         self.roles: dict[tuple[int, int], str] = {}
         self._gate: asyncio.Event | None = None
+        self._before = False
         self.reached = asyncio.Event()
 
-    def hold(self) -> asyncio.Event:
+    def hold(self, before: bool = False) -> asyncio.Event:
         self._gate = asyncio.Event()
+        self._before = before
         self.reached = asyncio.Event()
         return self._gate
 
     async def join(self, actor: Actor | None, id: int) -> str:
+        if self._before and self._gate is not None:
+            gate, self._gate = self._gate, None
+            self.reached.set()
+            await gate.wait()
         role = self.roles.get((actor.id if actor else 0, id))
         if role is None:
             raise Forbidden(f"not a member of gated:{id}")
@@ -218,3 +225,32 @@ async def test_access_changed_again_during_a_recheck_is_checked_again_at_once(
     await _note(hub, "gated:9", 1)
     await alice.settled()
     assert alice.events("gated:9") == []
+
+
+async def test_events_after_an_access_change_wait_for_the_recheck(
+        hub: Hub, gated: GatedKind) -> None:
+    """Events committed after a member was removed must not reach their socket while its
+    grants are being checked again; a socket that keeps its channel gets them after, in
+    order."""
+    gated.roles[(ALICE.id, 10)] = "member"
+    gated.roles[(ALICE.id, 11)] = "member"
+    alice = Socket(hub, ALICE)
+    assert (await alice.request("join", channel="gated:10"))["op"] == "joined"
+    assert (await alice.request("join", channel="gated:11"))["op"] == "joined"
+    gate = gated.hold(before=True)
+    del gated.roles[(ALICE.id, 10)]  # removed from 10, still in 11
+    await hub.access_changed(ALICE.id)
+    await gated.reached.wait()  # the re-check of gated:10 stands in its query
+    await _note(hub, "gated:10", 1)
+    await _note(hub, "gated:11", 1)
+    await _note(hub, "gated:11", 2)
+    await alice.settled()
+    assert alice.events("gated:10") == [] and alice.events("gated:11") == []
+    gate.set()
+    await alice.first(lambda f: f.get("op") == "error"
+                      and "no longer have access to gated:10" in f.get("message", ""),
+                      "the socket to be told it lost gated:10")
+    await alice.first(lambda f: len(alice.events("gated:11")) == 2, "gated:11's two events")
+    await alice.settled()
+    assert alice.events("gated:10") == []
+    assert [e["seq"] for e in alice.events("gated:11")] == [1, 2]
