@@ -216,6 +216,7 @@ class Connection(Outbox):
     def mark_stale(self) -> None:
         """Access may have changed: check identity and grants again before the next action."""
         self.stale = True
+        self.hub.joins.hold(self)  # deliveries wait for the re-check's answer
         if self._revalidating is None or self._revalidating.done():
             self._revalidating = asyncio.get_running_loop().create_task(self._revalidate_now())
 
@@ -272,6 +273,8 @@ class Connection(Outbox):
                 grant = await kind.join(self.actor, id)
                 if channel in self.channels:  # not left meanwhile
                     self.channels[channel] = grant
+                    if not self.stale:  # else changed again: the next pass releases it
+                        hub.joins.release(self, channel)
             except CollabError as exc:
                 await hub.joins.leave(self, channel)
                 self.error(CollabError(f"you no longer have access to {channel}: "

@@ -81,6 +81,7 @@ class Joins:
         replay = not reset and since is not None and since < head
         if replay:
             sub.buffer = []
+            sub.replaying = True
         state.subs[conn] = sub
         conn.channels[channel] = grant
         encoder = conn.encoder
@@ -111,8 +112,9 @@ class Joins:
         joined = encoder.joined(kind, channel, ref, head, state.epoch, members)
         if joined:
             conn.enqueue(joined)
-        if conn.closed:
-            return
+        sub.replaying = False
+        if conn.closed or sub.held:
+            return  # a held socket gets what waits once its access re-check keeps it
         buffered, sub.buffer = sub.buffer, None
         for event in buffered or ():
             if event.seq is None or event.seq > head:
@@ -160,6 +162,38 @@ class Joins:
         conn.mark_stale()
         assert state is not None
         return grant, state
+
+    def hold(self, conn: Connection) -> None:
+        """Access may have changed: what is delivered to `conn` waits until its re-check
+        decides, channel by channel (`release`, or `leave`): an event committed after a member
+        was removed never reaches them while the check's query runs."""
+        channels = self.hub.delivery.channels
+        for channel in conn.channels:
+            state = channels.get(channel)
+            sub = state.subs.get(conn) if state is not None else None
+            if sub is not None and not sub.held:
+                sub.held = True
+                if sub.buffer is None:
+                    sub.buffer = []
+
+    def release(self, conn: Connection, channel: str) -> None:
+        """The re-check kept `channel`: deliver what waited, in order (unless a join of it is
+        still replaying: it delivers them when its replay ends)."""
+        state = self.hub.delivery.channels.get(channel)
+        if state is None:
+            return
+        sub = state.subs.get(conn)
+        if sub is None or not sub.held:
+            return
+        sub.held = False
+        if sub.replaying:
+            return
+        buffered, sub.buffer = sub.buffer, None
+        encoder = conn.encoder
+        for event in buffered or ():
+            out = encoder.event(state.kind, event)
+            if out is not None:
+                conn.push(out[0], out[1])
 
     async def leave(self, conn: Connection, channel: str) -> bool:
         state = self.hub.delivery.channels.get(channel)

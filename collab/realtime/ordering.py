@@ -27,12 +27,15 @@ MAX_PENDING_EVENTS = 10_000
 
 
 class Subscription:
-    __slots__ = ("buffer", "grant")
+    __slots__ = ("buffer", "grant", "held", "replaying")
 
     def __init__(self, grant: Any) -> None:
         self.grant = grant
-        # While a join replays from the store, live events wait here to keep seq order.
+        # While a join replays from the store (`replaying`), or the socket's access is being
+        # checked again (`held`), live events wait here, in seq order.
         self.buffer: list[Event] | None = None
+        self.replaying = False
+        self.held = False
 
 
 class ChannelState:
