@@ -33,7 +33,7 @@ def _visible(query: Any, viewer: Any) -> Any:
     return query.where(_w.c.visibility == "public") if viewer is None else query
 
 
-async def whats_new(viewer: Any) -> HomeBlock:
+async def whats_new(viewer: Any) -> list[HomeBlock]:
     """Webinars on now, then the next to start, that the viewer may follow."""
     now = utcnow()
     query = _visible(sa.select(_w.c.id, _w.c.title, _w.c.starts_at, _w.c.ends_at,
@@ -47,8 +47,8 @@ async def whats_new(viewer: Any) -> HomeBlock:
                       tag="live" if r.starts_at <= now else
                       ("members only" if r.visibility == "members" else ""))
              for r in rows]
-    return HomeBlock("Upcoming webinars", items, more_label="All webinars",
-                     more_url="/webinars", order=30, empty="No webinars are scheduled.")
+    return [HomeBlock("Upcoming webinars", items, more_label="All webinars",
+                      more_url="/webinars", order=30, empty="No webinars are scheduled.")]
 
 
 async def search_webinars(query: str, viewer: Any, limit: int) -> list[SearchHit]:
