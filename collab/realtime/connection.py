@@ -233,7 +233,10 @@ class Connection(Outbox):
                     break
         except CollabError:
             pass  # told and closed by revalidate
-        except Exception as exc:  # e.g. the database is down: the next frame checks again
+        except Exception as exc:
+            # E.g. the database is down: deliveries stay held (fail closed) and the next frame
+            # checks again; a reader that sends nothing is closed as slow (4008) when its held
+            # events pass its outbox's bound, and its rejoin is checked like any join.
             self.stale = True
             log.warning("could not check a socket's access again: %r", exc)
 
