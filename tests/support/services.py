@@ -201,6 +201,25 @@ class PostgresCluster:
         """Stop the server but keep its data (a database outage); `up()` starts it again."""
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
 
+    def stop_smart(self) -> None:
+        """Begin a smart shutdown and return at once: sessions already open go on, every new
+        connection is refused ("the database system is shutting down") until they end."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "smart", "-W", "stop")
+
+    def wait_stopped(self, timeout: float = 60.0) -> None:
+        """Wait until a shutdown under way has finished (`pg_ctl status` says no server)."""
+        def stopped() -> str | None:
+            status = subprocess.run(self._cmd(str(self.bin / "pg_ctl"), "-D", str(self.data),
+                                              "status"), check=False, capture_output=True,
+                                    cwd=self.base, stdin=subprocess.DEVNULL, timeout=30)
+            return None if status.returncode == 3 else "pg_ctl status: still running"
+
+        try:
+            wait_until(stopped, timeout=timeout)
+        except NotReady:
+            raise RuntimeError(f"PostgreSQL did not stop in {timeout}s:\n"
+                               f"{tail(self.log_path)}") from None
+
     def up(self) -> None:
         """Start the server (pg_ctl waits until it accepts connections)."""
         options = (
