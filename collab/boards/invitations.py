@@ -21,6 +21,7 @@ from collab.accounts.service import audit
 from collab.clock import utcnow
 from collab.errors import NotFound
 from collab.fields import bool_field
+from collab.people import shown_name
 from collab.realtime import Actor, Hub
 
 from . import reads
@@ -79,7 +80,7 @@ async def invite_back(tx: Any, access: Access, user: User, role: str, actor: Act
 async def tell_invited(tx: Any, user_id: int, actor: Actor, access: Access, role: str) -> None:
     """The `invitation` notification on `user:ID`, in the invitation's transaction (written as
     mentions.notify writes notifications; one call to swap for a shared notifier)."""
-    who = actor.display_name or actor.username
+    who = shown_name(actor)
     await tx.emit(f"user:{user_id}", "notification", {
         "kind": "invitation", "text": f"{who} invited you back to {access.name} as {role}",
         "url": f"/projects/{access.project_id}",
