@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from collab import metrics
@@ -43,7 +43,10 @@ async def metrics_endpoint(request: Request) -> Response:
     networks = request.app.state.metrics_allow
     host = request.client.host if request.client else None
     if not _allowed(host, networks):
-        raise Forbidden("metrics are only served to the addresses in METRICS_ALLOW")
+        # A machine's endpoint: the error as JSON whatever the client accepts (not a page).
+        error = Forbidden("metrics are only served to the addresses in METRICS_ALLOW")
+        return JSONResponse({"error": {"code": error.code, "message": error.message}},
+                            status_code=error.status)
     return Response(await metrics.render(),
                     media_type="text/plain; version=0.0.4; charset=utf-8",
                     headers={"Cache-Control": "no-store"})
