@@ -29,7 +29,7 @@ def test_every_series_of_the_sample_dashboard_is_exported(tmp_path: Path) -> Non
     with TestClient(app, client=("127.0.0.1", 50000)) as client:
         assert client.get("/healthz").status_code == 200
         text = client.get("/metrics").text
-    exported = set(re.findall(r"^([a-z_]+)(?:\{| )", text, re.M))
+    exported = set(re.findall(r"^([a-z_]+)(?:\{| )", text, re.MULTILINE))
     dashboard = json.loads(DASHBOARD.read_text())
     asked = {name for panel in dashboard["panels"] for target in panel["targets"]
              for name in re.findall(r"\b((?:collab|process)_[a-z_]+)\b", target["expr"])}
