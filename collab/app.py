@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from collab import db, logs, metrics, openapi, web
@@ -27,6 +27,7 @@ from collab.looplag import LoopLag
 from collab.realtime import Hub
 from collab.realtime.endpoint import SocketEndpoint, SocketRouter
 from collab.settings import Settings, from_env
+from collab.site import SITE
 from collab.web.live import LiveFragments
 from collab.web.metrics import RequestTimer, allowed_networks, metrics_endpoint
 from collab.web.static import StaticFiles
@@ -70,10 +71,6 @@ def export_metrics(hub: Hub, looplag: LoopLag) -> None:
         metrics.gauge(name, help, lambda key=key: db.pool_status().get(key))
 
 
-async def home(request: Request) -> Response:
-    return RedirectResponse("/rooms", status_code=302)
-
-
 def create_app(settings: Settings | None = None,
                domains: Sequence[Domain] | None = None) -> Starlette:
     """Build the application from explicit settings (tests) or the environment."""
@@ -83,6 +80,8 @@ def create_app(settings: Settings | None = None,
         from collab.domains import DOMAINS
 
         domains = DOMAINS
+    # The site's own pages (front door, search, audit log) plug in like a product, last.
+    domains = [*domains, SITE]
     db.configure(settings.database_url)
     use_test_hashing(settings.environment == "test")
     hub = Hub(settings, renderer=LiveFragments())
@@ -115,7 +114,6 @@ def create_app(settings: Settings | None = None,
             await looplag.stop()
 
     routes = [
-        Route("/", home),
         Route("/healthz", healthz),
         Route("/metrics", metrics_endpoint),
         Route("/api/openapi.json", openapi.openapi_json),
