@@ -38,6 +38,11 @@ def _sqlite_path(database_url: str) -> str:
     return path
 
 
+def _read_only(path: str) -> str:
+    """A URI that opens the file read-only (percent-encoded, so `?` or `#` in a name is safe)."""
+    return Path(path).resolve().as_uri() + "?mode=ro"
+
+
 def _libpq_url(database_url: str) -> str:
     """The URL as libpq's tools take it (without SQLAlchemy's `+asyncpg`)."""
     url = make_url(database_url).set(drivername="postgresql")
@@ -77,7 +82,7 @@ def backup(database_url: str, path: str) -> str:
             source_path = _sqlite_path(database_url)
             if not Path(source_path).exists():
                 raise BackupError(f"there is no database at {source_path}")
-            source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
+            source = sqlite3.connect(_read_only(source_path), uri=True)
             copy = sqlite3.connect(partial)
             try:
                 source.backup(copy)  # all pages in one step: one read transaction, one moment
@@ -108,7 +113,7 @@ def restore(database_url: str, path: str) -> str:
             raise BackupError(f"{path} is not a SQLite backup (DATABASE_URL is SQLite)")
         target = _sqlite_path(database_url)
         _refuse_non_empty(_sqlite_tables(target), target)
-        backup_db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        backup_db = sqlite3.connect(_read_only(str(source)), uri=True)
         database = sqlite3.connect(target)
         try:
             backup_db.backup(database)
@@ -141,7 +146,7 @@ def _refuse_non_empty(tables: list[str], where: str) -> None:
 def _sqlite_tables(path: str) -> list[str]:
     if not Path(path).exists():
         return []
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = sqlite3.connect(_read_only(path), uri=True)
     try:
         rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
     finally:

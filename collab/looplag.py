@@ -8,9 +8,9 @@ them; a stall of 250 ms or more is logged, and with `LOOP_STALL_LOG` set each st
 which a server stalled).
 
 A late wake-up on a busy machine is not always the process's own doing: the kernel may simply
-have run other processes. So each stall also records the CPU the process used meanwhile; a
-stall the process spent running (`cpu_ms` near `lag_ms`) is its own, one it spent waiting for
-a core (`cpu_ms` near 0) is the machine's.
+have run other processes. So each stall also records the CPU time the loop's own thread used
+meanwhile: a stall the loop spent running (`cpu_ms` near `lag_ms`) is the process's doing, one
+it spent waiting for a core (`cpu_ms` near 0) is the machine's.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class LoopLag:
     def start(self, test_stalls: bool = False) -> None:
         loop = asyncio.get_running_loop()
         self._due = loop.time() + self.interval
-        self._cpu_at = time.process_time()
+        self._cpu_at = time.thread_time()
         self._task = loop.create_task(self._run(), name="collab-loop-lag")
         stall_ms = os.environ.get(TEST_STALL_ENV, "")
         if test_stalls and stall_ms.isdigit():
@@ -77,7 +77,7 @@ class LoopLag:
         loop = asyncio.get_running_loop()
         while True:
             self._due = loop.time() + self.interval
-            self._cpu_at = time.process_time()
+            self._cpu_at = time.thread_time()
             await asyncio.sleep(self.interval)
             self._observe(max(0.0, loop.time() - self._due))
 
@@ -91,7 +91,7 @@ class LoopLag:
             self._observe(late)
             # Measured from here on, so the wake-up does not count the same stall again.
             self._due = asyncio.get_running_loop().time()
-            self._cpu_at = time.process_time()
+            self._cpu_at = time.thread_time()
 
     def _observe(self, late: float) -> None:
         ms = late * 1000
@@ -108,9 +108,9 @@ class LoopLag:
 
     def _stalled(self, ms: float) -> None:
         self.stalls += 1
-        cpu_ms = (time.process_time() - self._cpu_at) * 1000
+        cpu_ms = (time.thread_time() - self._cpu_at) * 1000
         if ms >= WARN_MS:
-            log.warning("the event loop was held for %.0f ms (the process used %.0f ms of CPU "
+            log.warning("the event loop was held for %.0f ms (its thread used %.0f ms of CPU "
                         "meanwhile)", ms, cpu_ms)
         if self.stall_log:
             # One short line, rarely: a blocking append costs microseconds.
@@ -134,6 +134,6 @@ class LoopLag:
 def _hold(seconds: float) -> None:
     """Hold the loop with `seconds` of CPU work, as a quadratic input would (on a loaded
     machine that takes longer in wall time, as real work does)."""
-    end = time.process_time() + seconds
-    while time.process_time() < end:
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
         pass

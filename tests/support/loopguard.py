@@ -1,19 +1,21 @@
 """The loop-lag guard: a test during which a server's event loop was held too long fails.
 
 Every test server appends one line per stall of 100 ms or more to its `LOOP_STALL_LOG` file
-(`unix time at its end, lag ms, CPU ms the process used meanwhile, pid`; collab/looplag.py).
+(`unix time at its end, lag ms, CPU ms its loop's thread used meanwhile, pid`; looplag.py).
 The guard notes the time a test starts and, after the test and its servers' teardown, reads
 the files of every server that ran during it: a stall that overlaps the test and passes
 `LIMIT_MS` fails it with the figure. Servers still running are asked `/healthz` first: it
 records a stall that has just ended but whose wake-up had not yet run.
 
-Why 250 ms and why the CPU figure: the wire contract bounds what one input may hold the loop
-for at 100 ms, but on a loaded 2-core CI machine the same work takes two to three times as long
-in wall time, and a process may wait for a core without doing anything. A stall counts as
-the server's own when it both lasted `LIMIT_MS` and the process spent at least
-`OWN_CPU_SHARE` of it running: a process merely descheduled (CPU near 0) is the machine's
-doing and is reported, never failed. The quadratic paths this guard exists to find burn CPU
-for seconds, far above both bounds.
+Why the CPU figure: the wire contract bounds what one input may hold the loop for at 100 ms
+and the issue that asked for this guard puts its line at 250 ms; but on a loaded 2-core CI
+machine a process waits for a core for long stretches (measured here with a load average of
+8-13: sleeps woke 0.1-2.6 s late while the loop's thread had used 0-160 ms of CPU), so wall
+time alone would fail tests at random. A stall fails a test when it lasted `LIMIT_MS` and the
+loop's own thread spent at least `LIMIT_MS` of CPU in it: that is work the process did while
+holding its loop, whatever the machine's load (on a quiet machine the two figures agree). The
+quadratic paths this guard exists to find burn seconds of CPU. Stalls below the bar are still
+listed in a failing test's report.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ import httpx2
 from .servers import RUNNING, STARTED, LiveServer
 
 LIMIT_MS = 250.0
-OWN_CPU_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,8 @@ class Stall:
 
     @property
     def own(self) -> bool:
-        """Held by the process itself (it ran), not only waiting for a core."""
-        return self.lag_ms >= LIMIT_MS and self.cpu_ms >= OWN_CPU_SHARE * LIMIT_MS
+        """Held by the process's own work (its loop's thread ran), not waiting for a core."""
+        return self.lag_ms >= LIMIT_MS and self.cpu_ms >= LIMIT_MS
 
     def __str__(self) -> str:
         return (f"{self.server} (pid {self.pid}): event loop held {self.lag_ms:.0f} ms "
@@ -94,4 +95,5 @@ def verdict(stalls: list[Stall]) -> str | None:
     return (f"a server's event loop stalled over {LIMIT_MS:.0f} ms during this test "
             f"(worst {worst.lag_ms:.0f} ms): the no-input-holds-the-loop rule "
             "(PROTOCOL.md, Operations) is broken somewhere in what it did:\n"
-            + "\n".join(f"  {stall}" for stall in own))
+            + "\n".join(f"  {stall}" for stall in own)
+            + "".join(f"\n  (below the bar) {stall}" for stall in stalls if not stall.own))
