@@ -32,7 +32,9 @@ def _healthz(server: LiveServer) -> dict[str, object]:
 
 
 def test_healthz_reports_the_loop_lag(server: LiveServer) -> None:
-    lag = _healthz(server)["loop_lag_ms"]
+    answer = _healthz(server)
+    assert answer["database"] == "up" and answer["bus"] == "up", answer
+    lag = answer["loop_lag_ms"]
     assert isinstance(lag, dict) and set(lag) == {"current", "max", "window_seconds"}, lag
     assert lag["window_seconds"] == 60
     assert 0 <= lag["current"] and 0 <= lag["max"], lag
