@@ -59,12 +59,17 @@ _URL = re.compile(r"^https?://[^\s\x00-\x1f<>\"]{1,490}$", re.IGNORECASE)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # (a character the markup needs, the pattern, its replacement): a pattern runs only when
 # its character is in the text, as most prose has no tables, links or emphasis.
+# Each pattern must stay linear on any text (issue 21: `[` and `<` were quadratic, leading
+# spaces cubic): a repeated part excludes the character that starts another match (a tag stops
+# at the next `<`, a label at the next `[`), and runs that could share characters are
+# possessive (`*+`), so that a failed attempt never backtracks into them.
 _MARKDOWN = [
-    ("<", re.compile(r"<[^>\n]*>"), " "),                                    # HTML tags
-    ("[", re.compile(r"!?\[([^\]\n]*)\]\((?:[^()\n]|\([^()\n]*\))*\)"), r"\1"),  # links
+    ("<", re.compile(r"<[A-Za-z/!?][^<>\n]*+>"), " "),                      # HTML tags
+    ("[", re.compile(r"!?\[([^\[\]\n]*+)\]\((?:[^()\n]++|\([^()\n]*+\))*+\)"),
+     r"\1"),                                                                 # links, images
     ("\n", re.compile(r"^[ \t]{0,3}(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d{1,9}[.)][ \t]+)",
                       re.MULTILINE), ""),                                    # block markers
-    ("\n", re.compile(r"^[ \t]*(?:```|~~~|[-*_]{3,}[ \t]*$|\|?[-:| ]{3,}\|?[ \t]*$).*$",
+    ("\n", re.compile(r"^[ \t]*+(?:```|~~~|[-*_]{3,}+[ \t]*+$|\|?[-:| ]{3,}+[ \t]*+$).*$",
                       re.MULTILINE), " "),                                   # fences, rules
     ("*", re.compile(r"\*+"), ""),                                           # emphasis
     ("_", re.compile(r"(?<![^\W_])_+|_+(?![^\W_])"), ""),                   # _emphasis_
@@ -230,6 +235,8 @@ def plain_text(markdown: str) -> str:
     for needed, pattern, replacement in _MARKDOWN:
         if needed in text:
             text = pattern.sub(replacement, text)
+            if needed == "[" and "](" in text:
+                text = pattern.sub(replacement, text)  # an image inside a link: [![a](b)](c)
     if "&" in text:
         text = html.unescape(text)
     return clean(" ".join(text.split()))

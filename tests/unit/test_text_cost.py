@@ -38,6 +38,11 @@ PATHOLOGICAL: dict[str, Callable[[int], str]] = {
     "references": lambda n: "[x]: /u\n" * (n // 8),
     "one long line": lambda n: "word " * (n // 5),
     "nul": lambda n: "\x00" * n,
+    # Leading spaces before a word: the rule-and-table pattern of plain_text was cubic here.
+    "leading spaces": lambda n: "\n" + " " * (n - 2) + "x",
+    "indented lines": lambda n: (" " * 98 + "x\n") * (n // 100),
+    "underscores": lambda n: "a" + "_" * (n - 2) + "a",
+    "link in link": lambda n: "[a](" + "[b](c)" * (n // 6),
 }
 
 
