@@ -14,6 +14,7 @@ from . import (
     m0007_typed_prefix,
     m0008_pg_plain,
     m0009_pg_words,
+    m0010_rendered,
     pages,
     seed,
 )
@@ -42,7 +43,8 @@ DOMAIN = Domain(
                     conn, ["library_entry_topics"])),
                 ("library_0007_typed_prefix", m0007_typed_prefix.upgrade),
                 ("library_0008_pg_plain", m0008_pg_plain.upgrade),
-                ("library_0009_pg_words", m0009_pg_words.upgrade)],
+                ("library_0009_pg_words", m0009_pg_words.upgrade),
+                ("library_0010_rendered", m0010_rendered.upgrade)],
     search=SearchSource(name="library", label="Library", search=search_source),
     openapi_paths=PATHS,
     openapi_schemas=SCHEMAS,

@@ -20,6 +20,7 @@ import orjson
 
 from collab.errors import Invalid
 from collab.fields import int_field, string_list, text_field
+from collab.markdown import plain_html, render_many
 
 KINDS = ("article", "case_study", "paper")
 KIND_LABELS = {"article": "Article", "case_study": "Case study", "paper": "Research paper"}
@@ -219,6 +220,30 @@ def content_of(kind: str, title: str, summary: str, body: str, topics: str,
 
 
 # -- derived text ----------------------------------------------------------------------------
+# The Markdown fields of each kind, as pages and the API show them rendered (`NAME_html`).
+MARKDOWN_FIELDS = {"article": ("body",), "case_study": ("body", "problem", "actions", "lessons"),
+                   "paper": ("body", "abstract")}
+# CPU seconds all the Markdown fields of one revision may take to render (collab/markdown.py).
+RENDER_BUDGET = 0.05
+
+
+def rendered_fields(kind: str, content: Mapping[str, Any]) -> dict[str, str]:
+    """The revision's Markdown fields rendered (sanitised), as stored with it: `{"body_html"...}`.
+    One budget for them all; a field over it is stored as escaped text."""
+    names = MARKDOWN_FIELDS[kind]
+    html_texts = render_many([content.get(name) or "" for name in names], RENDER_BUDGET)
+    return {f"{name}_html": text for name, text in zip(names, html_texts, strict=True)}
+
+
+def stored_fields(kind: str, content: Mapping[str, Any], rendered: str | None
+                  ) -> dict[str, str]:
+    """The rendered fields stored with a revision; one missing (a row written in SQL) is shown
+    as escaped text: reading never renders Markdown."""
+    stored = orjson.loads(rendered or "{}")
+    return {f"{name}_html": stored.get(f"{name}_html") or plain_html(content.get(name) or "")
+            for name in MARKDOWN_FIELDS[kind]}
+
+
 def clean(text: str) -> str:
     return _CONTROL.sub(" ", text)
 

@@ -76,3 +76,45 @@ def test_entries_are_rendered_when_written_and_read_as_stored(
                               json={"body": "*new* body"})
         assert edited.status_code == 200, edited.text[:300]
         assert edited.json()["body_html"] == "<p><em>new</em> body</p>"
+
+
+def test_the_migration_renders_the_revisions_already_there(database_url: str) -> None:
+    from collab.migrations import all_migrations, migrate
+    from collab.settings import normalise_database_url
+
+    url = normalise_database_url(database_url)
+    steps = all_migrations()
+    cut = [version for version, _ in steps].index("library_0010_rendered")
+    asyncio.run(migrate(url, steps[:cut]))
+    details = orjson.dumps({"authors": [], "problem": "*slow*", "actions": "[" * 20_000,
+                            "lessons": "", "jurisdiction": "X", "level": "municipal",
+                            "outcomes": [], "contacts": [], "year": None}).decode()
+    for statement, args in [
+        (("INSERT INTO users (id, username, username_key, password_hash, display_name, "
+         "created_at) VALUES (1, 'writer', 'writer', 'x', 'Writer', CURRENT_TIMESTAMP)"), ()),
+        (("INSERT INTO library_entries (id, kind, author, state, latest_revision, featured, "
+         "topic_slugs, title, summary, topics_text, body_text) VALUES "
+         "(1, 'case_study', 1, 'draft', 1, false, '[]', '', '', '', '')"), ()),
+        (("INSERT INTO library_revisions (entry, number, editor, title, summary, body, topics, "
+         "details) VALUES (1, 1, 1, 'Old', 's', '**old** body', '[\"climate\"]', $1)"),
+         (details,)),
+    ]:
+        _sql(database_url, statement, *args)
+    assert asyncio.run(migrate(url))[0] == "library_0010_rendered"
+
+    rendered: list[Any] = []
+
+    async def read() -> None:
+        from sqlalchemy.ext.asyncio import create_async_engine
+
+        engine = create_async_engine(url)
+        async with engine.connect() as conn:
+            rendered.extend((await conn.exec_driver_sql(
+                "SELECT rendered FROM library_revisions")).scalars())
+        await engine.dispose()
+
+    asyncio.run(read())
+    stored = orjson.loads(rendered[0])
+    assert stored["body_html"] == "<p><strong>old</strong> body</p>"
+    assert stored["problem_html"] == "<p><em>slow</em></p>"
+    assert stored["actions_html"].startswith("<p>[[[") and stored["lessons_html"] == ""
