@@ -11,7 +11,7 @@ from __future__ import annotations
 import orjson
 import sqlalchemy as sa
 
-from . import content as c
+from .. import content as c
 
 BATCH = 200
 
