@@ -17,6 +17,8 @@ BATCH = 200
 
 
 def upgrade(conn: sa.Connection) -> None:
+    if not sa.inspect(conn).has_table("library_revisions"):
+        return  # steps recorded without their tables (tests/unit/test_migrations.py)
     conn.exec_driver_sql("ALTER TABLE library_revisions ADD COLUMN rendered TEXT NOT NULL "
                          "DEFAULT '{}'")
     md = sa.MetaData()
