@@ -128,10 +128,18 @@ def _render(text: str, budget: float) -> str:
     if budget <= 0:
         return plain_html(text)
     env: dict[str, Any] = {"_steps": 0, "_deadline": _clock() + budget}
+    # No collection while the tokens pile up: markdown-it's tokens hold no cycles (reference
+    # counting frees them when the render returns), and the young generations' collections
+    # re-scanned them again and again (as much again as the render, on a 20,000-cell table).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         rendered = _md.render(text, env)
     except (_OverBudget, RecursionError):
         return plain_html(text)
+    finally:
+        if collecting:
+            gc.enable()
     return nh3.clean(
         rendered,
         tags=_TAGS,
