@@ -31,7 +31,7 @@ from collab.web import (
     sign_in_redirect,
 )
 
-from . import service
+from . import reading, service
 from .models import Post, Thread
 
 THREADS_PER_PAGE = 20
@@ -95,6 +95,10 @@ async def _room_context(request: Request, room_id: int, user: User | None) -> di
                      .offset((page - 1) * THREADS_PER_PAGE).limit(THREADS_PER_PAGE + 1).all())
     more = len(threads) > THREADS_PER_PAGE
     items = [service.thread_dict(t) for t in threads[:THREADS_PER_PAGE]]
+    if user is not None:
+        unread = await reading.unread_counts(user.id, [t["id"] for t in items])
+        for item in items:
+            item["unread"] = unread.get(item["id"], 0)
     return {"room": service.room_dict(room), "page": page, "has_next": more,
             "pinned": [t for t in items if t["pinned"]],
             "threads": [t for t in items if not t["pinned"]],
@@ -138,6 +142,16 @@ async def _thread_context(request: Request, thread_id: int, user: User | None) -
     older = len(posts) > POSTS_PER_PAGE
     posts = posts[-POSTS_PER_PAGE:]
     members = await hub.members(channel)
+    first_unread, unread = None, 0
+    if user is not None and before is None and posts:
+        # "New since your last visit" is against what the member had read before this page;
+        # what it shows is read from now on.
+        seen = await reading.last_read(user.id, thread.id)
+        if seen is not None:
+            fresh = [p for p in posts
+                     if p.seq > seen and not p.deleted and p.author.id != user.id]
+            first_unread, unread = (fresh[0].id if fresh else None), len(fresh)
+        await reading.mark_read(user.id, thread.id, posts[-1].seq)
     return {
         "thread": service.thread_dict(thread),
         "room": service.room_dict(thread.room),
@@ -151,6 +165,8 @@ async def _thread_context(request: Request, thread_id: int, user: User | None) -
         "members": members,
         "is_moderator": is_moderator(user),
         "reply": "",
+        "first_unread_id": first_unread,
+        "unread_count": unread,
     }
 
 

@@ -1,0 +1,8 @@
+"""The forum's schema steps after the core's `0001_initial`, which made its first tables
+(frozen: later changes get new steps)."""
+
+from . import m0001_reads
+
+MIGRATIONS = [
+    ("rooms_0001_reads", m0001_reads.upgrade),
+]
