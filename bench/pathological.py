@@ -12,8 +12,9 @@ about the server's own time):
 - reading a case study whose Markdown fields are all `![` (50,000 + 3 x 10,000): GET (item 4);
 - the diff between two revisions: one line of a repeated word against another (8,000 and
   50,000 characters), and 12,500 lines of one repeated line with one changed (item 2).
-A request not answered within --timeout seconds is reported as `> N s` (the server may still
-be busy with it: every case after it runs on a fresh server).
+Beside each time, the CPU the server process spent meanwhile (psutil; what the request cost
+it, however loaded the machine is). A request not answered within --timeout seconds is
+reported as `> N s` (the server may still be busy with it: the next case gets a fresh server).
 """
 
 from __future__ import annotations
@@ -72,10 +73,16 @@ class Site:
         self.server.stop()
 
 
-def timed(fn: Callable[[], Any]) -> float:
-    started = time.perf_counter()
+# The server CPU of the last timed request (run.Server.cpu_s before and after).
+LAST_CPU: dict[str, float] = {"s": 0.0}
+
+
+def timed(site: Site, fn: Callable[[], Any]) -> float:
+    cpu, started = site.server.cpu_s(), time.perf_counter()
     fn()
-    return time.perf_counter() - started
+    spent = time.perf_counter() - started
+    LAST_CPU["s"] = site.server.cpu_s() - cpu
+    return spent
 
 
 def entry(site: Site, kind: str = "article", **fields: Any) -> int:
@@ -91,7 +98,7 @@ def publish(site: Site, entry_id: int, timeout: float) -> float:
     """Submit, claim and approve; the approval's time."""
     site.call("POST", f"/api/library/{entry_id}/submit", "author", {})
     site.call("POST", f"/api/library/{entry_id}/claim", "expert", {})
-    return timed(lambda: site.call("POST", f"/api/library/{entry_id}/review", "expert",
+    return timed(site, lambda: site.call("POST", f"/api/library/{entry_id}/review", "expert",
                                    {"decision": "approve"}, timeout))
 
 
@@ -101,14 +108,16 @@ def ws_ack(site: Site, channel: str, kind: str, data: dict[str, Any], timeout: f
         ws.send(json.dumps({"op": "join", "channel": channel, "ref": "j"}))
         while json.loads(ws.recv(timeout=30)).get("op") != "joined":
             pass
-        started = time.perf_counter()
+        cpu, started = site.server.cpu_s(), time.perf_counter()
         ws.send(json.dumps({"op": "send", "channel": channel, "type": kind, "data": data,
                             "ref": "s"}))
         while True:
             frame = json.loads(ws.recv(timeout=timeout))
             if frame.get("ref") == "s":
                 assert frame.get("op") == "ack", frame
-                return time.perf_counter() - started
+                spent = time.perf_counter() - started
+                LAST_CPU["s"] = site.server.cpu_s() - cpu
+                return spent
 
 
 # -- the cases -----------------------------------------------------------------------------------
@@ -138,7 +147,8 @@ def approve(text: str) -> Callable[[Site, float], float]:
 def read_case_study(site: Site, timeout: float) -> float:
     entry_id = entry(site, "case_study", body="![" * 25_000, problem="![" * 5_000,
                      actions="![" * 5_000, lessons="![" * 5_000)
-    return timed(lambda: site.call("GET", f"/api/library/{entry_id}", "author", None, timeout))
+    return timed(site, lambda: site.call("GET", f"/api/library/{entry_id}", "author", None,
+                                         timeout))
 
 
 def diff(old: str, new: str) -> Callable[[Site, float], float]:
@@ -146,8 +156,8 @@ def diff(old: str, new: str) -> Callable[[Site, float], float]:
         entry_id = entry(site, body=old)
         publish(site, entry_id, timeout)
         site.call("PUT", f"/api/library/{entry_id}", "author", {"body": new})
-        return timed(lambda: site.call("GET", f"/api/library/{entry_id}/diff?from=1&to=2",
-                                       "author", None, timeout))
+        return timed(site, lambda: site.call(
+            "GET", f"/api/library/{entry_id}/diff?from=1&to=2", "author", None, timeout))
     return case
 
 
@@ -180,14 +190,14 @@ def run_database(workdir: Path, database: str, timeout: float) -> dict[str, str]
                 site = Site(workdir, database, url, n)
             try:
                 seconds = case(site, timeout)
-                results[name] = f"{seconds * 1000:,.0f} ms"
+                results[name] = f"{seconds * 1000:,.0f} ms ({LAST_CPU['s'] * 1000:,.0f} cpu)"
             except (TimeoutError, urllib.error.URLError) as exc:
                 if "timed out" not in str(exc):
                     raise
                 results[name] = f"> {timeout:.0f} s"
                 site.stop()  # still busy with it: the next case gets a fresh server
                 site = None
-            print(f"{database:9} {name:45} {results[name]:>12}", flush=True)
+            print(f"{database:9} {name:45} {results[name]:>22}", flush=True)
         if site is not None:
             site.stop()
     finally:
@@ -208,9 +218,9 @@ def main() -> None:
         (workdir / "pg-postgres").mkdir()
         results = {db: run_database(workdir, db, args.timeout) for db in databases}
     print()
-    print(f"{'case':45} " + " ".join(f"{db:>12}" for db in databases))
+    print(f"{'case':45} " + " ".join(f"{db:>22}" for db in databases))
     for name, _ in CASES:
-        print(f"{name:45} " + " ".join(f"{results[db][name]:>12}" for db in databases))
+        print(f"{name:45} " + " ".join(f"{results[db][name]:>22}" for db in databases))
 
 
 if __name__ == "__main__":
