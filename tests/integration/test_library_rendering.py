@@ -118,3 +118,40 @@ def test_the_migration_renders_the_revisions_already_there(database_url: str) ->
     assert stored["body_html"] == "<p><strong>old</strong> body</p>"
     assert stored["problem_html"] == "<p><em>slow</em></p>"
     assert stored["actions_html"].startswith("<p>[[[") and stored["lessons_html"] == ""
+
+
+def test_a_diff_too_costly_to_compute_says_so_on_the_api_and_the_page(
+        live_server: ServerFactory, database_url: str) -> None:
+    import random
+
+    from support.api import create_admin
+
+    server = live_server(database_url=database_url)
+    admin = create_admin(server)
+    rng = random.Random(4)
+    words = [f"w{n}" for n in range(5_000)]
+    old, new = (" ".join(rng.choice(words) for _ in range(8_000)) for _ in range(2))
+    with Api(server.base_url) as api:
+        author, expert = api.register(), api.register()
+        granted = api.http.put(f"/api/users/{expert.username}/roles", headers=admin.auth,
+                               json={"roles": ["expert"]})
+        assert granted.status_code == 200, granted.text[:300]
+        entry_id = api.http.post("/api/library", headers=author.auth, json={
+            "kind": "article", "title": "Rewritten", "summary": "s", "body": old,
+            "topics": ["climate"]}).json()["id"]
+        for user, step, body in ((author, "submit", {}), (expert, "claim", {}),
+                                 (expert, "review", {"decision": "approve"})):
+            done = api.http.post(f"/api/library/{entry_id}/{step}", headers=user.auth, json=body)
+            assert done.status_code == 200, done.text[:300]
+        assert api.http.put(f"/api/library/{entry_id}", headers=author.auth,
+                            json={"body": new}).status_code == 200
+
+        spent, answer = _timed(lambda: api.http.get(
+            f"/api/library/{entry_id}/diff?from=1&to=2", headers=author.auth))
+        assert answer.status_code == 200 and spent < 1
+        [body] = answer.json()["changes"]
+        assert body["too_different"] is True
+        assert body["ops"] == [{"op": "delete", "text": old}, {"op": "insert", "text": new}]
+        api.login_session(author.username, author.password)  # pages read the session cookie
+        page = api.http.get(f"/library/{entry_id}/diff?from=1&to=2")
+        assert page.status_code == 200 and "Too different to compare" in page.text
