@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from collab.accounts.auth import actor_of, current_user, require_user
 from collab.errors import Forbidden, Invalid
-from collab.web import hub_of, int_param, is_moderator, read_json
+from collab.web import hub_of, id_param, int_param, is_moderator, read_json
 
 from . import reading, service
 from .models import Thread
@@ -66,13 +66,13 @@ async def thread(request: Request) -> JSONResponse:
     """The thread and its posts in seq order; `after`/`limit` page through long threads."""
     viewer = await current_user(request)
     found = await service.get_thread(_path_id(request), viewer)
-    after = _int_param(request, "after", 0)
+    after = id_param(request, "after", minimum=0) or 0
     limit = _int_param(request, "limit", 500, MAX_PAGE)
     posts = await service.thread_posts(found, after=after, limit=limit + 1)
     more = len(posts) > limit
     posts = posts[:limit]
     body = service.thread_dict(found)
-    body["posts"] = [service.post_dict(p, p.author) for p in posts]
+    body["posts"] = await service.post_dicts(posts)
     body["next_after"] = posts[-1].seq if more and posts else None
     head = await hub_of(request).head(f"thread:{found.id}")
     body["seq"], body["epoch"] = head.seq, head.epoch

@@ -53,6 +53,9 @@ class Post(ormar.Model):
     created_at: dt.datetime = ormar.DateTime(default=utcnow)
     edited_at: dt.datetime | None = ormar.DateTime(nullable=True)
     deleted: bool = ormar.Boolean(default=False)
+    # The post of the same thread this one answers, if any (not a foreign key: a post is
+    # never deleted, only marked so).
+    reply_to: int | None = ormar.Integer(nullable=True)
 
 
 class Flag(ormar.Model):

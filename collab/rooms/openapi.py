@@ -12,6 +12,7 @@ from collab.openapi import (
     STRING,
     TIME,
     array,
+    id_query,
     obj,
     op,
     path_id,
@@ -72,7 +73,7 @@ PATHS: dict[str, Any] = {
     },
     "/api/threads/{id}": {
         "get": op("A thread and its posts in seq order", tag=TAG,
-                  params=[path_id(), query("after", {"type": "integer", "minimum": 0}), _limit],
+                  params=[path_id(), id_query("after", minimum=0), _limit],
                   errors=(401, 404, 422),
                   response={"allOf": [ref("Thread"), obj(
                       {"posts": array(ref("Post")), "next_after": {"type": ["integer", "null"]},

@@ -28,10 +28,12 @@ from collab.web import (
     page_param,
     positive_param,
     render,
+    shown_name,
     sign_in_redirect,
 )
 
 from . import reading, service
+from .activity import thread_bumped
 from .models import Post, Thread
 
 THREADS_PER_PAGE = 20
@@ -155,7 +157,7 @@ async def _thread_context(request: Request, thread_id: int, user: User | None) -
     return {
         "thread": service.thread_dict(thread),
         "room": service.room_dict(thread.room),
-        "posts": [service.post_dict(p, p.author) for p in posts],
+        "posts": await service.post_dicts(posts),
         "older_before": posts[0].seq if older and posts else None,
         # Only the newest page is live: older pages are history and get no socket.
         "live": before is None,
@@ -170,11 +172,33 @@ async def _thread_context(request: Request, thread_id: int, user: User | None) -
     }
 
 
+QUOTE_CHARS = 2_000
+
+
 async def thread_page(request: Request) -> Response:
-    """The latest posts of a thread (or older ones with `?before=SEQ`), live over `/ws/html`."""
+    """The latest posts of a thread (or older ones with `?before=SEQ`), live over `/ws/html`.
+    `?reply_to=POST` and `?quote=POST` fill the reply form (the links under each post)."""
     user = await current_user(request)
-    context = await _thread_context(request, request.path_params["id"], user)
+    thread_id = request.path_params["id"]
+    context = await _thread_context(request, thread_id, user)
+    for name in ("reply_to", "quote"):
+        if user is None or request.query_params.get(name) in (None, ""):
+            continue
+        try:
+            target = await service.replied_post(thread_id, request.query_params[name])
+        except Invalid:
+            continue  # a post that is gone or elsewhere: an empty reply form
+        context["replying_to"] = service.reply_target(target)
+        if name == "quote":
+            context["reply"] = quoted(target)
     return render(request, "rooms/thread.html", context)
+
+
+def quoted(post: Post) -> str:
+    """The post's Markdown as a block quote that names its author, for a reply to go under."""
+    body = post.body[:QUOTE_CHARS] + ("…" if len(post.body) > QUOTE_CHARS else "")
+    lines = [f"> {line}".rstrip() for line in body.splitlines()]
+    return f"> **{shown_name(post.author)}** wrote:\n>\n" + "\n".join(lines) + "\n\n"
 
 
 async def new_post(request: Request) -> Response:
@@ -184,14 +208,19 @@ async def new_post(request: Request) -> Response:
     thread_id = request.path_params["id"]
     form = await request.form()
     body = form_text(form, "body")
+    data = {"body": body, "reply_to": form_text(form, "reply_to")}
     try:
-        await service.create_post(hub_of(request), actor_of(user), thread_id, {"body": body})
+        _seq, post_id = await service.create_post(hub_of(request), actor_of(user), thread_id,
+                                                  data)
+        thread_bumped(hub_of(request), thread_id)
     except CollabError as exc:
         if isinstance(exc, NotFound | Unauthenticated):
             raise
         context = await _thread_context(request, thread_id, user)
         context.update(reply=body, error=exc.message)
         return render(request, "rooms/thread.html", context, status_code=exc.status)
+    if data["reply_to"]:
+        return RedirectResponse(_thread_url(thread_id, post_id), status_code=303)
     return RedirectResponse(_thread_url(thread_id) + "#reply", status_code=303)
 
 
