@@ -142,6 +142,13 @@ class LiveServer:
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used (all its threads): what a request cost it,
+        read before and after, whatever else the machine runs."""
+        assert self._proc is not None
+        times = psutil.Process(self._proc.pid).cpu_times()
+        return float(times.user + times.system)
+
     def logs(self) -> str:
         return (
             f"--- {self.name} ({self.base_url}, DATABASE_URL={self.env.get('DATABASE_URL')}, "
