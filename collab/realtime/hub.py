@@ -193,6 +193,8 @@ class Hub:
         written = await self.door.write(change)
         await self.publish(Event(change.channel, change.type, written.data, seq=written.seq,
                                  actor=change.actor, ts=change.ts))
+        for event in written.also:
+            await self.publish(event)
         return written
 
     async def publish(self, event: Event) -> None:
