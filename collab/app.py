@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from collab import db, logs, openapi, web
+from collab import db, logs, notifications, openapi, web
 from collab.accounts.auth import SESSION_COOKIE, reauthenticate, socket_authenticator
 from collab.accounts.middleware import SessionUserMiddleware
 from collab.accounts.service import use_test_hashing
@@ -35,7 +35,8 @@ log = logging.getLogger("collab")
 
 async def healthz(request: Request) -> Response:
     hub: Hub = request.app.state.hub
-    return JSONResponse({"status": "ok", "bus": "up" if hub.bus.connected.is_set() else "down"})
+    return JSONResponse({"status": "ok", "bus": "up" if hub.bus.connected.is_set() else "down",
+                         "notifications_dropped": notifications.dropped()})
 
 
 async def home(request: Request) -> Response:

@@ -6,11 +6,13 @@ from collab.accounts import DOMAIN as ACCOUNTS
 from collab.boards import DOMAIN as BOARDS
 from collab.domain import Domain
 from collab.library import DOMAIN as LIBRARY
+from collab.notifications import DOMAIN as NOTIFICATIONS
 from collab.rooms import DOMAIN as ROOMS
 from collab.webinars import DOMAIN as WEBINARS
 
 DOMAINS: list[Domain] = [
     ACCOUNTS,  # first: the others' seed data is written by its demo users
+    NOTIFICATIONS,
     ROOMS,
     BOARDS,
     WEBINARS,

@@ -1,10 +1,9 @@
-"""The board's statements, declared once, and how a change runs: through the door or a transaction.
+"""The board's statements, declared once, for the changes the door runs (`hub.write`).
 
-A change is a `Plan`: checks (which may refuse), writes, and how the event's data follows from
-what they returned. The hot ones (moving, creating, editing without new text) go through the
-hub's door (`hub.write`, group commit); one that must also redact earlier events or notify a
-mentioned member runs the same steps inside `hub.transaction()`, so both paths share every
-statement and rule.
+A change (`collab.realtime.Change`) is checks (which may refuse), writes, how the event's data
+follows from what they returned, and what else it writes: earlier events it redacts (new or
+deleted text) and the notifications of mentioned members. The door runs every one of them, in
+group commits, with the board's lock (`lock_step`) taken once per group.
 
 Ranks are computed inside the write, from the neighbours read in the same transaction (a
 callable parameter runs between statements): on SQLite, where a group is one serial
@@ -19,13 +18,12 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 from collab.errors import Conflict, Invalid, NotFound
-from collab.realtime import Actor, Change, Event, Hub, Step, Stmt
+from collab.realtime import Hub, Step, Stmt
 
 from . import ranks
 from .models import Assignee, Board, Card, Column, DoneLog, Member
@@ -335,68 +333,7 @@ def place_steps(board_id: int, card_id: int, to_column: int, index: int,
             count_step(to_column, from_column)]
 
 
-# -- running a plan ------------------------------------------------------------------------------
-@dataclass
-class Plan:
-    channel: str
-    type: str
-    checks: list[Step]
-    writes: list[Step]
-    data: Callable[[Results], dict[str, Any]]
-    ack: Callable[[Results], dict[str, Any]] | None = None
-    subject: str | Callable[[Results], str] | None = None
-    lock: Step | None = None
-
-
-async def through_door(hub: Hub, plan: Plan, actor: Actor) -> tuple[int, Results, dict[str, Any]]:
-    """Commit `plan` through the door (group commit); (seq, results, ack data)."""
-    written = await hub.write(Change(channel=plan.channel, type=plan.type, data=plan.data,
-                                     checks=plan.checks, writes=plan.writes,
-                                     actor=actor.public(), subject=plan.subject, ack=plan.ack,
-                                     lock=plan.lock))
-    return written.seq, written.results, written.ack or {}
-
-
-_bind_names: dict[int, frozenset[str]] = {}
-
-
-def _names(stmt: Stmt) -> frozenset[str]:
-    names = _bind_names.get(id(stmt))
-    if names is None:
-        names = _bind_names[id(stmt)] = frozenset(stmt.statement.compile().binds)
-    return names
-
-
-async def run_steps(conn: Any, steps: list[Step], results: Results) -> None:
-    """The door's step semantics on a transaction's connection (SQLAlchemy Core)."""
-    for step in steps:
-        names = _names(step.stmt)
-        params = {k: v for k, v in step.bound(results).items() if k in names}
-        result = await conn.execute(step.stmt.statement, params)
-        if result.returns_rows:
-            row = result.mappings().first()
-            if row is None or (step.stmt.one_row and next(iter(row.values())) is None):
-                if (failure := step.refused(row)) is not None:
-                    raise failure
-            elif step.name:
-                results[step.name] = dict(row)
-        elif step.refuse is not None and result.rowcount == 0:
-            raise step.refused()
-
-
-async def in_transaction(tx: Any, plan: Plan, actor: Actor) -> tuple[Event, Results]:
-    """Run `plan` inside `board_transaction()` (the caller adds redactions, notifications)."""
-    results: Results = {}
-    await run_steps(tx.conn, [plan.lock] if plan.lock else [], results)
-    await run_steps(tx.conn, plan.checks, results)
-    await run_steps(tx.conn, plan.writes, results)
-    subject = plan.subject(results) if callable(plan.subject) else plan.subject
-    event = await tx.emit(plan.channel, plan.type, plan.data(results), actor, subject=subject)
-    results["seq"] = event.seq
-    tx.reply(event.seq, plan.ack(results) if plan.ack else None)
-    return event, results
-
-
+# -- running a change ----------------------------------------------------------------------------
 async def retrying(attempt: Callable[[], Awaitable[T]]) -> T:
     """Run `attempt` again when the unique index on ranks refused it (a concurrent move took
     that place); any other refusal goes to the caller."""

@@ -1,7 +1,8 @@
 """How one change is applied on each database: the same order for every path that writes one.
 
-`sqlite_apply` and `pg_apply` run a change's send key, lock, checks, seq, writes, its event,
-then its redactions and further events (`Change.redact`, `Change.also`), with the step rules of
+`sqlite_apply` and `pg_apply` run a change's send key, checks, seq, writes, its redactions of
+earlier events (`Change.redact`, before its own event, which says what is now), its event and
+its further events (`Change.also`: notifications on `user:ID`), with the step rules of
 `Step.take`. The door's group commit runs them per change (SQLite: in a SAVEPOINT of the group;
 PostgreSQL: for a change decided alone), and `Transaction.apply` runs them inside a domain's
 transaction, on the same connection: there is one way a change is written, not one per caller.
@@ -77,26 +78,31 @@ def sqlite_apply(c: sqlite3.Connection, change: Change, epoch: str) -> Written:
     results["seq"] = seq
     for step in change.writes:
         sqlite_step(c, step, results)
+    for r in change.redact:
+        c.execute(SQ_REDACT, (r.channel, r.subject, orjson.dumps(r.patch).decode()))
     written, data, subject = finish(change, seq, results)
     c.execute(SQ_EVENT, (change.channel, seq, change.type, data, _actor(change), change.ts,
                          subject))
     if key is not None:
         c.execute(SQ_INSERT_KEY, (key.user_id, key.key, key_ack(written), now_iso()))
-    if not change.plain:
-        written.also = sqlite_extras(c, change, results, epoch)
+    if change.also:
+        written.also = sqlite_extras(c, change, results, epoch, redact=False)
     return written
 
 
-def sqlite_extras(c: sqlite3.Connection, change: Change, results: Results, epoch: str
-                  ) -> list[Event]:
-    """The change's redactions, then its further events (each with its own rows first)."""
-    for r in change.redact:
+def sqlite_extras(c: sqlite3.Connection, change: Change, results: Results, epoch: str,
+                  redact: bool = True) -> list[Event]:
+    """The change's redactions (unless done), then its further events (each with its own rows
+    first)."""
+    for r in change.redact if redact else ():
         c.execute(SQ_REDACT, (r.channel, r.subject, orjson.dumps(r.patch).decode()))
     out = []
     for also in change.also:
         for step in also.steps:
             sqlite_step(c, step, results)
         if not also.wanted(results):
+            if also.left_out is not None:
+                also.left_out()
             continue
         seq = c.execute(SQ_UPSERT, (also.channel, 1, epoch)).fetchone()[0]
         event = Event(also.channel, also.type, also.data(results), seq=seq, actor=change.actor,
@@ -138,25 +144,31 @@ async def pg_apply(conn: Any, change: Change, epoch: str) -> Written:
     results["seq"] = await conn.fetchval(PG_UPSERT, change.channel, 1, epoch)
     for step in change.writes:
         await pg_step(conn, step, results)
+    for r in change.redact:
+        await conn.execute(PG_REDACT, r.channel, r.subject, orjson.dumps(r.patch).decode())
     written, data, subject = finish(change, results["seq"], results)
     await conn.execute(PG_EVENT, change.channel, written.seq, change.type, data, _actor(change),
                        change.ts, subject)
     if key is not None:
         await conn.execute(PG_INSERT_KEY, key.user_id, key.key, key_ack(written), now_iso())
-    if not change.plain:
-        written.also = await pg_extras(conn, change, results, epoch)
+    if change.also:
+        written.also = await pg_extras(conn, change, results, epoch, redact=False)
     return written
 
 
-async def pg_extras(conn: Any, change: Change, results: Results, epoch: str) -> list[Event]:
-    """The change's redactions, then its further events (each with its own rows first)."""
-    for r in change.redact:
+async def pg_extras(conn: Any, change: Change, results: Results, epoch: str,
+                    redact: bool = True) -> list[Event]:
+    """The change's redactions (unless done), then its further events (each with its own rows
+    first)."""
+    for r in change.redact if redact else ():
         await conn.execute(PG_REDACT, r.channel, r.subject, orjson.dumps(r.patch).decode())
     out = []
     for also in change.also:
         for step in also.steps:
             await pg_step(conn, step, results)
         if not also.wanted(results):
+            if also.left_out is not None:
+                also.left_out()
             continue
         seq = await conn.fetchval(PG_UPSERT, also.channel, 1, epoch)
         event = Event(also.channel, also.type, also.data(results), seq=seq, actor=change.actor,

@@ -175,6 +175,8 @@ class Also:
     steps: Sequence[Step] = ()
     needs: str | None = None
     subject: str | None = None
+    # Called when the event is left out (so that what was dropped can be counted).
+    left_out: Callable[[], None] | None = None
 
     def wanted(self, results: Results) -> bool:
         return self.needs is None or self.needs in results
