@@ -10,8 +10,8 @@ The workflow of an entry's newest revision:
 Editing a published entry starts revision N+1 as a draft; it goes through the same steps
 while revision N stays what everyone sees. Every step is a compare-and-set on the entry's
 state (two experts claiming at once: one wins, the other gets `conflict`), and writes a
-history row in the same transaction. Publishing emits `entry.published` on `library:0` and a
-`notification` on the author's `user:ID` channel, after commit, for whoever listens.
+history row in the same transaction. Publishing emits `entry.published` on `library:0`, and a
+review's decision notifies the author (`notify`, in the same transaction).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from collab import db
 from collab.accounts.models import User, utcnow
 from collab.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from collab.fields import bool_field, text_field
+from collab.notifications import notify
 from collab.realtime import Actor, Hub
 from collab.web import actor_public, iso
 
@@ -333,9 +334,8 @@ async def review(hub: Hub, actor: Person, entry_id: int, data: dict[str, Any]) -
                         entries.c.reviewer_id == actor.id)
             await _record(tx.conn, entry_id, number, actor, "request_changes", "in_review",
                           "changes_requested", comment)
-            await tx.emit(f"user:{entry.author_id}", "notification",
-                          {"text": f"Changes requested on “{title}”",
-                           "url": f"/library/{entry_id}"}, actor)
+            await notify(tx, entry.author_id, "review", f"Changes requested on “{title}”",
+                         f"/library/{entry_id}", actor)
             return "changes_requested"
         await _record(tx.conn, entry_id, number, actor, "approve", "in_review", "approved",
                       comment)
@@ -344,9 +344,8 @@ async def review(hub: Hub, actor: Person, entry_id: int, data: dict[str, Any]) -
         await _record(tx.conn, entry_id, number, actor, "publish", "approved", "published")
         await tx.emit(FEED_CHANNEL, "entry.published", published, actor,
                       subject=f"entry:{entry_id}")
-        await tx.emit(f"user:{entry.author_id}", "notification",
-                      {"text": f"“{title}” was published", "url": f"/library/{entry_id}"},
-                      actor)
+        await notify(tx, entry.author_id, "review", f"“{title}” was published",
+                     f"/library/{entry_id}", actor)
     return "published"
 
 
