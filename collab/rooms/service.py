@@ -13,6 +13,7 @@ from collab.accounts.service import audit
 from collab.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from collab.fields import bool_field, id_field, text_field
 from collab.markdown import render_markdown
+from collab.notifications import capped
 from collab.realtime import Actor, Hub
 from collab.web import actor_public, author_or_moderator, is_moderator, iso
 
@@ -143,6 +144,7 @@ async def create_thread_at(hub: Hub, actor: Actor, room_id: int, data: dict[str,
     """A new thread and the seq of its `thread.created` on the room (what a send's ack says)."""
     title = text_field(data, "title", MAX_TITLE)
     body = text_field(data, "body", MAX_BODY)
+    await capped(body)
     room = await get_room(room_id, actor)
     author = await User.objects.get(id=actor.id)
     body_html = render_markdown(body)
@@ -183,6 +185,7 @@ async def create_post(hub: Hub, actor: Actor | None, thread_id: int, data: dict[
     if actor is None:
         raise Unauthenticated("sign in to post")
     body = text_field(data, "body", MAX_BODY)
+    await capped(body)
     body_html = render_markdown(body)
     return await posting.insert_post(hub, actor, is_moderator(actor), thread_id, body,
                                      body_html)
@@ -204,6 +207,7 @@ async def _own_post(actor: Actor | None, thread_id: int, data: dict[str, Any],
 
 async def edit_post(hub: Hub, actor: Actor | None, thread_id: int, data: dict[str, Any]) -> int:
     body = text_field(data, "body", MAX_BODY)
+    await capped(body)
     async with hub.transaction() as tx:
         thread, post = await _own_post(actor, thread_id, data, "edit")
         if thread.locked and not is_moderator(actor):

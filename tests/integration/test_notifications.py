@@ -4,8 +4,9 @@ never to the actor, the mention cap, the sender's budget across processes, the r
 from __future__ import annotations
 
 import pytest
-from support.api import Api
+from support.api import Api, Forum, User
 from support.servers import LiveServer, ServerFactory
+from support.webinars import host_webinar
 from support.wsclient import WSClient
 
 from .test_boards_helpers import act, add_member, get_board, ok, refused, setup_project
@@ -124,3 +125,22 @@ async def test_past_the_senders_budget_the_action_succeeds_and_its_notifications
         assert dropped == [0, 10]
     for mate in (mates[0], mates[9]):
         assert _notes(first, mate, card["id"]) == 30
+
+
+async def test_forum_posts_chat_messages_and_questions_keep_to_the_mention_cap(
+        server: LiveServer, api: Api, admin: User, forum: Forum) -> None:
+    named = [api.register() for _ in range(11)]
+    eleven = " ".join(f"@{u.username}" for u in named)
+    ten = " ".join(f"@{u.username}" for u in named[:10])
+    web = host_webinar(api, admin)
+    async with await WSClient.connect(server.ws_url, token=admin.token) as host:
+        await host.join_ok(forum.channel)
+        await host.join_ok(web.channel)
+        for channel, type, extra in ((forum.channel, "post.create", {}),
+                                     (web.channel, "chat.send", {}),
+                                     (web.channel, "question.ask", {})):
+            reply = await host.send_action(channel, type, {"body": f"All: {eleven}", **extra})
+            assert reply["op"] == "error" and reply["code"] == "invalid", reply
+            assert "at most 10" in reply["message"]
+            reply = await host.send_action(channel, type, {"body": f"All: {ten}", **extra})
+            assert reply["op"] == "ack", reply
