@@ -12,9 +12,9 @@ from collab.webinars import DOMAIN as WEBINARS
 
 DOMAINS: list[Domain] = [
     ACCOUNTS,  # first: the others' seed data is written by its demo users
-    NOTIFICATIONS,
     ROOMS,
     BOARDS,
     WEBINARS,
     LIBRARY,
+    NOTIFICATIONS,  # the core's notifications: no nav, no seed; its tables last
 ]

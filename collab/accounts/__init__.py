@@ -2,7 +2,7 @@
 
 from collab.domain import Domain
 
-from . import api, pages, seed
+from . import api, pages, seed, site
 from .channels import UserChannel
 from .migrations import MIGRATIONS
 from .openapi import PATHS, SCHEMAS
@@ -12,6 +12,7 @@ DOMAIN = Domain(
     routes=[*api.routes, *pages.routes],
     channels=[UserChannel],
     seed=seed.seed,
+    describe_actions=site.describe_actions,
     migrations=MIGRATIONS,
     openapi_paths=PATHS,
     openapi_schemas=SCHEMAS,

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from collab.errors import NotFound
 from collab.fields import text_field
-from collab.web import read_json
+from collab.web import hub_of, read_json
 from collab.web.writelimit import client_address
 
 from .auth import require_user
@@ -62,7 +62,7 @@ async def revoke(request: Request) -> Response:
     it opened (they are checked again before their next action)."""
     user = await require_user(request)
     await revoke_token(user, request.path_params["id"])
-    await request.app.state.hub.access_changed(user.id)
+    await hub_of(request).access_changed(user.id)
     return Response(status_code=204)
 
 
@@ -79,7 +79,7 @@ async def user_roles(request: Request) -> JSONResponse:
         raise NotFound("no such user")
     data = await read_json(request)
     user = await set_roles(actor, user, data.get("roles"))
-    await request.app.state.hub.access_changed(user.id)
+    await hub_of(request).access_changed(user.id)
     return JSONResponse(user.me())
 
 

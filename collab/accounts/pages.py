@@ -7,7 +7,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from collab.errors import CollabError, NotFound, RateLimited
-from collab.web import check_csrf, render
+from collab.web import check_csrf, hub_of, render
 
 from .api import client_key, sign_in_limiter
 from .auth import SESSION_KEY, current_user
@@ -35,7 +35,7 @@ async def _login(request: Request, user: User) -> None:
     # A fresh session on sign-in prevents session fixation; the browser's previous one ends.
     previous = await end_session(request.session.get(SESSION_KEY))
     if previous is not None:
-        await request.app.state.hub.access_changed(previous)
+        await hub_of(request).access_changed(previous)
     request.session.clear()
     request.session[SESSION_KEY] = await start_session(user)
 
@@ -106,7 +106,7 @@ async def logout(request: Request) -> Response:
     user_id = await end_session(request.session.get(SESSION_KEY))
     request.session.clear()
     if user_id is not None:
-        await request.app.state.hub.access_changed(user_id)
+        await hub_of(request).access_changed(user_id)
     return RedirectResponse("/", status_code=303)
 
 

@@ -16,16 +16,11 @@ from starlette.routing import Route
 from collab.accounts.auth import current_user, require_user
 from collab.accounts.models import User
 from collab.errors import CollabError, Invalid, NotFound, Unauthenticated
-from collab.realtime import Hub
-from collab.web import check_csrf, form_text, parse_id, render, sign_in_redirect
+from collab.web import check_csrf, form_text, hub_of, parse_id, render, sign_in_redirect
 
 from . import board_pages, progress, reads, service
 from .access import Access, project_access
 from .models import ROLES, Project
-
-
-def hub_of(request: Request) -> Hub:
-    return request.app.state.hub
 
 
 def redirect(url: str) -> RedirectResponse:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from collab import db
 from collab.accounts.models import User
-from collab.web import iso
+from collab.web import iso, person
 
 from .models import Assignee, Board, Card, Column, Comment, Member, Project
 
@@ -153,8 +153,7 @@ async def comments(card_id: int, limit: int = 500) -> list[dict[str, Any]]:
             .select_from(_comments.join(_users, _users.c.id == _comments.c.author_id))
             .where(_comments.c.card_id == card_id).order_by(_comments.c.id).limit(limit))).all()
     return [comment_dict(r.id, r.card_id, r.body, r.body_html, r.created_at,
-                         {"id": r.uid, "username": r.username,
-                          "display_name": r.display_name or r.username}) for r in rows]
+                         person(r, r.uid)) for r in rows]
 
 
 def comment_dict(comment_id: int, card_id: int, body: str, body_html: str,
@@ -171,8 +170,7 @@ async def members(project_id: int) -> list[dict[str, Any]]:
             .select_from(_members.join(_users, _users.c.id == _members.c.user_id))
             .where(_members.c.project_id == project_id))).all()
     order = {"owner": 0, "member": 1, "viewer": 2}
-    return [{"id": r.id, "username": r.username, "display_name": r.display_name or r.username,
-             "role": r.role}
+    return [{**person(r), "role": r.role}
             for r in sorted(rows, key=lambda r: (order.get(r.role, 3), r.username.lower()))]
 
 

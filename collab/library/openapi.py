@@ -84,9 +84,6 @@ SEARCH = obj({"total": INTEGER, "page": INTEGER, "pages": INTEGER, "per_page": I
 LIST_ITEM = obj({"id": ID, "kind": KIND, "state": STATE, "title": STRING, "summary": STRING,
                  "latest_revision": INTEGER, "published_revision": NULLABLE_INT,
                  "updated_at": TIME, "author": PERSON, "reviewer_id": NULLABLE_INT})
-HIT = obj({"source": STRING, "kind": STRING, "id": ID, "title": STRING, "url": STRING,
-           "summary": STRING, "snippet_html": STRING, "date": NULLABLE_TIME})
-
 ENTRY_ERRORS = (403, 404, 409)
 SEARCH_PARAMS = [
     query("q", STRING, "search text (≤ 1,000 characters): words, \"phrases\", -excluded"),
@@ -162,15 +159,6 @@ PATHS: dict[str, Any] = {
                                     "field": STRING, "label": STRING, "list": BOOLEAN,
                                     "ops": array(obj({"op": {"type": "string", "enum": [
                                         "equal", "insert", "delete"]}, "text": STRING}))}))})),
-    },
-    "/api/search": {
-        "get": op("Search the whole site: the library and every other domain's source", tag=TAG,
-                  errors=(422,),
-                  params=[query("q", STRING), query("limit", {"type": "integer", "minimum": 1,
-                                                              "maximum": 50})],
-                  response=obj({"q": STRING, "sources": array(obj({
-                      "source": STRING, "label": STRING, "total": INTEGER,
-                      "hits": array(HIT)}))})),
     },
 }
 

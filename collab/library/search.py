@@ -25,7 +25,7 @@ from typing import Any
 import orjson
 
 from collab import db
-from collab.domain import SearchHit
+from collab.domain import SearchHit, SearchResults
 from collab.errors import Invalid
 from collab.fields import check_storable
 from collab.web import iso
@@ -33,7 +33,7 @@ from collab.web import iso
 from . import search_sql
 from .content import KIND_LABELS, KINDS, LEVELS
 from .highlight import CLOSE, OPEN
-from .m0008_pg_plain import FOLD
+from .migrations.m0008_pg_plain import FOLD
 
 MAX_QUERY = 1_000
 MAX_TERMS = 12
@@ -324,11 +324,11 @@ async def search(request: SearchRequest) -> SearchResult:
                         _ordered(page.facets), matched, terms)
 
 
-async def search_source(query: str, viewer: Any, limit: int) -> list[SearchHit]:
+async def search_source(query: str, viewer: Any, limit: int) -> SearchResults:
     """The library's part of the site-wide search box (`Domain.search`)."""
     if len(query) > MAX_QUERY or not parse_query(query):
-        return []
+        return SearchResults([], 0)
     result = await search(SearchRequest(q=query, per_page=max(1, min(limit, MAX_PER_PAGE))))
-    return [SearchHit(source="library", kind=r["kind"], id=r["id"], title=r["title"],
+    return SearchResults([SearchHit(source="library", kind=r["kind"], id=r["id"], title=r["title"],
                       url=r["url"], summary=r["summary"], snippet_html=r["snippet_html"],
-                      date=r["published_at"]) for r in result.results]
+                      date=r["published_at"]) for r in result.results], result.total)

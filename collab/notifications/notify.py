@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from collab import db
-from collab.accounts.models import utcnow
+from collab.clock import utcnow
 from collab.realtime import Actor, Also, Change, Step, Stmt
 from collab.settings import Settings
 

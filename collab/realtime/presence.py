@@ -66,8 +66,7 @@ class Presence:
         if entry is not None:
             entry[0] += 1
             return False
-        user = {"id": actor.id, "username": actor.username,
-                "display_name": actor.display_name or actor.username}
+        user = actor.public()
         self._local[channel][actor.id] = [1, user]
         if self._redis is None:
             return True

@@ -33,7 +33,8 @@ class LiveFragments:
                  ) -> str | None:
         if kind.presence_fragment is None:
             return None
-        return render_fragment(kind.presence_fragment, channel=channel, members=members)
+        return render_fragment(kind.presence_fragment, channel=channel, members=members,
+                               **kind.presence_view)
 
     def joined(self, kind: ChannelKind, channel: str, seq: int, epoch: str,
                members: list[dict[str, Any]]) -> str | None:

@@ -6,11 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
-from .csrf import csrf_token
+from collab.people import shown_name
+
+from .csrf import CSRF_FIELD, csrf_token
 from .formats import iso, when
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -38,6 +41,21 @@ environment = jinja2.Environment(
 )
 environment.filters["iso"] = iso
 environment.filters["when"] = when
+# `{{ post.author|name }}`: a member as pages name them (a user, an actor or its dict).
+environment.filters["name"] = shown_name
+
+
+@jinja2.pass_context
+def csrf_field(context: jinja2.runtime.Context) -> Markup:
+    """`{{ csrf_field() }}` in a form: the hidden CSRF input, or nothing in a fragment rendered
+    outside a request (pushed over the socket: the page's own forms carry the token)."""
+    token = context.get("csrf_token")
+    if not token:
+        return Markup("")
+    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
+
+
+environment.globals["csrf_field"] = csrf_field
 
 templates = Jinja2Templates(env=environment, context_processors=[_page_context])
 

@@ -3,7 +3,7 @@ and polls."""
 
 from collab.domain import Domain, NavEntry
 
-from . import api, ics, pages, seed
+from . import api, ics, pages, seed, site
 from .channels import BackstageChannel, WebinarChannel
 from .migrations import MIGRATIONS
 from .openapi import PATHS, SCHEMAS
@@ -14,6 +14,9 @@ DOMAIN = Domain(
     channels=[WebinarChannel, BackstageChannel],
     nav=[NavEntry("Webinars", "/webinars", order=20)],
     seed=seed.seed,
+    search=site.SOURCE,
+    describe_actions=site.describe_actions,
+    whats_new=site.whats_new,
     migrations=MIGRATIONS,
     openapi_paths=PATHS,
     openapi_schemas=SCHEMAS,

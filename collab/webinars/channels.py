@@ -10,6 +10,9 @@ from collab.realtime import Ack, Actor, Call, ChannelKind, handles
 from . import live, moderation, service
 from .service import Seat
 
+# A crowd's presence list names this many and counts the rest.
+ATTENDEES_SHOWN = 50
+
 MAX_CHAT = 2000
 MAX_QUESTION = 1000
 
@@ -45,7 +48,8 @@ def host(call: Call) -> Seat:
 
 class WebinarChannel(ChannelKind):
     kind = "webinar"
-    presence_fragment = "webinars/_attendees_oob.html"
+    presence_fragment = "_presence_oob.html"
+    presence_view = {"presence_id": "attendees", "shown": ATTENDEES_SHOWN}
     fragments = {
         "chat.message": "webinars/_chat_oob.html",
         "chat.deleted": "webinars/_chat_oob.html",

@@ -17,22 +17,19 @@ from starlette.routing import Route
 from collab.accounts.auth import actor_of, current_user, require_user
 from collab.accounts.models import User
 from collab.errors import CollabError, Forbidden, NotFound, Unauthenticated
-from collab.realtime import Call, Hub
-from collab.web import check_csrf, form_text, page_param, render, sign_in_redirect
+from collab.realtime import Call
+from collab.web import check_csrf, form_text, hub_of, page_param, render, sign_in_redirect
 
 from . import room, service
+from .channels import ATTENDEES_SHOWN
 from .live import MAX_OPTIONS
 from .models import Webinar
 
 PER_PAGE = 20
 CHAT_ON_PAGE = 100
-ATTENDEES_SHOWN = 50
 FORM_FIELDS = ("title", "description", "starts_at", "ends_at", "timezone", "speakers",
                "visibility", "capacity", "link", "premoderation")
 
-
-def _hub(request: Request) -> Hub:
-    return request.app.state.hub
 
 
 # -- schedule -----------------------------------------------------------------------------------
@@ -105,7 +102,7 @@ async def edit_webinar(request: Request) -> Response:
         form = await request.form()
         data = _form_data(form)
         try:
-            await service.update_webinar(_hub(request), user, webinar.id, data)
+            await service.update_webinar(hub_of(request), user, webinar.id, data)
         except CollabError as exc:
             context.update(form={**data, "speakers": form_text(form, "speakers")},
                            error=exc.message, field=exc.extra.get("field"))
@@ -161,7 +158,7 @@ async def cancel(request: Request) -> Response:
 async def _room_context(request: Request, user: User | None, webinar_id: int,
                         console: bool) -> dict[str, Any]:
     webinar = await service.get_webinar(webinar_id, user)
-    hub = _hub(request)
+    hub = hub_of(request)
     channel = f"webinar:{webinar.id}"
     seat = await service.room_seat(webinar.id, user)
     if console and not seat.moderates:
@@ -232,7 +229,7 @@ async def act(request: Request) -> Response:
     form = await request.form()
     type = form_text(form, "type")[:64]
     console = form_text(form, "back") == "console"
-    hub = _hub(request)
+    hub = hub_of(request)
     kind = hub.kinds["webinar"]
     actor = actor_of(user)
     channel = f"webinar:{webinar_id}"

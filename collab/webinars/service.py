@@ -17,19 +17,20 @@ from typing import Any
 import sqlalchemy as sa
 
 from collab import db
-from collab.accounts.models import User, utcnow
+from collab.accounts.models import User
+from collab.clock import utcnow
 from collab.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from collab.fields import (
     bool_field,
-    check_storable,
     choice_field,
+    datetime_field,
     int_field,
     string_list,
     text_field,
 )
 from collab.markdown import render_markdown
 from collab.realtime import Actor, Hub
-from collab.web import actor_public, iso
+from collab.web import iso, person
 
 from .models import Participant, Registration, Webinar
 
@@ -157,32 +158,8 @@ def zone_field(data: dict[str, Any], name: str = "timezone", default: str = "UTC
 
 
 def time_field(data: dict[str, Any], name: str, zone: str, *, required: bool) -> dt.datetime | None:
-    """An ISO 8601 time: with an offset it is that instant; without one it is a wall-clock
-    time in `zone` (what a form's datetime-local field sends). Returned as naive UTC."""
-    value = data.get(name)
-    if value is None or value == "":
-        if required:
-            raise Invalid(f"{name} is required", extra={"field": name})
-        return None
-    if not isinstance(value, str) or len(value) > 40:
-        raise Invalid(f"{name} must be an ISO 8601 time", extra={"field": name})
-    check_storable(value, name)
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise Invalid(f"{name} must be an ISO 8601 time, e.g. 2026-05-01T14:00 or "
-                      "2026-05-01T14:00:00Z", extra={"field": name}) from None
-    if not 1970 <= moment.year <= 9998:
-        raise Invalid(f"{name} is out of range", extra={"field": name})
-    if moment.tzinfo is None:
-        tz = zoneinfo.ZoneInfo(zone)
-        local = moment.replace(tzinfo=tz)
-        # A wall-clock time skipped by a daylight-saving change does not exist in that zone.
-        if local.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None) != moment:
-            raise Invalid(f"{name}: {value} does not exist in {zone} (a clock change skips it)",
-                          extra={"field": name})
-        moment = local
-    return moment.astimezone(dt.UTC).replace(tzinfo=None)
+    """A webinar's time: an instant, or a wall-clock time in its zone (from 1970 on)."""
+    return datetime_field(data, name, required=required, zone=zone, earliest_year=1970)
 
 
 def local_time(value: dt.datetime, zone: str) -> dt.datetime:
@@ -227,7 +204,7 @@ def webinar_dict(webinar: Webinar, viewer: Actor | User | None = None,
         "timezone": webinar.timezone,
         "local_starts_at": local_time(webinar.starts_at, webinar.timezone).isoformat(),
         "local_ends_at": local_time(webinar.ends_at, webinar.timezone).isoformat(),
-        "speakers": speakers_of(webinar), "host": actor_public(webinar.host),
+        "speakers": speakers_of(webinar), "host": person(webinar.host),
         "visibility": webinar.visibility, "capacity": webinar.capacity,
         "registered_count": webinar.registered_count,
         "seats_left": None if webinar.capacity is None

@@ -109,7 +109,6 @@ def _fresh_credentials(world: World) -> dict[str, str]:
 
 
 HTTP = [
-    HttpRule("GET", "/", ALL, lambda w, p: p.http.get("/")),
     HttpRule("GET", "/healthz", ALL, lambda w, p: p.http.get("/healthz")),
     HttpRule("GET", "/api/openapi.json", ALL, lambda w, p: p.http.get("/api/openapi.json")),
     HttpRule("GET", "/static/{path}", ALL, lambda w, p: p.http.get("/static/live.js")),
@@ -181,7 +180,6 @@ HTTP = [
     HttpRule("GET", "/moderation/flags", MODERATORS, lambda w, p: p.http.get("/moderation/flags")),
     HttpRule("POST", "/moderation/flags/{id}", MODERATORS,
              lambda w, p: form(p, f"/moderation/flags/{a_flag(w)}", {"action": "dismiss"})),
-    HttpRule("GET", "/moderation/audit", MODERATORS, lambda w, p: p.http.get("/moderation/audit")),
 ]
 
 

@@ -1,4 +1,5 @@
-"""The notifications' schema (frozen: later changes get new steps)."""
+"""Notifications: the rows and the preferences; the notifications kept so far as events become
+rows (frozen: later changes get new steps)."""
 
 from __future__ import annotations
 
@@ -32,12 +33,14 @@ def _tables(md: sa.MetaData) -> tuple[sa.Table, sa.Table]:
     return rows, prefs
 
 
-def initial(conn: sa.Connection) -> None:
+def upgrade(conn: sa.Connection) -> None:
     """The tables, and the notifications kept so far as events on `user:ID` made into rows
     (the page reads rows now), oldest first so that ids keep their order."""
     md = sa.MetaData()
     rows, prefs = _tables(md)
     md.create_all(conn, tables=[rows, prefs])
+    if not sa.inspect(conn).has_table("rt_events"):
+        return
     events = conn.execute(sa.text(
         "SELECT channel, data, actor, ts FROM rt_events WHERE type = 'notification' "
         "AND channel LIKE 'user:%' ORDER BY id")).all()
@@ -49,5 +52,3 @@ def initial(conn: sa.Connection) -> None:
             text=str(note.get("text", ""))[:300], url=str(note.get("url", ""))[:300],
             actor_id=who.get("id"), created_at=when))
 
-
-MIGRATIONS = [("notifications_0001_initial", initial)]
