@@ -14,13 +14,12 @@ import orjson
 import sqlalchemy as sa
 
 from collab import db
-from collab.accounts.models import User
 from collab.clock import utcnow
 from collab.errors import CollabError, Conflict, Invalid
 from collab.fields import id_field, text_field
 from collab.markdown import render_markdown
 from collab.notifications import capped, mentioned
-from collab.realtime import Actor, Change, Hub, Redaction, Step, Stmt
+from collab.realtime import Actor, Change, Hub, Redaction, Step
 
 from . import ranks, reads
 from .access import Access
@@ -34,12 +33,18 @@ from .card_fields import (
     version_field,
 )
 from .mentions import mention_targets, tell_mentioned
-from .models import Assignee, Card, Column, Comment, Member
+from .models import Card
 from .writes import (
     ASSIGN,
     BOARD_HAS_ROOM,
     BUMP_VERSION,
+    COUNT_COMMENT,
+    COUNT_DEPARTURE,
+    DELETE_CARD,
+    DELETE_COMMENTS,
     INSERT_CARD,
+    INSERT_COMMENT,
+    LAST_COLUMN,
     MAX_CARDS_PER_BOARD,
     MOVE_CARD,
     UNASSIGN_ALL,
@@ -48,6 +53,7 @@ from .writes import (
     Stale,
     assignable_steps,
     board_transaction,
+    card_redactions,
     count_step,
     done_delta,
     index_out_of_range,
@@ -62,30 +68,6 @@ from .writes import (
 )
 
 _cards = Card.ormar_config.table
-_comments = Comment.ormar_config.table
-_members = Member.ormar_config.table
-_users = User.ormar_config.table
-_assignees = Assignee.ormar_config.table
-_columns = Column.ormar_config.table
-
-DELETE_CARD = Stmt(sa.delete(_cards).where(
-    _cards.c.id == sa.bindparam("b_card"), _cards.c.board_id == sa.bindparam("b_board"),
-    _cards.c.version == sa.bindparam("b_version")).returning(_cards.c.column_id))
-COUNT_COMMENT = Stmt(sa.update(_cards).where(
-    _cards.c.id == sa.bindparam("b_card"), _cards.c.board_id == sa.bindparam("b_board"))
-    .values(comment_count=_cards.c.comment_count + 1)
-    .returning(_cards.c.comment_count, _cards.c.title))
-DELETE_COMMENTS = Stmt(sa.delete(_comments).where(_comments.c.card_id == sa.bindparam("b_card")))
-LAST_COLUMN = Stmt(sa.select(_columns.c.id).where(_columns.c.board_id == sa.bindparam("b_board"))
-                   .order_by(_columns.c.rank.desc()).limit(1))
-COUNT_DEPARTURE = Stmt(sa.update(_columns).where(_columns.c.id == sa.bindparam("b_column"))
-                       .values(card_count=_columns.c.card_count - 1))
-INSERT_COMMENT = Stmt(sa.insert(_comments).values(
-    card_id=sa.bindparam("b_card"), board_id=sa.bindparam("b_board"),
-    author_id=sa.bindparam("b_author"), body=sa.bindparam("b_body"),
-    body_html=sa.bindparam("b_body_html"), created_at=sa.bindparam("now"))
-    .returning(_comments.c.id))
-
 
 # -- conflicts -----------------------------------------------------------------------------------
 async def stale(board_id: int, card_id: int) -> CollabError:
@@ -362,27 +344,6 @@ async def delete_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
     except Stale:
         raise await stale(board_id, card_id) from None
     return seq, {"id": card_id}
-
-
-async def remove_card_rows(conn: Any, card_ids: list[int]) -> None:
-    """A card's assignees and comments (SQLite does not cascade)."""
-    await conn.execute(sa.delete(_assignees).where(_assignees.c.card_id.in_(card_ids)))
-    await conn.execute(sa.delete(_comments).where(_comments.c.card_id.in_(card_ids)))
-
-
-def card_redactions(channel: str, card_id: int) -> list[Redaction]:
-    """Replay never brings a deleted card's text back, nor its comments."""
-    return [Redaction(channel, f"card:{card_id}",
-                      {"title": "", "description": "", "description_html": "", "labels": [],
-                       "checklist": [], "deleted": True}),
-            Redaction(channel, f"comments:{card_id}",
-                      {"body": "", "body_html": "", "deleted": True})]
-
-
-async def redact_card(tx: Any, channel: str, card_id: int) -> None:
-    """`card_redactions`, in a transaction (a column deleted with its cards)."""
-    for r in card_redactions(channel, card_id):
-        await tx.redact(r.channel, r.subject, r.patch)
 
 
 # -- comment -------------------------------------------------------------------------------------

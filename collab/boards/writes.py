@@ -23,10 +23,10 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from collab.errors import Conflict, Invalid, NotFound
-from collab.realtime import Hub, Step, Stmt
+from collab.realtime import Hub, Redaction, Step, Stmt
 
 from . import ranks
-from .models import Assignee, Board, Card, Column, DoneLog, Member
+from .models import Assignee, Board, Card, Column, Comment, DoneLog, Member
 
 log = logging.getLogger("collab.boards")
 T = TypeVar("T")
@@ -38,6 +38,7 @@ _log = DoneLog.ormar_config.table
 _assignees = Assignee.ormar_config.table
 _members = Member.ormar_config.table
 _boards = Board.ormar_config.table
+_comments = Comment.ormar_config.table
 
 # A rank collision (only between processes on PostgreSQL) is retried this often.
 RANK_RETRIES = 5
@@ -166,6 +167,25 @@ UPDATE_CARD = Stmt(
             labels=_p("new_labels"), checklist=_p("new_checklist"),
             version=_cards.c.version + 1, updated_at=_p("now"))
     .returning(_cards.c.version))
+
+# Deleting a card and commenting on one (cards.py).
+DELETE_CARD = Stmt(sa.delete(_cards).where(
+    _cards.c.id == _p("b_card"), _cards.c.board_id == _p("b_board"),
+    _cards.c.version == _p("b_version")).returning(_cards.c.column_id))
+COUNT_COMMENT = Stmt(sa.update(_cards).where(
+    _cards.c.id == _p("b_card"), _cards.c.board_id == _p("b_board"))
+    .values(comment_count=_cards.c.comment_count + 1)
+    .returning(_cards.c.comment_count, _cards.c.title))
+DELETE_COMMENTS = Stmt(sa.delete(_comments).where(_comments.c.card_id == _p("b_card")))
+LAST_COLUMN = Stmt(sa.select(_cols.c.id).where(_cols.c.board_id == _p("b_board"))
+                   .order_by(_cols.c.rank.desc()).limit(1))
+COUNT_DEPARTURE = Stmt(sa.update(_cols).where(_cols.c.id == _p("b_column"))
+                       .values(card_count=_cols.c.card_count - 1))
+INSERT_COMMENT = Stmt(sa.insert(_comments).values(
+    card_id=_p("b_card"), board_id=_p("b_board"),
+    author_id=_p("b_author"), body=_p("b_body"),
+    body_html=_p("b_body_html"), created_at=_p("now"))
+    .returning(_comments.c.id))
 
 # -- writes --------------------------------------------------------------------------------------
 _place_card = (sa.update(_cards).where(_cards.c.id == _p("b_card"))
@@ -331,6 +351,28 @@ def place_steps(board_id: int, card_id: int, to_column: int, index: int,
                               "new_rank": placed_rank(to_column, index)}, name="placed"),
             log_step(board_id, now, done_delta(to_column, from_column), 0),
             count_step(to_column, from_column)]
+
+
+# -- a card's rows and text, gone (a card or a column deleted) --------------------------------------
+async def remove_card_rows(conn: Any, card_ids: list[int]) -> None:
+    """A card's assignees and comments (SQLite does not cascade)."""
+    await conn.execute(sa.delete(_assignees).where(_assignees.c.card_id.in_(card_ids)))
+    await conn.execute(sa.delete(_comments).where(_comments.c.card_id.in_(card_ids)))
+
+
+def card_redactions(channel: str, card_id: int) -> list[Redaction]:
+    """Replay never brings a deleted card's text back, nor its comments."""
+    return [Redaction(channel, f"card:{card_id}",
+                      {"title": "", "description": "", "description_html": "", "labels": [],
+                       "checklist": [], "deleted": True}),
+            Redaction(channel, f"comments:{card_id}",
+                      {"body": "", "body_html": "", "deleted": True})]
+
+
+async def redact_card(tx: Any, channel: str, card_id: int) -> None:
+    """`card_redactions`, in a transaction (a column deleted with its cards)."""
+    for r in card_redactions(channel, card_id):
+        await tx.redact(r.channel, r.subject, r.patch)
 
 
 # -- running a change ----------------------------------------------------------------------------
