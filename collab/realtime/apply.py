@@ -131,13 +131,19 @@ async def pg_step(conn: Any, step: Step, results: Results) -> None:
         step.take(results, False, None, 0 if status.rsplit(" ", 1)[-1] == "0" else 1)
 
 
-async def pg_apply(conn: Any, change: Change, epoch: str) -> Written:
-    """The whole change on `conn`, inside the caller's transaction (its lock already taken)."""
+async def pg_done_before(conn: Any, change: Change) -> None:
+    """A keyed send that was done before is `Repeated` (answered with its first ack)."""
     key = change.key
     if key is not None:
         row = await conn.fetchrow(PG_SELECT_KEY, key.user_id, key.key)
         if row is not None:
             raise Repeated(orjson.loads(row[0]))
+
+
+async def pg_apply(conn: Any, change: Change, epoch: str) -> Written:
+    """The whole change on `conn`, inside the caller's transaction (its lock already taken)."""
+    key = change.key
+    await pg_done_before(conn, change)
     results: Results = {}
     for step in change.checks:
         await pg_step(conn, step, results)

@@ -19,7 +19,15 @@ from collab import db
 from collab.errors import CollabError, Conflict
 
 from . import apply, pipeline
-from .apply import PG_EVENT, PG_INSERT_KEY, PG_SELECT_KEY, PG_UPSERT, pg_dialect, pg_step
+from .apply import (
+    PG_EVENT,
+    PG_INSERT_KEY,
+    PG_SELECT_KEY,
+    PG_UPSERT,
+    pg_dialect,
+    pg_done_before,
+    pg_step,
+)
 from .door import (
     Change,
     Repeated,
@@ -140,11 +148,7 @@ class _Partial(Exception):
 
 async def _pg_checks(conn: Any, change: Change, alone: bool) -> Results:
     """A change's send key and checks: what may refuse it before it takes a seq."""
-    key = change.key
-    if key is not None:
-        row = await conn.fetchrow(PG_SELECT_KEY, key.user_id, key.key)
-        if row is not None:
-            raise Repeated(orjson.loads(row[0]))
+    await pg_done_before(conn, change)
     results: Results = {}
     for n, step in enumerate(change.checks):
         try:

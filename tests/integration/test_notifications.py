@@ -9,7 +9,15 @@ from support.servers import LiveServer, ServerFactory
 from support.webinars import host_webinar
 from support.wsclient import WSClient
 
-from .test_boards_helpers import act, add_member, get_board, ok, refused, setup_project
+from .test_boards_helpers import (
+    ProjectSetup,
+    act,
+    add_member,
+    get_board,
+    ok,
+    refused,
+    setup_project,
+)
 from .test_library_forms import Browser
 
 pytestmark = pytest.mark.anyio
@@ -24,6 +32,15 @@ def _notes(server: LiveServer, user: object, card_id: int) -> int:
         return page.text.count(f'href="/cards/{card_id}"')
     finally:
         browser.close()
+
+
+def _project_with(api: Api, members: int) -> tuple[ProjectSetup, list[User]]:
+    """A project whose board has an owner and `members` members more."""
+    p = setup_project(api)
+    people = [api.register() for _ in range(members)]
+    for user in people:
+        add_member(api, p.owner, int(p.project["id"]), user, "member")
+    return p, people
 
 
 async def test_the_actor_is_never_notified_and_the_mentioned_member_is(
@@ -53,10 +70,7 @@ async def test_the_actor_is_never_notified_and_the_mentioned_member_is(
 async def test_a_text_naming_more_members_than_the_cap_is_refused_and_nothing_is_sent(
         server: LiveServer) -> None:
     with Api(server.base_url) as api:
-        p = setup_project(api)
-        named = [api.register() for _ in range(11)]
-        for user in named:
-            add_member(api, p.owner, int(p.project["id"]), user, "member")
+        p, named = _project_with(api, 11)
         eleven = " ".join(f"@{u.username}" for u in named)
         ten = " ".join(f"@{u.username}" for u in named[:10])
         async with await WSClient.connect(server.ws_url, token=p.owner.token) as owner, \
@@ -101,10 +115,7 @@ async def test_past_the_senders_budget_the_action_succeeds_and_its_notifications
     first = live_server(database_url=database_url)
     second = live_server(database_url=database_url)
     with Api(first.base_url) as api:
-        p = setup_project(api)
-        mates = [api.register() for _ in range(10)]
-        for mate in mates:
-            add_member(api, p.owner, int(p.project["id"]), mate, "member")
+        p, mates = _project_with(api, 10)
         names = " ".join(f"@{m.username}" for m in mates)
         async with await WSClient.connect(first.ws_url, token=p.owner.token) as a, \
                 await WSClient.connect(second.ws_url, token=p.owner.token) as b:
