@@ -60,10 +60,6 @@ def dropped() -> int:
     return RULES.dropped
 
 
-def _count_drop() -> None:
-    RULES.dropped += 1
-
-
 def _p(name: str, type_: Any = None) -> sa.BindParameter[Any]:
     return sa.bindparam(name, type_=type_)
 
@@ -72,16 +68,18 @@ _n, _prefs = notifications, preferences
 _sent_lately = (sa.select(sa.func.count()).select_from(_n)
                 .where(_n.c.actor_id == _p("n_actor", sa.Integer),
                        _n.c.created_at > _p("n_since", sa.DateTime)).scalar_subquery())
-_turned_off = sa.exists(sa.select(_prefs.c.user_id).where(
+# A row when the member turned this kind of notification off (the preferences' plug).
+TURNED_OFF = Stmt(sa.select(_prefs.c.user_id).where(
     _prefs.c.user_id == _p("n_user", sa.Integer), _prefs.c.kind == _p("n_kind", sa.String),
     _prefs.c.delivery == sa.literal_column("'off'")))
-# One row, or none when the sender is over budget or the member turned the kind off.
+# One row, or none when the member turned the kind off or the sender is over budget.
 INSERT = Stmt(sa.insert(_n).from_select(
     ["user_id", "kind", "text", "url", "actor_id", "created_at"],
     sa.select(_p("n_user", sa.Integer), _p("n_kind", sa.String), _p("n_text", sa.String),
               _p("n_url", sa.String), _p("n_actor", sa.Integer), _p("n_now", sa.DateTime))
-    .where(sa.or_(_p("n_actor", sa.Integer).is_(None),
-                  _sent_lately < _p("n_budget", sa.Integer)), ~_turned_off))
+    .where(_p("n_off", sa.Integer) == 0,
+           sa.or_(_p("n_actor", sa.Integer).is_(None),
+                  _sent_lately < _p("n_budget", sa.Integer))))
     .returning(_n.c.id))
 # PostgreSQL: one sender's notifications are counted and written one transaction at a time
 # (READ COMMITTED: two processes would both count 299 and both write). SQLite has one writer.
@@ -102,21 +100,27 @@ def notification(user_id: int, kind: str, text: Text, url: Text, actor: Actor | 
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     now = utcnow()
-    name = f"notification_{next(_names)}"  # its row's place in the change's results
+    n = next(_names)
+    name, off = f"notification_{n}", f"notification_{n}_off"  # its rows in the results
     params = {"n_user": user_id, "n_kind": kind, "n_text": lambda r: _of(text, r),
               "n_url": lambda r: _of(url, r), "n_actor": actor.id if actor else None,
               "n_now": now, "n_since": now - dt.timedelta(hours=1),
-              "n_budget": RULES.per_sender_per_hour}
-    steps = [Step(INSERT, params, name=name)]
+              "n_budget": RULES.per_sender_per_hour, "n_off": lambda r: int(off in r)}
+    steps = [Step(TURNED_OFF, params, name=off), Step(INSERT, params, name=name)]
     if actor is not None and not db.is_sqlite():
         steps.insert(0, Step(BUDGET_LOCK, {"n_actor": actor.id}))
 
     def data(r: dict[str, Any]) -> dict[str, Any]:
         return {"id": r[name]["id"], "kind": kind, "text": _of(text, r), "url": _of(url, r),
+                "actor": actor.public() if actor else None,
                 "created_at": now.isoformat(timespec="seconds") + "Z", "read": False}
 
+    def left_out(r: dict[str, Any]) -> None:
+        if off not in r:  # over budget, not a member's choice
+            RULES.dropped += 1
+
     return Also(f"user:{user_id}", "notification", data, steps=steps, needs=name,
-                left_out=_count_drop)
+                left_out=left_out)
 
 
 async def notify(tx: Any, user_id: int, kind: str, text: Text, url: Text, actor: Actor | None,

@@ -102,7 +102,7 @@ def sqlite_extras(c: sqlite3.Connection, change: Change, results: Results, epoch
             sqlite_step(c, step, results)
         if not also.wanted(results):
             if also.left_out is not None:
-                also.left_out()
+                also.left_out(results)
             continue
         seq = c.execute(SQ_UPSERT, (also.channel, 1, epoch)).fetchone()[0]
         event = Event(also.channel, also.type, also.data(results), seq=seq, actor=change.actor,
@@ -174,7 +174,7 @@ async def pg_extras(conn: Any, change: Change, results: Results, epoch: str,
             await pg_step(conn, step, results)
         if not also.wanted(results):
             if also.left_out is not None:
-                also.left_out()
+                also.left_out(results)
             continue
         seq = await conn.fetchval(PG_UPSERT, also.channel, 1, epoch)
         event = Event(also.channel, also.type, also.data(results), seq=seq, actor=change.actor,

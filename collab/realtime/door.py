@@ -175,8 +175,9 @@ class Also:
     steps: Sequence[Step] = ()
     needs: str | None = None
     subject: str | None = None
-    # Called when the event is left out (so that what was dropped can be counted).
-    left_out: Callable[[], None] | None = None
+    # Called with the results when the event is left out (so that what was dropped, and why,
+    # can be counted).
+    left_out: Callable[[Results], None] | None = None
 
     def wanted(self, results: Results) -> bool:
         return self.needs is None or self.needs in results

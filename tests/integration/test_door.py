@@ -195,7 +195,7 @@ async def test_a_change_redacts_earlier_events_and_writes_further_ones_through_e
                                 needs="told"))
         change.also.append(Also("door:2", "note.dropped", lambda r: {},
                                 steps=[Step(NO_ROW, {})], needs="nothing",
-                                left_out=lambda: skipped.append(1)))
+                                left_out=lambda r: skipped.append(1)))
         return change
 
     through_door = await hub.write(edit("edit-1", "door"))

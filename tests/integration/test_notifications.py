@@ -4,10 +4,14 @@ never to the actor, the mention cap, the sender's budget across processes, the r
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
 from support.api import Api, Forum, User
 from support.servers import LiveServer, ServerFactory
 from support.webinars import host_webinar
 from support.wsclient import WSClient
+
+from collab.settings import normalise_database_url
 
 from .test_boards_helpers import (
     ProjectSetup,
@@ -155,3 +159,27 @@ async def test_forum_posts_chat_messages_and_questions_keep_to_the_mention_cap(
             assert "at most 10" in reply["message"]
             reply = await host.send_action(channel, type, {"body": f"All: {ten}", **extra})
             assert reply["op"] == "ack", reply
+
+
+async def test_a_kind_the_member_turned_off_is_not_sent_nor_counted_as_dropped(
+        live_server: ServerFactory, database_url: str) -> None:
+    # No page writes preferences yet (PROTOCOL.md, /api/me/preferences): the row is written as
+    # that page will write it, and `notify` already honours it.
+    server = live_server(database_url=database_url)
+    with Api(server.base_url) as api:
+        p, (quiet, keen) = _project_with(api, 2)
+        engine = create_async_engine(normalise_database_url(database_url))
+        async with engine.begin() as conn:
+            await conn.execute(sa.text(
+                "INSERT INTO notification_preferences (user_id, kind, delivery) "
+                "VALUES (:user, 'mention', 'off')"), {"user": quiet.id})
+        await engine.dispose()
+        async with await WSClient.connect(server.ws_url, token=p.owner.token) as owner:
+            card = (await ok(owner, p.channel, "card.create", column_id=p.columns[0],
+                             title="Prefs"))["data"]
+            await ok(owner, p.channel, "card.comment", card_id=card["id"],
+                     body=f"@{quiet.username} @{keen.username}")
+        health = api.http.get("/healthz").json()
+    assert _notes(server, quiet, card["id"]) == 0
+    assert _notes(server, keen, card["id"]) == 1
+    assert health["notifications_dropped"] == 0
