@@ -206,7 +206,8 @@ class Change:
     ts: str = field(default_factory=now_iso)
     key: KeyedSend | None = None
     lock: Step | None = None
-    # Earlier events to rewrite and further events to write, after this change's own event.
+    # Earlier events to rewrite (before this change's own event, which says what is now) and
+    # further events to write after it.
     redact: list[Redaction] = field(default_factory=list)
     also: list[Also] = field(default_factory=list)
 

@@ -154,14 +154,6 @@ class Hub:
         seq, epoch = await store.position(channel, self.epoch)
         return Position(seq, epoch)
 
-    async def recent(self, channel: str, limit: int, before: int | None = None) -> list[Event]:
-        """The channel's last `limit` kept events (seq below `before`, if given), newest first:
-        what a page lists, such as a member's notifications."""
-        upto = await store.head(channel) if before is None else before - 1
-        if upto < 1:
-            return []
-        return (await store.read(channel, max(0, upto - limit), upto))[::-1]
-
     async def members(self, channel: str) -> list[dict[str, Any]]:
         """Who is in `channel` now (members, not sockets); empty if presence is unavailable."""
         try:

@@ -6,6 +6,7 @@ declared statements do not fit. No group commit: each transaction commits on its
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from collab import db
@@ -51,13 +52,14 @@ class Transaction:
         await store.erase(self.conn, channel)
 
     async def apply(self, change: Change) -> Written:
-        """Write `change` here as the door would (the same steps, rules and order: its lock,
-        checks, seq, writes, event, redactions and further events), in this transaction;
+        """Write `change` here as the door would (the same `apply`: its lock, checks, seq,
+        writes, redactions, event and further events), in this transaction;
         its ack becomes this transaction's (`reply`). For a change that needs reads or logic
         of the domain's around it; a change that does not goes through `hub.write`."""
         change.key = None  # this transaction keeps the send key with its ack itself
         if change.lock is not None:
-            change = _with_lock_first(change)
+            # No group here to take it once for: it is the change's first check.
+            change = replace(change, checks=[change.lock, *change.checks], lock=None)
         written = await self._run(lambda c: apply.sqlite_apply(c, change, self._epoch),
                                   lambda c: apply.pg_apply(c, change, self._epoch))
         self.events.append(Event(change.channel, change.type, written.data, seq=written.seq,
@@ -105,12 +107,3 @@ class Transaction:
         keyed.stored = True
         keyed.ack = ack
 
-
-def _with_lock_first(change: Change) -> Change:
-    """The change with its lock as its first check: in a transaction of its own there is no
-    group to take it once for."""
-    assert change.lock is not None
-    return Change(channel=change.channel, type=change.type, data=change.data,
-                  checks=[change.lock, *change.checks], writes=change.writes,
-                  actor=change.actor, subject=change.subject, ack=change.ack, ts=change.ts,
-                  redact=change.redact, also=change.also)
