@@ -156,8 +156,8 @@ class Domain:
     search: SearchSource | None = None
     # The audit log in words: the rows this domain knows (by their action), by row id.
     describe_actions: Callable[[Sequence[AuditRow]], Awaitable[Mapping[int, ActionText]]] | None = None
-    # The front door's block of this domain for a viewer (None: signed out), or None to show none.
-    whats_new: Callable[[Any], Awaitable[HomeBlock | None]] | None = None
+    # The front door's blocks of this domain for a viewer (None: signed out); may be none.
+    whats_new: Callable[[Any], Awaitable[Sequence[HomeBlock]]] | None = None
     # OpenAPI 3.1 path items for this domain's /api/ routes, and component schemas.
     openapi_paths: Mapping[str, Any] = field(default_factory=dict)
     openapi_schemas: Mapping[str, Any] = field(default_factory=dict)

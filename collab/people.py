@@ -25,3 +25,15 @@ def person(member: Any, member_id: int | None = None) -> dict[str, Any]:
                 "username": member["username"], "display_name": shown_name(member)}
     return {"id": member.id if member_id is None else member_id, "username": member.username,
             "display_name": shown_name(member)}
+
+
+_BADGES = ("admin", "moderator", "expert")
+
+
+def role_badge(member: Any) -> str | None:
+    """The role shown beside a member's name in the forum (the highest they hold), if any."""
+    roles = member.get("roles", ()) if isinstance(member, Mapping) else \
+        getattr(member, "role_set", None) or getattr(member, "roles", ())
+    if isinstance(roles, str):
+        roles = roles.split(",")
+    return next((badge for badge in _BADGES if badge in roles), None)

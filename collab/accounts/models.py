@@ -25,6 +25,8 @@ class User(ormar.Model):
     password_hash: str = ormar.String(max_length=200)
     roles: str = ormar.String(max_length=100, default="member")
     created_at: dt.datetime = ormar.DateTime(default=utcnow)
+    # The IANA zone pages show times in; None: the browser's own (times.js).
+    time_zone: str | None = ormar.String(max_length=64, nullable=True)
 
     @property
     def role_set(self) -> frozenset[str]:

@@ -174,16 +174,14 @@ async def members(project_id: int) -> list[dict[str, Any]]:
             for r in sorted(rows, key=lambda r: (order.get(r.role, 3), r.username.lower()))]
 
 
-async def tasks(user_id: int) -> list[dict[str, Any]]:
-    """Every card assigned to `user_id` in projects they are a member of, by due date (cards
-    without one last), with its project and column and whether it is done."""
-    mine = sa.and_(_assignees.c.user_id == user_id)
+def _tasks_query(user_id: int, *columns: Any) -> Any:
+    """Cards assigned to `user_id` in projects they are a member of (a card of a project they
+    left stays assigned, unseen, until someone changes it)."""
     last = (sa.select(_cols.c.id).where(_cols.c.board_id == _boards.c.id)
             .order_by(_cols.c.rank.desc()).limit(1).correlate(_boards).scalar_subquery())
-    query = (
-        sa.select(*CARD_COLUMNS, _boards.c.id.label("board_id"),
-                  _projects.c.id.label("project_id"), _projects.c.name.label("project_name"),
-                  _cols.c.title.label("column_title"), (_cards.c.column_id == last).label("done"))
+    done = (_cards.c.column_id == last)
+    return (
+        sa.select(*columns, done.label("done"))
         .select_from(
             _assignees.join(_cards, _cards.c.id == _assignees.c.card_id)
             .join(_boards, _boards.c.id == _cards.c.board_id)
@@ -191,7 +189,26 @@ async def tasks(user_id: int) -> list[dict[str, Any]]:
             .join(_members, sa.and_(_members.c.project_id == _projects.c.id,
                                     _members.c.user_id == user_id))
             .join(_cols, _cols.c.id == _cards.c.column_id))
-        .where(mine))
+        .where(_assignees.c.user_id == user_id)), done
+
+
+async def tasks(user_id: int, *, by_project: bool = False, open_only: bool = False,
+                limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+    """Every card assigned to `user_id` in projects they are a member of, by due date (cards
+    without one last; done ones after open ones on the same day), or grouped by project
+    first; with its project and column and whether it is done."""
+    query, done = _tasks_query(
+        user_id, *CARD_COLUMNS, _boards.c.id.label("board_id"),
+        _projects.c.id.label("project_id"), _projects.c.name.label("project_name"),
+        _cols.c.title.label("column_title"))
+    if open_only:
+        query = query.where(sa.not_(done))
+    order = [_cards.c.due.is_(None), _cards.c.due, done, _cards.c.id]
+    if by_project:
+        order = [sa.func.lower(_projects.c.name), _projects.c.id, *order]
+    query = query.order_by(*order).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
     async with db.database.connection() as conn:
         rows = (await conn.execute(query)).all()
         ids = [r.id for r in rows]
@@ -202,8 +219,17 @@ async def tasks(user_id: int) -> list[dict[str, Any]]:
         item.update(board_id=r.board_id, project={"id": r.project_id, "name": r.project_name},
                     column={"id": r.column_id, "title": r.column_title}, done=bool(r.done))
         out.append(item)
-    out.sort(key=lambda c: (c["due"] is None, c["due"] or "", c["done"], c["id"]))
     return out
+
+
+async def task_counts(user_id: int) -> dict[str, int]:
+    """How many cards are assigned to `user_id` (as `tasks` finds them), and how many are done."""
+    inner = _tasks_query(user_id, _cards.c.id)[0].subquery()
+    query = sa.select(inner.c.done, sa.func.count().label("n")).group_by(inner.c.done)
+    async with db.database.connection() as conn:
+        rows = (await conn.execute(query)).all()
+    counts = {bool(r.done): int(r.n) for r in rows}
+    return {"all": sum(counts.values()), "done": counts.get(True, 0)}
 
 
 async def visible_projects(viewer: Any) -> list[dict[str, Any]]:

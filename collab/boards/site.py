@@ -21,9 +21,11 @@ from collab.domain import (
 from collab.searching import like_pattern, query_words, score, snippet
 from collab.web import iso
 
+from . import progress, reads
 from .models import Board, Card, Member, Project
 
 HOME_PROJECTS = 6
+HOME_TASKS = 6
 CANDIDATES = 50
 _projects, _boards = Project.ormar_config.table, Board.ormar_config.table
 _members, _cards = Member.ormar_config.table, Card.ormar_config.table
@@ -38,10 +40,27 @@ def _readable(viewer: Any) -> Any:
     return sa.or_(public, _projects.c.id.in_(mine))
 
 
-async def whats_new(viewer: Any) -> HomeBlock | None:
-    """The member's projects, the most recently changed first (nothing for visitors)."""
+async def whats_new(viewer: Any) -> list[HomeBlock]:
+    """The member's open tasks by due date, and their projects, the most recently changed
+    first (nothing for visitors)."""
     if viewer is None:
-        return None
+        return []
+    return [await _tasks_due(viewer), await _projects_of(viewer)]
+
+
+async def _tasks_due(viewer: Any) -> HomeBlock:
+    today = progress.today().isoformat()
+    tasks = await reads.tasks(viewer.id, open_only=True, limit=HOME_TASKS)
+    items = [HomeItem(title=t["title"], url=f"/cards/{t['id']}",
+                      summary=f"{t['project']['name']} · {t['column']['title']}"
+                              + (f" · due {t['due']}" if t["due"] else ""),
+                      tag="overdue" if t["due"] and t["due"] < today else "")
+             for t in tasks]
+    return HomeBlock("Your tasks", items, more_label="All your tasks", more_url="/me/tasks",
+                     order=2, empty="Nothing is assigned to you.")
+
+
+async def _projects_of(viewer: Any) -> HomeBlock:
     latest = (sa.select(_cards.c.board_id, sa.func.max(_cards.c.updated_at).label("at"))
               .group_by(_cards.c.board_id).subquery())
     query = (sa.select(_projects.c.id, _projects.c.name, _boards.c.id.label("board_id"),

@@ -79,7 +79,8 @@ SEARCH = obj({"total": INTEGER, "page": INTEGER, "pages": INTEGER, "per_page": I
               "sort": STRING, "matched": {"type": "string", "enum": ["all", "any", "none"]},
               "results": array(ref("LibraryResult")),
               "facets": obj({"kind": COUNTS, "topic": COUNTS, "level": COUNTS,
-                             "year": COUNTS})},
+                             "year": COUNTS}),
+              "did_you_mean": STRING},
              ["total", "results", "facets"])
 LIST_ITEM = obj({"id": ID, "kind": KIND, "state": STATE, "title": STRING, "summary": STRING,
                  "latest_revision": INTEGER, "published_revision": NULLABLE_INT,

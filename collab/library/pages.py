@@ -166,12 +166,24 @@ def _permissions(view: dict[str, Any], user: User | None) -> dict[str, bool]:
     }
 
 
+def _last_reviewed(view: dict[str, Any], user: User | None) -> int | None:
+    """The revision this expert last decided on, when a newer one waits for review: the page
+    offers the diff since then, so a re-review reads only what changed."""
+    if user is None or view["state"] not in ("submitted", "in_review"):
+        return None
+    decided = [h["revision"] for h in view.get("history", ())
+               if h["action"] in ("approve", "request_changes") and h["actor"]
+               and h["actor"]["id"] == user.id and h["revision"] < view["latest_revision"]]
+    return max(decided, default=None)
+
+
 async def entry_page(request: Request, notice: str = "", error: str = "",
                      status: int = 200) -> Response:
     user = await current_user(request)
     number = int_param(request, "revision", None, minimum=1, maximum=1_000_000)
     view = await reading.entry_view(_id(request), user, number)
     context = {"entry": view, **_permissions(view, user), "notice": notice, "error": error,
+               "last_reviewed": _last_reviewed(view, user),
                "kind_labels": c.KIND_LABELS, "level_labels": c.LEVEL_LABELS,
                "state_labels": service.STATE_LABELS,
                "outcome_text": c.outcome_text,

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from collab.clock import utcnow
 from collab.errors import Forbidden
 from collab.realtime import Actor, Change, Hub, Step, Stmt
-from collab.web import iso, person
+from collab.web import iso, person, role_badge
 
 from .models import Post, Thread
 
@@ -50,7 +50,7 @@ async def insert_post(hub: Hub, actor: Actor, moderator: bool, thread_id: int, b
                       body_html: str) -> tuple[int, int]:
     """Store a post and its `post.created` event, publish it; returns (seq, post id)."""
     now = utcnow()
-    author = person(actor)
+    author = {**person(actor), "badge": role_badge(actor)}
     params = {"thread_id": thread_id, "moderator": moderator, "now": now,
               "author_id": actor.id, "body": body, "body_html": body_html}
     written = await hub.write(Change(

@@ -16,7 +16,7 @@ from collab.fields import bool_field, id_field, text_field
 from collab.markdown import render_markdown
 from collab.notifications import capped
 from collab.realtime import Actor, Hub
-from collab.web import author_or_moderator, is_moderator, iso, person
+from collab.web import author_or_moderator, is_moderator, iso, person, role_badge
 
 from . import posting
 from .models import Flag, Post, Room, Thread
@@ -85,7 +85,7 @@ def post_dict(post: Post, author: User | Actor) -> dict[str, Any]:
     return {"id": post.id, "thread_id": post.thread.id, "seq": post.seq,
             "body": "" if post.deleted else post.body,
             "body_html": "" if post.deleted else post.body_html,
-            "author": person(author),
+            "author": {**person(author), "badge": role_badge(author)},
             "created_at": iso(post.created_at), "edited_at": iso(post.edited_at),
             "deleted": post.deleted}
 

@@ -13,7 +13,7 @@ from .models import Post, Room, Thread
 HOME_THREADS = 6
 
 
-async def whats_new(viewer: Any) -> HomeBlock:
+async def whats_new(viewer: Any) -> list[HomeBlock]:
     """The threads with the latest posts, in rooms the viewer may read."""
     query = Thread.objects.select_related("room").order_by("-last_post_at")
     if viewer is None:
@@ -23,8 +23,8 @@ async def whats_new(viewer: Any) -> HomeBlock:
                       summary=f"In {t.room.name} · {t.post_count} "
                               f"post{'' if t.post_count == 1 else 's'}",
                       date=iso(t.last_post_at)) for t in threads]
-    return HomeBlock("New in the forum", items, more_label="All rooms", more_url="/rooms",
-                     order=10, empty="No threads yet: start one in a room.")
+    return [HomeBlock("New in the forum", items, more_label="All rooms", more_url="/rooms",
+                      order=10, empty="No threads yet: start one in a room.")]
 
 
 _THREAD_FLAGS = {("thread.pinned", "true"): "pinned", ("thread.pinned", "false"): "unpinned",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.requests import Request
@@ -24,15 +25,15 @@ log = logging.getLogger("collab.site")
 async def blocks(domains: list[Any], viewer: Any) -> list[HomeBlock]:
     asked = [d for d in domains if d.whats_new is not None]
 
-    async def ask(domain: Any) -> HomeBlock | None:
+    async def ask(domain: Any) -> Sequence[HomeBlock]:
         try:
             return await asyncio.wait_for(domain.whats_new(viewer), BLOCK_TIMEOUT)
         except TimeoutError:
-            log.warning("front door: %s's block took over %.0f s", domain.name, BLOCK_TIMEOUT)
-            return None
+            log.warning("front door: %s's blocks took over %.0f s", domain.name, BLOCK_TIMEOUT)
+            return ()
 
     found = await asyncio.gather(*(ask(d) for d in asked))
-    shown = [b for b in found if b is not None and (b.items or b.empty is not None)]
+    shown = [b for blocks in found for b in blocks if b.items or b.empty is not None]
     return sorted(shown, key=lambda b: b.order)
 
 

@@ -3,7 +3,7 @@
 Domains import what they need from here; nothing in it knows a domain.
 """
 
-from collab.people import person, shown_name
+from collab.people import person, role_badge, shown_name
 
 from .csrf import CSRF_FIELD, CSRF_HEADER, check_csrf, csrf_token
 from .errors import (
@@ -34,5 +34,6 @@ __all__ = [
     "author_or_moderator", "check_csrf", "collab_error_handler", "csrf_token", "error_response",
     "form_text", "http_error_handler", "hub_of", "int_param", "is_htmx", "is_moderator", "iso",
     "page_param", "parse_id", "person", "positive_param", "read_json", "render", "render_fragment",
-    "server_error_handler", "shown_name", "sign_in_redirect", "templates", "wants_json", "when",
+    "role_badge", "server_error_handler", "shown_name", "sign_in_redirect", "templates",
+    "wants_json", "when",
 ]

@@ -19,6 +19,7 @@ from collab.accounts.models import User
 from collab.errors import CollabError, Forbidden, NotFound, Unauthenticated
 from collab.realtime import Call
 from collab.web import check_csrf, form_text, hub_of, page_param, render, sign_in_redirect
+from collab.zones import choices, in_zone
 
 from . import room, service
 from .channels import ATTENDEES_SHOWN
@@ -59,8 +60,8 @@ def _form_of(webinar: Webinar | None) -> dict[str, Any]:
         return {"title": "", "description": "", "starts_at": "", "ends_at": "",
                 "timezone": "UTC", "speakers": "", "visibility": "public", "capacity": "",
                 "link": "", "premoderation": False}
-    start = service.local_time(webinar.starts_at, webinar.timezone)
-    end = service.local_time(webinar.ends_at, webinar.timezone)
+    start = in_zone(webinar.starts_at, webinar.timezone)
+    end = in_zone(webinar.ends_at, webinar.timezone)
     return {"title": webinar.title, "description": webinar.description,
             "starts_at": start.strftime("%Y-%m-%dT%H:%M"), "ends_at": end.strftime("%Y-%m-%dT%H:%M"),
             "timezone": webinar.timezone, "speakers": "\n".join(service.speakers_of(webinar)),
@@ -74,7 +75,7 @@ async def new_webinar(request: Request) -> Response:
     if user is None:
         return sign_in_redirect(request)
     service.check_may_create(user)
-    context: dict[str, Any] = {"form": _form_of(None), "editing": None}
+    context: dict[str, Any] = {"form": _form_of(None), "editing": None, "zones": choices()}
     if request.method == "POST":
         await check_csrf(request)
         form = await request.form()
@@ -96,7 +97,8 @@ async def edit_webinar(request: Request) -> Response:
     webinar = await service.get_webinar(request.path_params["id"], user)
     if not (user.id == webinar.host.id or user.has_role("moderator", "admin")):
         raise Forbidden("Only the host or a moderator may edit this webinar.")
-    context: dict[str, Any] = {"form": _form_of(webinar), "editing": webinar}
+    context: dict[str, Any] = {"form": _form_of(webinar), "editing": webinar,
+                               "zones": choices()}
     if request.method == "POST":
         await check_csrf(request)
         form = await request.form()
@@ -117,8 +119,8 @@ async def _details(request: Request, user: User | None, webinar_id: int) -> dict
     registered = await service.is_registered(webinar.id, user)
     seat = service.seat_for(webinar.id, webinar.host.id, user, False)
     return {"webinar": service.webinar_dict(webinar, user, registered),
-            "starts_local": service.local_time(webinar.starts_at, webinar.timezone),
-            "ends_local": service.local_time(webinar.ends_at, webinar.timezone),
+            "starts_local": in_zone(webinar.starts_at, webinar.timezone),
+            "ends_local": in_zone(webinar.ends_at, webinar.timezone),
             "can_edit": seat.moderates, "seat": seat,
             "notice": {"registered": "You are registered.",
                        "cancelled": "Your registration was cancelled."}.get(
@@ -203,6 +205,18 @@ async def console_page(request: Request) -> Response:
                   await _room_context(request, user, request.path_params["id"], True))
 
 
+async def present_page(request: Request) -> Response:
+    """`/webinars/{id}/present`: the presenter's screen of top questions and open polls."""
+    user = await current_user(request)
+    if user is None:
+        return sign_in_redirect(request)
+    context = await _room_context(request, user, request.path_params["id"], True)
+    # Shown as to an attendee who has not voted: the screen carries no one's own state.
+    context.update(seat=service.Seat(context["webinar"]["id"], None), my_votes=set(),
+                   my_poll_votes={}, polls=[p for p in context["polls"] if not p["closed"]])
+    return render(request, "webinars/present.html", context)
+
+
 # Form fields that are not the action's data.
 _NOT_DATA = {"csrf_token", "type", "back", "key"}
 
@@ -258,5 +272,6 @@ routes = [
     Route("/webinars/{id:id}/cancel", cancel, methods=["POST"]),
     Route("/webinars/{id:id}/live", live_page, methods=["GET"]),
     Route("/webinars/{id:id}/console", console_page, methods=["GET"]),
+    Route("/webinars/{id:id}/present", present_page, methods=["GET"]),
     Route("/webinars/{id:id}/act", act, methods=["POST"]),
 ]

@@ -7,10 +7,8 @@ grant a `webinar:ID` join returns.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import time
-import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +29,7 @@ from collab.fields import (
 from collab.markdown import render_markdown
 from collab.realtime import Actor, Hub
 from collab.web import iso, person
+from collab.zones import in_zone, zone_named
 
 from .models import Participant, Registration, Webinar
 
@@ -142,29 +141,21 @@ async def premoderated(webinar_id: int) -> bool:
 
 
 # -- times ---------------------------------------------------------------------------------------
-@functools.cache
-def _zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
 def zone_field(data: dict[str, Any], name: str = "timezone", default: str = "UTC") -> str:
+    """An IANA zone, named as such (`Europe/Madrid`) or by its city (`Madrid`)."""
     value = data.get(name)
     if value is None or value == "":
         return default
-    if not isinstance(value, str) or len(value) > 64 or value not in _zones():
-        raise Invalid(f"{name} must be an IANA time zone name such as Europe/Paris",
+    zone = zone_named(value) if isinstance(value, str) else None
+    if zone is None:
+        raise Invalid(f"{name} must be a time zone such as Europe/Paris, or its city (Paris)",
                       extra={"field": name})
-    return value
+    return zone
 
 
 def time_field(data: dict[str, Any], name: str, zone: str, *, required: bool) -> dt.datetime | None:
     """A webinar's time: an instant, or a wall-clock time in its zone (from 1970 on)."""
     return datetime_field(data, name, required=required, zone=zone, earliest_year=1970)
-
-
-def local_time(value: dt.datetime, zone: str) -> dt.datetime:
-    """A stored (naive UTC) time in the webinar's zone."""
-    return value.replace(tzinfo=dt.UTC).astimezone(zoneinfo.ZoneInfo(zone))
 
 
 def status(webinar: Webinar, now: dt.datetime | None = None) -> str:
@@ -202,8 +193,8 @@ def webinar_dict(webinar: Webinar, viewer: Actor | User | None = None,
         "description_html": webinar.description_html,
         "starts_at": iso(webinar.starts_at), "ends_at": iso(webinar.ends_at),
         "timezone": webinar.timezone,
-        "local_starts_at": local_time(webinar.starts_at, webinar.timezone).isoformat(),
-        "local_ends_at": local_time(webinar.ends_at, webinar.timezone).isoformat(),
+        "local_starts_at": in_zone(webinar.starts_at, webinar.timezone).isoformat(),
+        "local_ends_at": in_zone(webinar.ends_at, webinar.timezone).isoformat(),
         "speakers": speakers_of(webinar), "host": person(webinar.host),
         "visibility": webinar.visibility, "capacity": webinar.capacity,
         "registered_count": webinar.registered_count,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,6 +28,7 @@ from .models import Webinar
 
 HOME_WEBINARS = 5
 CANDIDATES = 50
+_TAG = re.compile(r"<[^>]+>")
 _w = Webinar.ormar_config.table
 
 
@@ -33,7 +36,7 @@ def _visible(query: Any, viewer: Any) -> Any:
     return query.where(_w.c.visibility == "public") if viewer is None else query
 
 
-async def whats_new(viewer: Any) -> HomeBlock:
+async def whats_new(viewer: Any) -> list[HomeBlock]:
     """Webinars on now, then the next to start, that the viewer may follow."""
     now = utcnow()
     query = _visible(sa.select(_w.c.id, _w.c.title, _w.c.starts_at, _w.c.ends_at,
@@ -47,8 +50,8 @@ async def whats_new(viewer: Any) -> HomeBlock:
                       tag="live" if r.starts_at <= now else
                       ("members only" if r.visibility == "members" else ""))
              for r in rows]
-    return HomeBlock("Upcoming webinars", items, more_label="All webinars",
-                     more_url="/webinars", order=30, empty="No webinars are scheduled.")
+    return [HomeBlock("Upcoming webinars", items, more_label="All webinars",
+                      more_url="/webinars", order=30, empty="No webinars are scheduled.")]
 
 
 async def search_webinars(query: str, viewer: Any, limit: int) -> list[SearchHit]:
@@ -62,7 +65,8 @@ async def search_webinars(query: str, viewer: Any, limit: int) -> list[SearchHit
         return sa.or_(_w.c.title.ilike(like_pattern(word), escape="\\"),
                       text.ilike(like_pattern(word), escape="\\"))
 
-    select = _visible(sa.select(_w.c.id, _w.c.title, _w.c.description, _w.c.starts_at)
+    select = _visible(sa.select(_w.c.id, _w.c.title, _w.c.description, _w.c.description_html,
+                                _w.c.starts_at)
                       .where(*(has(w) for w in asked.words),
                              *(sa.not_(has(w)) for w in asked.excluded))
                       .order_by(_w.c.starts_at.desc()).limit(CANDIDATES), viewer)
@@ -71,9 +75,13 @@ async def search_webinars(query: str, viewer: Any, limit: int) -> list[SearchHit
     ranked = sorted(rows, key=lambda r: -score(r.title, r.description or "", asked.words))
     return [SearchHit(source="webinars", kind="webinar", id=r.id, title=r.title,
                       url=f"/webinars/{r.id}", summary=when(r.starts_at),
-                      snippet_html=snippet(" ".join((r.description or "").split()),
-                                           asked.words),
+                      snippet_html=snippet(_plain(r.description_html), asked.words),
                       date=iso(r.starts_at)) for r in ranked[:limit]]
+
+
+def _plain(html_text: str | None) -> str:
+    """The description's text as read (its Markdown rendered, then the tags dropped)."""
+    return " ".join(html.unescape(_TAG.sub(" ", html_text or "")).split())
 
 
 SOURCE = SearchSource(name="webinars", label="Webinars", search=search_webinars, order=30)

@@ -86,7 +86,7 @@ def test_the_search_refuses_what_it_cannot_search(live_server: ServerFactory) ->
         assert page.status_code == 200 and "<script>alert" not in page.text
 
 
-def test_the_front_door_shows_each_product_to_whom_it_may(
+async def test_the_front_door_shows_each_product_to_whom_it_may(
         live_server: ServerFactory, database_url: str) -> None:
     server = live_server(database_url=database_url)
     admin = create_admin(server)
@@ -99,7 +99,15 @@ def test_the_front_door_shows_each_product_to_whom_it_may(
         create_webinar(api, admin.token, title="Soon for members", visibility="members",
                        starts_at=at(60), ends_at=at(120))
         create_webinar(api, admin.token, title="Live for all")
-        make_project(api, member, name="My own project")
+        project = make_project(api, member, name="My own project")
+        board = get_board(api, int(project["board_id"]), member)
+        async with await WSClient.connect(server.ws_url, token=member.token) as ws:
+            await ok(ws, f"board:{board['id']}", "card.create", column_id=board["columns"][0]["id"],
+                     title="Overdue chore", assignees=[member.username], due="2020-01-01")
+        r = api.http.post("/api/library", headers=bearer(member), json={
+            "kind": "article", "title": "Half-written guidance", "summary": "Soon.",
+            "body": "Later.", "topics": ["procurement"]})
+        assert r.status_code == 201, r.text
 
         anonymous = _page(api, "/")
         assert anonymous.status_code == 200
@@ -110,6 +118,12 @@ def test_the_front_door_shows_each_product_to_whom_it_may(
         signed_in = _page(api, "/", member).text
         assert "Only for members" in signed_in and "Soon for members" in signed_in
         assert "Your boards" in signed_in and "My own project" in signed_in
+        # What waits for this member comes first: their tasks (overdue ones marked), drafts.
+        assert signed_in.index("Your tasks") < signed_in.index("New in the forum")
+        assert "Overdue chore" in signed_in and '<span class="badge">overdue</span>' in signed_in
+        assert "Your library drafts" in signed_in and "Half-written guidance" in signed_in
+        assert "Waiting for review" not in signed_in  # experts only
+        assert "Half-written guidance" not in text
         # The brand links to the front door from every page.
         assert '<a class="brand" href="/">' in _page(api, "/rooms").text
 

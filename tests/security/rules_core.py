@@ -118,6 +118,13 @@ HTTP = [
     HttpRule("POST", "/api/tokens", ALL,
              lambda w, p: api(p, "POST", "/api/tokens", _fresh_credentials(w))),
     HttpRule("GET", "/api/me", MEMBERS, lambda w, p: api(p, "GET", "/api/me")),
+    HttpRule("GET", "/api/me/preferences", MEMBERS,
+             lambda w, p: api(p, "GET", "/api/me/preferences")),
+    HttpRule("PUT", "/api/me/preferences", MEMBERS,
+             lambda w, p: api(p, "PUT", "/api/me/preferences", {"time_zone": None})),
+    HttpRule("GET", "/settings", MEMBERS, lambda w, p: p.http.get("/settings")),
+    HttpRule("POST", "/settings", MEMBERS, lambda w, p: p.http.post(
+        "/settings", data={"csrf_token": p.csrf, "time_zone": ""})),
     HttpRule("GET", "/api/tokens", MEMBERS, lambda w, p: api(p, "GET", "/api/tokens")),
     HttpRule("DELETE", "/api/tokens/{id}", MEMBERS,
              lambda w, p: api(p, "DELETE", f"/api/tokens/{_spare_token(w, p)}")),

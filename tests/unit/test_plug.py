@@ -69,8 +69,8 @@ async def notes_in_words(rows: Sequence[AuditRow]) -> Mapping[int, ActionText]:
             for r in rows if r.action == "note.purge"}
 
 
-async def new_notes(viewer: Any) -> HomeBlock:
-    return HomeBlock("Fresh notes", [HomeItem("The toy's first note", "/notes")], order=1)
+async def new_notes(viewer: Any) -> list[HomeBlock]:
+    return [HomeBlock("Fresh notes", [HomeItem("The toy's first note", "/notes")], order=1)]
 
 
 TOY = Domain(name="notes", routes=[Route("/notes", notes_home)], channels=[NoteChannel],

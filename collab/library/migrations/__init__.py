@@ -10,6 +10,7 @@ from . import (
     m0007_typed_prefix,
     m0008_pg_plain,
     m0009_pg_words,
+    m0011_vocabulary,
 )
 
 MIGRATIONS = [
@@ -22,4 +23,5 @@ MIGRATIONS = [
     ("library_0007_typed_prefix", m0007_typed_prefix.upgrade),
     ("library_0008_pg_plain", m0008_pg_plain.upgrade),
     ("library_0009_pg_words", m0009_pg_words.upgrade),
+    ("library_0011_vocabulary", m0011_vocabulary.upgrade),
 ]
