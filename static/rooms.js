@@ -60,6 +60,16 @@
     }
   });
 
+  // A reply to one post is sent once: the next reply from this form answers the thread.
+  document.body.addEventListener('collab:settled', function (evt) {
+    var form = evt.target;
+    if (evt.detail.error || !form.matches || !form.matches('.reply-form')) return;
+    var target = form.querySelector('input[name="reply_to"]');
+    if (target) target.remove();
+    var note = form.querySelector('.replying-to');
+    if (note) note.remove();
+  });
+
   document.addEventListener('input', function (evt) {
     var area = evt.target;
     if (!area.matches || !area.matches('.reply-form textarea[name="body"]')) return;

@@ -12,7 +12,7 @@ from collab.accounts.models import User
 from collab.notifications import notify
 from collab.realtime import Actor, Change
 
-from . import reads
+from . import invitations, reads
 from .access import Access
 from .models import Member
 
@@ -22,7 +22,7 @@ _users = User.ormar_config.table
 
 async def mention_targets(project_id: int, names: set[str], actor_id: int) -> list[int]:
     """Ids of the project's members among `names` (anyone who can read the board), not the
-    actor."""
+    actor, nor who muted the project."""
     if not names:
         return []
     async with reads.connection() as conn:
@@ -31,7 +31,8 @@ async def mention_targets(project_id: int, names: set[str], actor_id: int) -> li
             .select_from(_users.join(_members, sa.and_(_members.c.user_id == _users.c.id,
                                                        _members.c.project_id == project_id)))
             .where(sa.func.lower(_users.c.username).in_(sorted(names)),
-                   _users.c.id != actor_id))).all()
+                   _users.c.id != actor_id, invitations.not_muted(project_id, _users.c.id))
+        )).all()
     return sorted(int(r.id) for r in rows)
 
 

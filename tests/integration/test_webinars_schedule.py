@@ -4,6 +4,7 @@ the live room on two processes over Redis, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -240,3 +241,55 @@ async def test_a_webinar_made_members_only_drops_its_anonymous_readers_in_every_
     finally:
         for s in (*readers, talker):
             await s.close()
+
+
+_PROPERTY_LINE = re.compile(r"[A-Z][A-Z0-9-]*(;[^:\r\n]*)?:")
+
+
+def _lines_a_lax_parser_sees(text: str) -> list[str]:
+    """The lines of a calendar as a parser that splits on any line break sees them (CR alone,
+    LF alone, and what Python's splitlines takes for one), after unfolding (RFC 5545, 3.1)."""
+    unfolded = re.sub(r"\r\n[ \t]", "", text)
+    return [line for line in unfolded.splitlines() if line]
+
+
+def test_line_breaks_and_control_characters_never_reach_a_calendar_line(
+        server: LiveServer, api: Api, admin: User) -> None:
+    """Issue 21, item 9: a bare CR in a title was written as-is into X-WR-CALNAME, so a parser
+    splitting on CR saw injected `BEGIN:VEVENT`/`UID:` lines; an LF crashed the writer."""
+    injected = "\rEND:VEVENT\rBEGIN:VEVENT\rUID:evil@attacker\rSUMMARY:Injected\r"
+    titles = [f"Budgets{injected}2031", "Budgets\nUID:evil-lf@attacker",
+              "Budgets\r\nUID:evil-crlf@attacker", "Budgets\x0bUID:evil-vt@attacker",
+              "Budgets\u2028UID:evil-ls@attacker\x85UID:evil-nel@attacker\x1c\x7f"]
+    made = [create_webinar(api, admin.token, title=title, starts_at=at(60 * 24 * 400 + n),
+                           description=f"One{injected}two\r\nthree\x0bfour\u2029five")
+            for n, title in enumerate(titles)]
+    expected = dict(zip(titles, [
+        "Budgets END:VEVENT BEGIN:VEVENT UID:evil@attacker SUMMARY:Injected 2031",
+        "Budgets UID:evil-lf@attacker", "Budgets UID:evil-crlf@attacker",
+        "Budgets UID:evil-vt@attacker", "Budgets UID:evil-ls@attacker UID:evil-nel@attacker "],
+        strict=True))
+    feed = api.http.get("/webinars.ics")
+    assert feed.status_code == 200
+    for webinar, title in zip(made, titles, strict=True):
+        r = api.http.get(f"/webinars/{webinar['id']}.ics")
+        assert r.status_code == 200, r.text[:300]
+        for text in (r.text, feed.text):
+            lines = _lines_a_lax_parser_sees(text)
+            bad = [line for line in lines if not _PROPERTY_LINE.match(line)]
+            assert not bad, bad
+            assert not [line for line in lines if line.startswith("UID:evil")], lines
+            assert "SUMMARY:Injected" not in lines
+        lax = _lines_a_lax_parser_sees(r.text)
+        assert lax.count("BEGIN:VEVENT") == 1 and lax.count("END:VEVENT") == 1, lax
+        [event] = Calendar.from_ical(r.content).walk("VEVENT")
+        assert str(event["UID"]) == f"webinar-{webinar['id']}@127.0.0.1"
+        # The words are kept, as text on one line: every break is a space.
+        summary = str(event["SUMMARY"])
+        assert summary == expected[title], repr(summary)
+        assert str(Calendar.from_ical(r.content)["X-WR-CALNAME"]) == summary
+        # A description keeps its line breaks (LF, written as the escape \n).
+        assert str(event["DESCRIPTION"]).startswith(
+            "One\nEND:VEVENT\nBEGIN:VEVENT\nUID:evil@attacker\nSUMMARY:Injected\n"
+            "two\nthree\nfour\nfive\n\nDetails and registration: "), repr(event["DESCRIPTION"])
+    assert len(Calendar.from_ical(feed.content).walk("VEVENT")) >= len(made)
