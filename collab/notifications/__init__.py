@@ -10,7 +10,7 @@ from collab.realtime import Hub
 from . import pages
 from .mentions import capped, mentioned
 from .migrations import MIGRATIONS
-from .notify import KINDS, configure, dropped, notification, notify
+from .notify import KINDS, configure, notification, notify
 
 
 async def _start(hub: Hub) -> None:
@@ -20,5 +20,4 @@ async def _start(hub: Hub) -> None:
 DOMAIN = Domain(name="notifications", routes=pages.routes, migrations=MIGRATIONS,
                 on_start=_start)
 
-__all__ = ["DOMAIN", "KINDS", "capped", "configure", "dropped", "mentioned", "notification",
-           "notify"]
+__all__ = ["DOMAIN", "KINDS", "capped", "configure", "mentioned", "notification", "notify"]

@@ -7,7 +7,7 @@ Inside the change that causes it (a `Change` through the door, or a `hub.transac
 - keeps to the sender's budget (`NOTIFICATIONS_PER_SENDER_PER_HOUR`): the row is written only
   while the sender's notifications of the last hour are fewer, counted in the database, so the
   budget holds across processes; beyond it the action still succeeds, the notification is
-  dropped and counted (`dropped()`, in `/healthz`);
+  dropped and counted (`collab_notifications_dropped_total` in `/metrics`);
 - writes the row (read state lives there) and emits `notification` on `user:ID`, committed
   with the change.
 """
@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from collab import db
+from collab import db, metrics
 from collab.clock import utcnow
 from collab.realtime import Actor, Also, Change, Step, Stmt
 from collab.settings import Settings
@@ -43,7 +43,6 @@ class Rules:
 
     max_mentions_per_text: int = 10
     per_sender_per_hour: int = 300
-    dropped: int = 0
 
 
 RULES = Rules()
@@ -53,11 +52,6 @@ _names = itertools.count(1)
 def configure(settings: Settings) -> None:
     RULES.max_mentions_per_text = settings.max_mentions_per_text
     RULES.per_sender_per_hour = settings.notifications_per_sender_per_hour
-
-
-def dropped() -> int:
-    """Notifications dropped by this process because their sender was over budget."""
-    return RULES.dropped
 
 
 def _p(name: str, type_: Any = None) -> sa.BindParameter[Any]:
@@ -117,7 +111,7 @@ def notification(user_id: int, kind: str, text: Text, url: Text, actor: Actor | 
 
     def left_out(r: dict[str, Any]) -> None:
         if off not in r:  # over budget, not a member's choice
-            RULES.dropped += 1
+            metrics.counts.notifications_dropped += 1
 
     return Also(f"user:{user_id}", "notification", data, steps=steps, needs=name,
                 left_out=left_out)
