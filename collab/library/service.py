@@ -166,6 +166,14 @@ async def _record(conn: Any, entry_id: int, revision: int, actor: Person | None,
         from_state=from_state, to_state=to_state, comment=comment, created_at=utcnow()))
 
 
+async def _decided_on(conn: Any, entry_id: int, number: int) -> bool:
+    """Whether an expert approved or asked for changes on revision `number`."""
+    query = sa.select(history.c.id).where(
+        history.c.entry == entry_id, history.c.revision == number,
+        history.c.action.in_(("approve", "request_changes"))).limit(1)
+    return (await conn.execute(query)).first() is not None
+
+
 async def _move(conn: Any, entry: Loaded, allowed: tuple[str, ...], values: dict[str, Any],
                 extra_where: Any = None) -> None:
     """Compare-and-set the entry's state: refused with `conflict` if it moved meanwhile."""
@@ -239,14 +247,19 @@ async def update_entry(hub: Hub, actor: Person, entry_id: int, data: dict[str, A
         current = row_content(entry.row.kind, await revision_row(tx.conn, entry_id, latest))
         content = c.read_content(entry.row.kind, c.merged(current, data), await topic_map())
         now = utcnow()
-        if entry.state == "published":
+        # A revision an expert decided on is kept as it was read: the first edit after a
+        # request for changes starts the next one, so a re-review can show what changed since.
+        if entry.state == "published" or (
+                entry.state == "changes_requested"
+                and await _decided_on(tx.conn, entry_id, latest)):
             number = latest + 1
-            await _move(tx.conn, entry, ("published",),
-                        {"state": "draft", "latest_revision": number, "updated_at": now},
+            to_state = "draft" if entry.state == "published" else "changes_requested"
+            await _move(tx.conn, entry, (entry.state,),
+                        {"state": to_state, "latest_revision": number, "updated_at": now},
                         entries.c.latest_revision == latest)
             await tx.conn.execute(revisions.insert().values(_revision_values(
                 entry_id, number, actor.id, entry.row.kind, content, now)))
-            await _record(tx.conn, entry_id, number, actor, "revise", "published", "draft")
+            await _record(tx.conn, entry_id, number, actor, "revise", entry.state, to_state)
             return number
         values = _revision_values(entry_id, latest, actor.id, entry.row.kind, content, now)
         del values["created_at"], values["entry"], values["number"]
