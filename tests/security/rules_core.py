@@ -139,8 +139,6 @@ HTTP = [
         "username": unique_name("page"), "password": DEFAULT_PASSWORD,
         "password_confirm": DEFAULT_PASSWORD, "display_name": "New member"})),
     HttpRule("POST", "/logout", ALL, lambda w, p: own_session(w, p, "/logout", {})),
-    HttpRule("GET", "/members/{username}", ALL,
-             lambda w, p: p.http.get(f"/members/{w.owner.username}")),
     HttpRule("GET", "/notifications", MEMBERS, lambda w, p: p.http.get("/notifications")),
     # forum API
     HttpRule("GET", "/api/rooms", ALL, lambda w, p: api(p, "GET", "/api/rooms")),
