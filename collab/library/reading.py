@@ -14,7 +14,6 @@ import sqlalchemy as sa
 
 from collab import db
 from collab.errors import Forbidden, NotFound
-from collab.markdown import render_markdown
 from collab.people import person
 from collab.web import iso
 
@@ -42,13 +41,6 @@ def visible_revision(entry: Loaded, viewer: Person | None, number: int) -> bool:
     if published is not None and number <= published:
         return True
     return sees_unpublished(viewer, entry.author_id) and number <= entry.row.latest_revision
-
-
-def html_of(kind: str, content: dict[str, Any]) -> dict[str, str]:
-    """The Markdown fields rendered (sanitised) for pages and the API."""
-    names = ["body"] + {"case_study": ["problem", "actions", "lessons"],
-                        "paper": ["abstract"]}.get(kind, [])
-    return {f"{name}_html": render_markdown(content.get(name) or "") for name in names}
 
 
 async def entry_view(entry_id: int, viewer: Person | None, number: int | None = None, *,
@@ -112,7 +104,7 @@ async def entry_view(entry_id: int, viewer: Person | None, number: int | None = 
         "editor": person(rev, rev.editor),
         **content,
         "topic_names": [topics.get(t, t) for t in content["topics"]],
-        **html_of(row.kind, content),
+        **c.stored_fields(row.kind, content, rev.rendered),
         "revisions": [{"number": r.number, "published_at": iso(r.published_at),
                        "created_at": iso(r.created_at),
                        "editor": person(r, r.editor)}

@@ -214,7 +214,9 @@ def _revision_values(entry_id: int, number: int, editor: int, kind: str,
     return {"entry": entry_id, "number": number, "editor": editor, "title": content["title"],
             "summary": content["summary"], "body": content["body"],
             "topics": orjson.dumps(content["topics"]).decode(),
-            "details": c.details_json(kind, content), "created_at": now, "updated_at": now}
+            "details": c.details_json(kind, content),
+            "rendered": orjson.dumps(c.rendered_fields(kind, content)).decode(),
+            "created_at": now, "updated_at": now}
 
 
 async def update_entry(hub: Hub, actor: Person, entry_id: int, data: dict[str, Any]) -> int:

@@ -136,6 +136,7 @@ class Bus:
         self._broken = asyncio.Event()
         self.connected = asyncio.Event()
         self.reconnects = 0
+        # Frames not published: the broker away, or the queue past MAX_QUEUED_PUBLISHES.
         self.dropped = 0
 
     async def start(self) -> None:
@@ -164,7 +165,7 @@ class Bus:
         try:
             await self.backend.subscribe(channel)
         except Exception as exc:
-            log.warning("bus subscribe %s failed (%s); will resubscribe on reconnect", channel, exc)
+            log.warning("bus subscribe %s failed (%r); will resubscribe on reconnect", channel, exc)
             self._mark_down()
 
     async def unsubscribe(self, channel: str) -> None:
@@ -174,13 +175,16 @@ class Bus:
         try:
             await self.backend.unsubscribe(channel)
         except Exception as exc:
-            log.warning("bus unsubscribe %s failed: %s", channel, exc)
+            log.warning("bus unsubscribe %s failed: %r", channel, exc)
 
     def publish_soon(self, channel: str, frame: str) -> None:
         """Queue a frame for the other processes; never waits on the broker."""
-        if self.local_only or not self.connected.is_set():
+        if self.local_only:
+            return
+        if not self.connected.is_set():
             # While the broker is away, other processes catch up from the store when it is
             # back (Hub repair_all after the reconnect).
+            self.dropped += 1
             return
         if len(self._outgoing) >= MAX_QUEUED_PUBLISHES:
             self._outgoing.popleft()
@@ -199,6 +203,7 @@ class Bus:
             self._wake.clear()
             while outgoing:
                 if not self.connected.is_set():
+                    self.dropped += len(outgoing)
                     outgoing.clear()
                     break
                 channel, message = outgoing[0]
@@ -206,8 +211,10 @@ class Bus:
                     async with asyncio.timeout(PUBLISH_TIMEOUT):
                         await self.backend.publish(channel, message)
                 except Exception as exc:  # TimeoutError included: a stalled broker
-                    log.warning("bus publish on %s failed (%s); marking the bus down",
+                    # repr: a publish timing out is a TimeoutError whose str() is empty.
+                    log.warning("bus publish on %s failed (%r); marking the bus down",
                                 channel, exc)
+                    self.dropped += len(outgoing)
                     outgoing.clear()
                     self._mark_down()
                     break
@@ -264,7 +271,7 @@ class Bus:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    log.info("bus reconnect failed: %s", exc)
+                    log.info("bus reconnect failed: %r", exc)
             delay = 0.1
             self.connected.set()
             self.reconnects += 1

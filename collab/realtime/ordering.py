@@ -12,6 +12,8 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
+from collab import metrics
+
 from . import store
 from .events import Event
 
@@ -27,12 +29,15 @@ MAX_PENDING_EVENTS = 10_000
 
 
 class Subscription:
-    __slots__ = ("buffer", "grant")
+    __slots__ = ("buffer", "grant", "held", "replaying")
 
     def __init__(self, grant: Any) -> None:
         self.grant = grant
-        # While a join replays from the store, live events wait here to keep seq order.
+        # While a join replays from the store (`replaying`), or the socket's access is being
+        # checked again (`held`), live events wait here, in seq order.
         self.buffer: list[Event] | None = None
+        self.replaying = False
+        self.held = False
 
 
 class ChannelState:
@@ -102,6 +107,7 @@ class Delivery:
         out: Any = None
         outs: dict[Any, Any] = {}
         dead: list[Connection] = []
+        sent = 0
         for conn, sub in state.subs.items():
             if sub.buffer is not None:
                 # Live events wait while this socket replays; bounded like its outbox.
@@ -119,14 +125,19 @@ class Delivery:
                 if out is _MISSING:
                     out = outs[encoder] = encoder.event(kind, event)
                 last_encoder = encoder
-            if out is not None and not conn.push(out[0], out[1]):
-                dead.append(conn)
+            if out is not None:
+                if conn.push(out[0], out[1]):
+                    sent += 1
+                else:
+                    dead.append(conn)
+        metrics.counts.deliveries += sent
         for conn in dead:
             state.subs.pop(conn, None)
 
     def start_repair(self, state: ChannelState) -> None:
         if not state.repairing:
             state.repairing = True
+            metrics.counts.gap_repairs += 1
             self._spawn(self._repair(state))
 
     async def _repair(self, state: ChannelState) -> None:
@@ -155,6 +166,17 @@ class Delivery:
             self.fanout(state, event)
             state.last_seq = event.seq
             state.pending.pop(event.seq, None)
+
+    async def catch_up(self, state: ChannelState, upto: int) -> None:
+        """Deliver now, from the store, what this process has not heard up to `upto` (a
+        rejoin's `since` ahead of it); what the store lacks stays missing (the join resets)."""
+        last = state.last_seq
+        if last is None or last >= upto:
+            return
+        for event in await store.read(state.name, last, upto):
+            self._deliver_repaired(state, event)
+        if state.pending:
+            self.drain_pending(state)
 
     async def repair_all(self) -> None:
         """After a broker outage, and on the tail check: deliver what committed meanwhile."""
