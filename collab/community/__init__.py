@@ -2,7 +2,7 @@
 
 from collab.domain import Domain, NavEntry
 
-from . import admin, api, pages
+from . import admin, api, pages, seed
 from .migrations import MIGRATIONS
 from .openapi import PATHS, SCHEMAS
 
@@ -11,6 +11,7 @@ DOMAIN = Domain(
     routes=[*api.routes, *pages.routes, *admin.routes],
     nav=[NavEntry("Members", "/members", signed_in=True, order=60),
          NavEntry("Manage members", "/admin/members", roles=("admin",), order=92)],
+    seed=seed.seed,
     migrations=MIGRATIONS,
     openapi_paths=PATHS,
     openapi_schemas=SCHEMAS,
