@@ -67,6 +67,8 @@ def test_profiles_are_checked_field_by_field_and_shown_escaped(
         assert counts == {"forum posts": 1, "cards done": 0, "webinars hosted": 0,
                           "published library entries": 0}, counts
         assert profile["joined_at"].endswith("Z") and profile["title"] == "Head of procurement"
+        missing = api.http.get("/api/members/nobody%25", headers=admin.auth)
+        assert missing.status_code == 404 and assert_error_shape(missing)["code"] == "not_found"
 
     with httpx2.Client(base_url=server.base_url, trust_env=False) as browser:
         form = hidden_inputs(browser.get("/login").text)
