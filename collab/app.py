@@ -109,8 +109,6 @@ def create_app(settings: Settings | None = None,
     for domain in domains:
         for kind in domain.channels:
             hub.register(kind)
-        for listener in domain.listeners:
-            hub.listen(listener(hub))
     authenticate = socket_authenticator(settings.secret_key, settings.allowed_origins)
     static = StaticFiles(web.STATIC_DIR)
     looplag = LoopLag(settings.loop_stall_log)

@@ -7,6 +7,7 @@ from collab.boards import DOMAIN as BOARDS
 from collab.community import DOMAIN as COMMUNITY
 from collab.domain import Domain
 from collab.library import DOMAIN as LIBRARY
+from collab.notifications import DOMAIN as NOTIFICATIONS
 from collab.rooms import DOMAIN as ROOMS
 from collab.webinars import DOMAIN as WEBINARS
 
@@ -17,4 +18,5 @@ DOMAINS: list[Domain] = [
     WEBINARS,
     LIBRARY,
     COMMUNITY,  # after the library: profiles name its topics
+    NOTIFICATIONS,  # the core's notifications: no nav, no seed; its tables last
 ]

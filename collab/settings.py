@@ -99,6 +99,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     presence_ttl_seconds: int = 30
     ws_direct_writes: bool = True
+    max_mentions_per_text: int = 10
+    notifications_per_sender_per_hour: int = 300
     metrics_allow: tuple[str, ...] = ("127.0.0.0/8", "::1")
     loop_stall_log: str = ""
 
@@ -175,6 +177,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         allowed_origins=origins,
         presence_ttl_seconds=_int(env, "PRESENCE_TTL_SECONDS", 30, minimum=3),
         ws_direct_writes=env.get("WS_DIRECT_WRITES", "1") not in ("0", "false", "no"),
+        max_mentions_per_text=_int(env, "MAX_MENTIONS_PER_TEXT", 10),
+        notifications_per_sender_per_hour=_int(env, "NOTIFICATIONS_PER_SENDER_PER_HOUR", 300),
         metrics_allow=_networks(env, "METRICS_ALLOW", Settings.metrics_allow),
         loop_stall_log=env.get("LOOP_STALL_LOG", ""),
     )

@@ -7,10 +7,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from collab.errors import CollabError, RateLimited
-from collab.web import check_csrf, hub_of, positive_param, render, sign_in_redirect
+from collab.web import check_csrf, hub_of, render
 
 from .api import client_key, sign_in_limiter
-from .auth import SESSION_KEY, current_user
+from .auth import SESSION_KEY
 from .credentials import end_session, start_session
 from .models import User
 from .service import (
@@ -115,27 +115,8 @@ async def logout(request: Request) -> Response:
     return RedirectResponse("/", status_code=303)
 
 
-NOTIFICATIONS_PER_PAGE = 50
-
-
-async def notifications(request: Request) -> Response:
-    """`/notifications`: the member's notifications kept on `user:ID`, newest first, fifty a
-    page (`?before=SEQ` for older ones); new ones also arrive live in the header's list."""
-    user = await current_user(request)
-    if user is None:
-        return sign_in_redirect(request)
-    before = positive_param(request, "before")
-    events = await hub_of(request).recent(f"user:{user.id}", NOTIFICATIONS_PER_PAGE,
-                                                before)
-    shown = [e for e in events if e.type == "notification"]
-    older = events[-1].seq if events and events[-1].seq > 1 else None
-    return render(request, "accounts/notifications.html",
-                  {"user": user, "notes": shown, "older": older, "paged": before is not None})
-
-
 routes = [
     Route("/login", login, methods=["GET", "POST"]),
     Route("/register", register, methods=["GET", "POST"]),
     Route("/logout", logout, methods=["POST"]),
-    Route("/notifications", notifications, methods=["GET"]),
 ]

@@ -35,12 +35,14 @@ from .service import (
 )
 
 
-def visible_revision(entry: Loaded, viewer: Person | None, number: int) -> bool:
-    """Published revisions are public; the one in the works only to author and reviewers."""
+def visible_revision(entry: Loaded, viewer: Person | None, number: int,
+                     published_at: Any) -> bool:
+    """Revisions that were published are public; the others (the one in the works, and one an
+    expert asked changes on, kept as it was read) only to the author and reviewers."""
+    if sees_unpublished(viewer, entry.author_id):
+        return number <= entry.row.latest_revision
     published = entry.row.published_revision
-    if published is not None and number <= published:
-        return True
-    return sees_unpublished(viewer, entry.author_id) and number <= entry.row.latest_revision
+    return published is not None and number <= published and published_at is not None
 
 
 async def entry_view(entry_id: int, viewer: Person | None, number: int | None = None, *,
@@ -60,10 +62,8 @@ async def entry_view(entry_id: int, viewer: Person | None, number: int | None = 
         if number is None:
             number = row.latest_revision if newest and privileged \
                 or row.published_revision is None else row.published_revision
-        if not visible_revision(entry, viewer, number):
-            raise NotFound(f"entry {entry_id} has no revision {number}")
         rev = await revision_row(conn, entry_id, number)
-        if rev is None:
+        if rev is None or not visible_revision(entry, viewer, number, rev.published_at):
             raise NotFound(f"entry {entry_id} has no revision {number}")
         rev_query = (sa.select(revisions.c.number, revisions.c.published_at,
                                revisions.c.created_at, revisions.c.editor, users.c.username,
@@ -108,7 +108,8 @@ async def entry_view(entry_id: int, viewer: Person | None, number: int | None = 
         "revisions": [{"number": r.number, "published_at": iso(r.published_at),
                        "created_at": iso(r.created_at),
                        "editor": person(r, r.editor)}
-                      for r in all_revs if visible_revision(entry, viewer, r.number)],
+                      for r in all_revs
+                      if visible_revision(entry, viewer, r.number, r.published_at)],
     }
     if privileged:
         view["reviewer"] = reviewer
@@ -129,11 +130,9 @@ async def _history(conn: Any, entry_id: int) -> list[dict[str, Any]]:
 
 async def revision_content(entry: Loaded, viewer: Person | None, number: int
                            ) -> dict[str, Any]:
-    if not visible_revision(entry, viewer, number):
-        raise NotFound(f"entry {entry.id} has no revision {number}")
     async with db.database.connection() as conn:
         rev = await revision_row(conn, entry.id, number)
-    if rev is None:
+    if rev is None or not visible_revision(entry, viewer, number, rev.published_at):
         raise NotFound(f"entry {entry.id} has no revision {number}")
     return row_content(entry.row.kind, rev)
 
