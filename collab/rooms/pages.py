@@ -140,7 +140,7 @@ async def _thread_context(request: Request, thread_id: int, user: User | None) -
     posts = await service.thread_posts(thread, before=before, limit=POSTS_PER_PAGE + 1)
     older = len(posts) > POSTS_PER_PAGE
     posts = posts[-POSTS_PER_PAGE:]
-    members = await hub.members(channel)
+    present = await hub.present(channel)
     return {
         "thread": service.thread_dict(thread),
         "room": service.room_dict(thread.room),
@@ -151,7 +151,7 @@ async def _thread_context(request: Request, thread_id: int, user: User | None) -
         "paged": before is not None,
         "seq": head.seq,
         "epoch": head.epoch,
-        "members": members,
+        "members": present.members, "present_count": present.count,
         "is_moderator": is_moderator(user),
         "reply": "",
     }

@@ -144,4 +144,4 @@ async def test_presence_pages_only_to_those_who_may_join(
     assert page(server.base_url, "nosuch:1", admin.token).status_code == 404
     assert page(server.base_url, "webinar:99999999", admin.token).status_code == 404
     r = page(server.base_url, closed.channel, admin.token, after="x" * 500)
-    assert r.status_code == 400 and r.json()["error"]["code"] == "invalid"
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid"
