@@ -1,16 +1,23 @@
 """What signs a member in: API tokens (bearer) and browser sessions (the cookie names a row).
 
 Both are random secrets of which only the SHA-256 is stored, both end on the server (a revoked
-token, a signed-out session), and both record their last use at most once a minute.
+token, a signed-out session), and both record their last use at most once a minute. A token's
+use is written in batches (`TOUCH_BATCH_SECONDS`): a thousand attendees opening their sockets
+at once are a thousand reads and one write, not a thousand writes queued on the database.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
+import logging
 import secrets
 from typing import Any
 
+import sqlalchemy as sa
+
+from collab import db
 from collab.errors import NotFound
 
 from .models import ApiToken, Session, User, utcnow
@@ -22,6 +29,13 @@ TOUCH_EVERY = dt.timedelta(minutes=1)
 # (Starlette's SessionMiddleware keeps the cookie 14 days after the last response).
 SESSION_IDLE = dt.timedelta(days=14)
 MAX_SECRET = 200
+TOUCH_BATCH_SECONDS = 5.0
+TOUCH_BATCH_ROWS = 500  # ids per UPDATE (well inside SQLite's bound parameters)
+
+log = logging.getLogger("collab.accounts")
+# Token row id -> when it was used, waiting for the next batch.
+_touched: dict[int, dt.datetime] = {}
+_flush_task: asyncio.Task[None] | None = None
 
 
 def secret_hash(secret: str) -> str:
@@ -61,8 +75,39 @@ async def token_and_user(token: Any) -> tuple[str, User] | None:
     if row is None or not _live_token(row, now):
         return None
     if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
-        await ApiToken.objects.filter(id=row.id).update(last_used_at=now)
+        _touch(row.id, now)
     return token_hash, row.user
+
+
+def _touch(row_id: int, now: dt.datetime) -> None:
+    global _flush_task
+    _touched[row_id] = now
+    if _flush_task is None or _flush_task.done():
+        _flush_task = asyncio.get_running_loop().create_task(_flush_later())
+
+
+async def _flush_later() -> None:
+    await asyncio.sleep(TOUCH_BATCH_SECONDS)
+    try:
+        await flush_touches()
+    except Exception:  # the database is away: a last-use time is not worth an error
+        log.warning("recording tokens' last use failed", exc_info=True)
+
+
+async def flush_touches() -> None:
+    """Write the tokens' last use that is waiting (before listing tokens, and at shutdown)."""
+    if not _touched:
+        return
+    pending = sorted(_touched.items())
+    _touched.clear()
+    table = ApiToken.ormar_config.table
+    async with db.write_transaction():
+        conn = db.database.get_transaction_connection()
+        for start in range(0, len(pending), TOUCH_BATCH_ROWS):
+            chunk = pending[start:start + TOUCH_BATCH_ROWS]
+            # One time per batch: the latest use in it, to the minute the column promises.
+            await conn.execute(sa.update(table).where(table.c.id.in_([i for i, _ in chunk]))
+                               .values(last_used_at=max(when for _, when in chunk)))
 
 
 async def user_for_token(token: Any) -> User | None:
@@ -77,6 +122,7 @@ async def token_owner(token_hash: str) -> User | None:
 
 
 async def list_tokens(user: User) -> list[ApiToken]:
+    await flush_touches()
     now = utcnow()
     rows = await ApiToken.objects.filter(user=user.id).order_by("id").all()
     return [row for row in rows if _live_token(row, now)]
