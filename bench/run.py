@@ -1047,8 +1047,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--attendees", type=int, default=1000, help="webinar: signed-in attendees")
     p.add_argument("--chat-rate", type=float, default=50, help="webinar: chat messages/s")
     p.add_argument("--vote-rate", type=float, default=50, help="webinar: upvotes/s")
-    p.add_argument("--connect-concurrency", type=int, default=100,
-                   help="webinar: attendees connecting and joining at once")
+    p.add_argument("--connect-concurrency", type=int, default=0,
+                   help="webinar: attendees connecting and joining at once (0: all of them)")
+    p.add_argument("--processes", type=int, default=1, choices=(1, 2, 3, 4),
+                   help="webinar: server processes on one Redis (and, for collab, one "
+                        "database); attendees alternate between them")
     p.add_argument("--entries", type=int, default=10_000, help="library: entries imported")
     p.add_argument("--queries", type=int, default=300, help="library: queries per measurement")
     p.add_argument("--targets", default="reference,collab",
