@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from collab import db, logs, openapi, web
@@ -27,6 +27,7 @@ from collab.errors import CollabError
 from collab.realtime import Hub
 from collab.realtime.endpoint import SocketEndpoint, SocketRouter
 from collab.settings import Settings, from_env
+from collab.site import SITE
 from collab.web.live import LiveFragments
 from collab.web.static import StaticFiles
 from collab.web.writelimit import WriteRateLimitMiddleware
@@ -39,10 +40,6 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok", "bus": "up" if hub.bus.connected.is_set() else "down"})
 
 
-async def home(request: Request) -> Response:
-    return RedirectResponse("/rooms", status_code=302)
-
-
 def create_app(settings: Settings | None = None,
                domains: Sequence[Domain] | None = None) -> Starlette:
     """Build the application from explicit settings (tests) or the environment."""
@@ -52,6 +49,8 @@ def create_app(settings: Settings | None = None,
         from collab.domains import DOMAINS
 
         domains = DOMAINS
+    # The site's own pages (front door, search, audit log) plug in like a product, last.
+    domains = [*domains, SITE]
     db.configure(settings.database_url)
     use_test_hashing(settings.environment == "test")
     hub = Hub(settings, renderer=LiveFragments())
@@ -84,7 +83,6 @@ def create_app(settings: Settings | None = None,
             await db.disconnect()
 
     routes = [
-        Route("/", home),
         Route("/healthz", healthz),
         Route("/api/openapi.json", openapi.openapi_json),
         *(route for domain in domains for route in domain.routes),

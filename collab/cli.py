@@ -8,13 +8,8 @@ import os
 import sys
 
 from collab import settings as settings_mod
-
-
-def _settings() -> settings_mod.Settings:
-    try:
-        return settings_mod.from_env()
-    except settings_mod.SettingsError as exc:
-        sys.exit(f"collab: {exc}")
+from collab.commands import settings as _settings
+from collab.commands import with_db
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -62,27 +57,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=args.access_log,
     )
     return 0
-
-
-async def with_db(coro_factory):  # type: ignore[no-untyped-def]
-    """Run `coro_factory()` with the configured database connected (for commands), after
-    applying pending migrations as `serve` does: an operator's first command on a new database
-    is as often `seed` or `createuser` as `migrate`."""
-    from collab import db
-    from collab.accounts.service import use_test_hashing
-    from collab.migrations import migrate
-
-    settings = _settings()
-    applied = await migrate(settings.database_url)
-    if applied:
-        print("collab: applied migrations: " + ", ".join(applied), file=sys.stderr)
-    db.configure(settings.database_url)
-    use_test_hashing(settings.environment == "test")
-    await db.connect()
-    try:
-        return await coro_factory()
-    finally:
-        await db.disconnect()
 
 
 def cmd_createuser(args: argparse.Namespace) -> int:

@@ -69,15 +69,72 @@ class SearchHit:
 
 
 @dataclass(frozen=True)
-class SearchSource:
-    """A domain's contribution to the site-wide search box (the library calls every source).
+class SearchResults:
+    """A source's hits with the number it found in all (when it can count them cheaply)."""
 
-    `search(query, viewer, limit)` returns hits the viewer may see, best first.
+    hits: list[SearchHit]
+    total: int | None = None
+
+
+@dataclass(frozen=True)
+class SearchSource:
+    """A domain's contribution to the site-wide search box (`/search`, `GET /api/search`).
+
+    `search(query, viewer, limit)` returns hits the viewer may see, best first (a list, or
+    `SearchResults` when the source also knows how many there are).
     """
 
     name: str
     label: str
-    search: Callable[[str, Any, int], Awaitable[list[SearchHit]]]
+    search: Callable[[str, Any, int], Awaitable[list[SearchHit] | SearchResults]]
+    # Sources are listed in this order on `/search` and in `GET /api/search`; lower first.
+    order: int = 50
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One line of the audit log as the site hands it to the domains to put into words."""
+
+    id: int
+    actor_username: str
+    action: str
+    target: str
+    details: str
+
+
+@dataclass(frozen=True)
+class ActionText:
+    """An audit row in words, without its actor (the site names them): "pinned “Lots”"."""
+
+    text: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class HomeItem:
+    """One line of a block on the front door."""
+
+    title: str
+    url: str
+    summary: str = ""
+    # ISO 8601; the page shows it as a relative time.
+    date: str | None = None
+    # A short tag beside the title ("live", "members only", "case study").
+    tag: str = ""
+
+
+@dataclass(frozen=True)
+class HomeBlock:
+    """A domain's part of the front door (`/`): what is new there for this viewer."""
+
+    title: str
+    items: Sequence[HomeItem]
+    more_label: str = ""
+    more_url: str = ""
+    # Blocks are shown in this order; lower first.
+    order: int = 50
+    # Shown when `items` is empty (None: the block is left out).
+    empty: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +154,10 @@ class Domain:
     # Called after every persisted event commits (e.g. notifications, recognition).
     listeners: Sequence[Callable[[Hub], Callable[[Event], Awaitable[None]]]] = ()
     search: SearchSource | None = None
+    # The audit log in words: the rows this domain knows (by their action), by row id.
+    describe_actions: Callable[[Sequence[AuditRow]], Awaitable[Mapping[int, ActionText]]] | None = None
+    # The front door's blocks of this domain for a viewer (None: signed out); may be none.
+    whats_new: Callable[[Any], Awaitable[Sequence[HomeBlock]]] | None = None
     # OpenAPI 3.1 path items for this domain's /api/ routes, and component schemas.
     openapi_paths: Mapping[str, Any] = field(default_factory=dict)
     openapi_schemas: Mapping[str, Any] = field(default_factory=dict)
@@ -105,3 +166,9 @@ class Domain:
     # `collab` subcommands: each adds a subparser to the argparse `subparsers` it is given and
     # sets `func` (taking the parsed args, returning an exit code) as the built-in ones do.
     commands: Sequence[Callable[[Any], None]] = ()
+
+
+def target_id(target: str, kind: str) -> int | None:
+    """The id in an audit target or detail such as `thread:12`, when it names a `kind`."""
+    prefix, _, rest = target.partition(":")
+    return int(rest) if prefix == kind and rest.isascii() and rest.isdigit() else None

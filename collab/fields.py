@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 from typing import Any
 
 from collab.errors import Invalid, NotFound
@@ -109,9 +110,13 @@ def date_field(data: dict[str, Any], name: str, *, required: bool = False) -> dt
     return day
 
 
-def datetime_field(data: dict[str, Any], name: str, *, required: bool = False
-                   ) -> dt.datetime | None:
-    """An ISO 8601 time with an offset (or `Z`), returned as naive UTC, as times are stored."""
+def datetime_field(data: dict[str, Any], name: str, *, required: bool = False,
+                   zone: str | None = None, earliest_year: int = 1900) -> dt.datetime | None:
+    """An ISO 8601 time, returned as naive UTC, as times are stored.
+
+    With an offset (or `Z`) it is that instant. Without one it is refused, unless `zone` is
+    given: then it is a wall-clock time in that zone (what a form's datetime-local field sends).
+    """
     value = data.get(name)
     if value is None or value == "":
         if required:
@@ -119,16 +124,26 @@ def datetime_field(data: dict[str, Any], name: str, *, required: bool = False
         return None
     if not isinstance(value, str) or len(value) > 40:
         raise Invalid(f"{name} must be an ISO 8601 time", extra={"field": name})
+    check_storable(value, name)
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise Invalid(f"{name} must be an ISO 8601 time, e.g. 2026-05-01T14:00:00Z",
+        example = "2026-05-01T14:00 or 2026-05-01T14:00:00Z" if zone else "2026-05-01T14:00:00Z"
+        raise Invalid(f"{name} must be an ISO 8601 time, e.g. {example}",
                       extra={"field": name}) from None
-    if moment.tzinfo is None:
+    if moment.tzinfo is None and zone is None:
         raise Invalid(f"{name} must carry a time zone offset (e.g. Z or +02:00)",
                       extra={"field": name})
-    if not 1900 <= moment.year <= 9998:
+    if not earliest_year <= moment.year <= 9998:
         raise Invalid(f"{name} is out of range", extra={"field": name})
+    if moment.tzinfo is None and zone is not None:
+        tz = zoneinfo.ZoneInfo(zone)
+        local = moment.replace(tzinfo=tz)
+        # A wall-clock time skipped by a daylight-saving change does not exist in that zone.
+        if local.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None) != moment:
+            raise Invalid(f"{name}: {value} does not exist in {zone} (a clock change skips it)",
+                          extra={"field": name})
+        moment = local
     return moment.astimezone(dt.UTC).replace(tzinfo=None)
 
 

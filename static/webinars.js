@@ -182,5 +182,13 @@
   });
   if (location.hash === '#questions' && tabs[1]) select(tabs[1], false);
 
+  // -- the presenter's screen --------------------------------------------------------------------
+  var full = room.querySelector('[data-fullscreen]');
+  if (full && room.requestFullscreen) {
+    full.addEventListener('click', function () { room.requestFullscreen(); });
+  } else if (full) {
+    full.hidden = true;
+  }
+
   sortQuestions();
 }());

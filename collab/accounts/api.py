@@ -9,7 +9,7 @@ from starlette.routing import Route
 from collab.errors import Invalid, NotFound
 from collab.fields import text_field
 from collab.realtime import PRESENCE_HEAD
-from collab.web import int_param, read_json
+from collab.web import hub_of, int_param, read_json
 from collab.web.writelimit import client_address
 
 from .auth import actor_of, current_user, require_user
@@ -63,7 +63,7 @@ async def revoke(request: Request) -> Response:
     it opened (they are checked again before their next action)."""
     user = await require_user(request)
     await revoke_token(user, request.path_params["id"])
-    await request.app.state.hub.access_changed(user.id)
+    await hub_of(request).access_changed(user.id)
     return Response(status_code=204)
 
 
@@ -80,7 +80,7 @@ async def user_roles(request: Request) -> JSONResponse:
         raise NotFound("no such user")
     data = await read_json(request)
     user = await set_roles(actor, user, data.get("roles"))
-    await request.app.state.hub.access_changed(user.id)
+    await hub_of(request).access_changed(user.id)
     return JSONResponse(user.me())
 
 
@@ -88,7 +88,7 @@ async def presence(request: Request) -> JSONResponse:
     """`GET /api/channels/{channel}/presence?after=USERNAME&limit=N`: who is present, by
     username, a page at a time (a crowd's `joined` frame names only the first hundred). Only
     for those who may join the channel: its kind's own join check decides."""
-    hub = request.app.state.hub
+    hub = hub_of(request)
     channel = request.path_params["channel"]
     after = request.query_params.get("after") or None
     if after is not None and not (len(after) <= 40 and after.isascii() and after.isprintable()):

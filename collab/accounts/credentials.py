@@ -18,9 +18,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from collab import db
+from collab.clock import utcnow
 from collab.errors import NotFound
 
-from .models import ApiToken, Session, User, utcnow
+from .models import ApiToken, Session, User
 
 # A last-use time to the minute is all a member needs to recognise a token or a session; a
 # write per request would double the cost of every authenticated call.

@@ -6,14 +6,12 @@ import datetime as dt
 
 import ormar
 
+from collab.clock import utcnow
 from collab.db import base_config
+from collab.people import person
 from collab.web import iso
 
 ROLES = ("member", "expert", "moderator", "admin")
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class User(ormar.Model):
@@ -27,6 +25,8 @@ class User(ormar.Model):
     password_hash: str = ormar.String(max_length=200)
     roles: str = ormar.String(max_length=100, default="member")
     created_at: dt.datetime = ormar.DateTime(default=utcnow)
+    # The IANA zone pages show times in; None: the browser's own (times.js).
+    time_zone: str | None = ormar.String(max_length=64, nullable=True)
 
     @property
     def role_set(self) -> frozenset[str]:
@@ -40,7 +40,7 @@ class User(ormar.Model):
         return self.has_role("moderator", "admin")
 
     def public(self) -> dict[str, object]:
-        return {"id": self.id, "username": self.username, "display_name": self.display_name}
+        return person(self)
 
     def me(self) -> dict[str, object]:
         return {**self.public(), "roles": sorted(self.role_set, key=ROLES.index)}

@@ -45,6 +45,9 @@ SCHEMAS: dict[str, Any] = {
         ["token"])]},
 }
 
+PREFERENCES = obj({"time_zone": {"type": ["string", "null"], "description": (
+    "IANA zone (or its city, e.g. Madrid) pages show times in; null: the browser's")}})
+
 PATHS: dict[str, Any] = {
     "/api/users": {
         "post": op(
@@ -76,6 +79,11 @@ PATHS: dict[str, Any] = {
     },
     "/api/me": {
         "get": op("Who I am, with my roles", tag=TAG, response=ref("Me"), auth="required"),
+    },
+    "/api/me/preferences": {
+        "get": op("My preferences", tag=TAG, response=PREFERENCES, auth="required"),
+        "put": op("Change my preferences (fields left out stay as they are)", tag=TAG,
+                  response=PREFERENCES, auth="required", errors=[422], body=PREFERENCES),
     },
     "/api/users/{username}/roles": {
         "put": op(

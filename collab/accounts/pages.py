@@ -7,7 +7,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from collab.errors import CollabError, NotFound, RateLimited
-from collab.web import check_csrf, positive_param, render, sign_in_redirect
+from collab.web import check_csrf, hub_of, positive_param, render, sign_in_redirect
 
 from .api import client_key, sign_in_limiter
 from .auth import SESSION_KEY, current_user
@@ -35,7 +35,7 @@ async def _login(request: Request, user: User) -> None:
     # A fresh session on sign-in prevents session fixation; the browser's previous one ends.
     previous = await end_session(request.session.get(SESSION_KEY))
     if previous is not None:
-        await request.app.state.hub.access_changed(previous)
+        await hub_of(request).access_changed(previous)
     request.session.clear()
     request.session[SESSION_KEY] = await start_session(user)
 
@@ -106,7 +106,7 @@ async def logout(request: Request) -> Response:
     user_id = await end_session(request.session.get(SESSION_KEY))
     request.session.clear()
     if user_id is not None:
-        await request.app.state.hub.access_changed(user_id)
+        await hub_of(request).access_changed(user_id)
     return RedirectResponse("/", status_code=303)
 
 
@@ -128,7 +128,7 @@ async def notifications(request: Request) -> Response:
     if user is None:
         return sign_in_redirect(request)
     before = positive_param(request, "before")
-    events = await request.app.state.hub.recent(f"user:{user.id}", NOTIFICATIONS_PER_PAGE,
+    events = await hub_of(request).recent(f"user:{user.id}", NOTIFICATIONS_PER_PAGE,
                                                 before)
     shown = [e for e in events if e.type == "notification"]
     older = events[-1].seq if events and events[-1].seq > 1 else None

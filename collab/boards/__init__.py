@@ -2,7 +2,7 @@
 
 from collab.domain import Domain, NavEntry
 
-from . import api, pages, seed
+from . import api, pages, seed, site
 from .channels import BoardChannel
 from .migrations import MIGRATIONS
 from .openapi import PATHS, SCHEMAS
@@ -17,6 +17,9 @@ DOMAIN = Domain(
         NavEntry("My tasks", "/me/tasks", signed_in=True, order=21),
     ],
     seed=seed.seed,
+    search=site.SOURCE,
+    describe_actions=site.describe_actions,
+    whats_new=site.whats_new,
     migrations=MIGRATIONS,
     openapi_paths=PATHS,
     openapi_schemas=SCHEMAS,

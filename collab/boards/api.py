@@ -13,7 +13,7 @@ from starlette.routing import Route
 from collab.accounts.auth import current_user, require_user
 from collab.errors import NotFound
 from collab.realtime import Hub
-from collab.web import read_json
+from collab.web import hub_of, read_json
 
 from . import progress, reads, service
 from .access import Access, board_access, project_access
@@ -27,9 +27,6 @@ class FastJSON(Response):
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
 
-
-def _hub(request: Request) -> Hub:
-    return request.app.state.hub
 
 
 async def board_body(hub: Hub, access: Access) -> dict[str, Any]:
@@ -55,7 +52,7 @@ async def project_body(access: Access) -> dict[str, Any]:
 async def projects(request: Request) -> Response:
     if request.method == "POST":
         user = await require_user(request)
-        created = await service.create_project(_hub(request), user, await read_json(request))
+        created = await service.create_project(hub_of(request), user, await read_json(request))
         return JSONResponse(created, status_code=201)
     viewer = await current_user(request)
     return JSONResponse({"projects": await reads.visible_projects(viewer)})
@@ -68,22 +65,22 @@ async def project(request: Request) -> Response:
         return FastJSON(await project_body(access))
     user = await require_user(request)
     if request.method == "DELETE":
-        await service.delete_project(_hub(request), user, project_id)
+        await service.delete_project(hub_of(request), user, project_id)
         return Response(status_code=204)
-    await service.update_project(_hub(request), user, project_id, await read_json(request))
+    await service.update_project(hub_of(request), user, project_id, await read_json(request))
     return FastJSON(await project_body(await project_access(project_id, user)))
 
 
 async def members(request: Request) -> Response:
     user = await require_user(request)
-    member, created = await service.set_member(_hub(request), user, request.path_params["id"],
+    member, created = await service.set_member(hub_of(request), user, request.path_params["id"],
                                                await read_json(request))
     return JSONResponse(member, status_code=201 if created else 200)
 
 
 async def member(request: Request) -> Response:
     user = await require_user(request)
-    await service.remove_member(_hub(request), user, request.path_params["id"],
+    await service.remove_member(hub_of(request), user, request.path_params["id"],
                                 request.path_params["user_id"])
     return Response(status_code=204)
 
@@ -97,7 +94,7 @@ def server_timing(response: Response, started: float) -> Response:
 async def board(request: Request) -> Response:
     started = time.perf_counter()
     access = await board_access(request.path_params["id"], await current_user(request))
-    return server_timing(FastJSON(await board_body(_hub(request), access)), started)
+    return server_timing(FastJSON(await board_body(hub_of(request), access)), started)
 
 
 async def card(request: Request) -> Response:

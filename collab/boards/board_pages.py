@@ -24,11 +24,11 @@ from collab.accounts.auth import actor_of, current_user, require_user
 from collab.accounts.models import User
 from collab.errors import CollabError, Conflict, Invalid, NotFound, Unauthenticated
 from collab.fields import id_field, int_field
-from collab.realtime import Hub
 from collab.web import (
     check_csrf,
     csrf_token,
     form_text,
+    hub_of,
     render,
     render_fragment,
     sign_in_redirect,
@@ -42,9 +42,6 @@ from .models import Card
 
 MAX_CHECKLIST_ROWS = MAX_CHECKLIST + 1
 
-
-def _hub(request: Request) -> Hub:
-    return request.app.state.hub
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -111,7 +108,7 @@ def summary(board: list[dict[str, Any]]) -> dict[str, Any]:
 
 # -- the board ---------------------------------------------------------------------------------
 async def board_context(request: Request, access: Access) -> dict[str, Any]:
-    hub = _hub(request)
+    hub = hub_of(request)
     channel = f"board:{access.board_id}"
     # Head before the cards: a change in between is replayed over the socket (and applied by
     # id and rank, so seeing it twice is harmless); the other order would miss it.
@@ -163,7 +160,7 @@ async def _board_form(request: Request, board: int | Callable[[], Awaitable[int]
 
 async def new_card(request: Request) -> Response:
     async def action(access: Access, actor: Any, form: FormData) -> str:
-        _, ack = await cards.create_card(_hub(request), actor, access, {
+        _, ack = await cards.create_card(hub_of(request), actor, access, {
             "column_id": form_text(form, "column_id"), "title": form_text(form, "title")})
         return f"/boards/{access.board_id}#card-{ack['id']}"
 
@@ -172,7 +169,7 @@ async def new_card(request: Request) -> Response:
 
 async def new_column(request: Request) -> Response:
     async def action(access: Access, actor: Any, form: FormData) -> str:
-        _, ack = await columns.create_column(_hub(request), actor, access,
+        _, ack = await columns.create_column(hub_of(request), actor, access,
                                              {"title": form_text(form, "title")})
         return f"/boards/{access.board_id}#column-{ack['id']}"
 
@@ -190,7 +187,7 @@ async def rename_column(request: Request) -> Response:
     column_id = request.path_params["id"]
 
     async def action(access: Access, actor: Any, form: FormData) -> None:
-        await columns.rename_column(_hub(request), actor, access,
+        await columns.rename_column(hub_of(request), actor, access,
                                     {"column_id": column_id, "title": form_text(form, "title")})
 
     return await _board_form(request, lambda: _column_board(column_id), action,
@@ -201,7 +198,7 @@ async def move_column(request: Request) -> Response:
     column_id = request.path_params["id"]
 
     async def action(access: Access, actor: Any, form: FormData) -> None:
-        await columns.move_column(_hub(request), actor, access,
+        await columns.move_column(hub_of(request), actor, access,
                                   {"column_id": column_id, "index": form_text(form, "index")})
 
     return await _board_form(request, lambda: _column_board(column_id), action,
@@ -221,7 +218,7 @@ async def delete_column(request: Request) -> Response:
         await check_csrf(request)
         form = await request.form()
         if form_text(form, "confirm") == "yes":
-            await columns.delete_column(_hub(request), actor_of(user), access,
+            await columns.delete_column(hub_of(request), actor_of(user), access,
                                         {"column_id": column_id, "force": True})
             return _redirect(f"/boards/{access.board_id}")
     board = await reads.board(access.board_id)
@@ -255,7 +252,7 @@ def card_form(form: FormData) -> dict[str, Any]:
 
 
 async def card_context(request: Request, access: Access, card_id: int) -> dict[str, Any]:
-    hub = _hub(request)
+    hub = hub_of(request)
     head = await hub.head(f"board:{access.board_id}")
     card = await reads.card(access.board_id, card_id)
     if card is None:
@@ -283,7 +280,7 @@ async def card_page(request: Request) -> Response:
     form = await request.form()
     data = card_form(form)
     try:
-        await cards.update_card(_hub(request), actor_of(user), access,
+        await cards.update_card(hub_of(request), actor_of(user), access,
                                 {**data, "card_id": card_id,
                                  "version": form_text(form, "version")})
     except CollabError as exc:
@@ -317,7 +314,7 @@ async def move_card(request: Request) -> Response:
             index = min(position - 1, others)  # a person's "last + 5" means the bottom
         else:
             index = others
-        await cards.move_card(_hub(request), actor, access, {
+        await cards.move_card(hub_of(request), actor, access, {
             "card_id": card_id, "version": form_text(form, "version"),
             "column_id": column_id, "index": index})
         return back
@@ -340,7 +337,7 @@ async def comment_card(request: Request) -> Response:
     form = await request.form()
     body = form_text(form, "body")
     try:
-        _, ack = await cards.comment_card(_hub(request), actor_of(user), access,
+        _, ack = await cards.comment_card(hub_of(request), actor_of(user), access,
                                           {"card_id": card_id, "body": body})
     except CollabError as exc:
         if isinstance(exc, NotFound | Unauthenticated):
@@ -368,7 +365,7 @@ async def delete_card(request: Request) -> Response:
         form = await request.form()
         if form_text(form, "confirm") == "yes":
             try:
-                await cards.delete_card(_hub(request), actor_of(user), access,
+                await cards.delete_card(hub_of(request), actor_of(user), access,
                                         {"card_id": card_id,
                                          "version": form_text(form, "version")})
             except Conflict as exc:

@@ -14,7 +14,8 @@ import orjson
 import sqlalchemy as sa
 
 from collab import db
-from collab.accounts.models import User, utcnow
+from collab.accounts.models import User
+from collab.clock import utcnow
 from collab.errors import CollabError, Conflict, Invalid
 from collab.fields import id_field, text_field
 from collab.markdown import render_markdown

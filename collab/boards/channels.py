@@ -22,7 +22,8 @@ BOARD_EVENTS = ("project.updated", "board.deleted")
 
 class BoardChannel(ChannelKind):
     kind = "board"
-    presence_fragment = "boards/_presence_oob.html"
+    presence_fragment = "_presence_oob.html"
+    presence_view = {"presence_id": "board-presence", "compact": True}
     # One template renders every board event; the page script places cards by rank.
     fragments = {t: "boards/_event_oob.html" for t in CARD_EVENTS + COLUMN_EVENTS + BOARD_EVENTS}
 

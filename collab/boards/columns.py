@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from collab.accounts.models import utcnow
+from collab.clock import utcnow
 from collab.errors import Invalid, NotFound
 from collab.fields import bool_field, id_field, text_field
 from collab.realtime import Actor, Hub

@@ -11,7 +11,7 @@ import datetime as dt
 
 import ormar
 
-from collab.accounts.models import utcnow
+from collab.clock import utcnow
 from collab.db import base_config
 
 ROLES = ("owner", "member", "viewer")

@@ -16,16 +16,21 @@ from starlette.routing import Route
 from collab.accounts.auth import current_user, require_user
 from collab.accounts.models import User
 from collab.errors import CollabError, Invalid, NotFound, Unauthenticated
-from collab.realtime import Hub
-from collab.web import check_csrf, form_text, parse_id, render, sign_in_redirect
+from collab.web import (
+    check_csrf,
+    form_text,
+    hub_of,
+    page_param,
+    parse_id,
+    render,
+    sign_in_redirect,
+)
 
 from . import board_pages, progress, reads, service
 from .access import Access, project_access
 from .models import ROLES, Project
 
-
-def hub_of(request: Request) -> Hub:
-    return request.app.state.hub
+TASKS_PER_PAGE = 50
 
 
 def redirect(url: str) -> RedirectResponse:
@@ -141,9 +146,20 @@ async def my_tasks_page(request: Request) -> Response:
     user = await current_user(request)
     if user is None:
         return sign_in_redirect(request)
-    tasks = await reads.tasks(user.id)
+    page = page_param(request)
+    counts = await reads.task_counts(user.id)
+    tasks = await reads.tasks(user.id, by_project=True, limit=TASKS_PER_PAGE,
+                              offset=(page - 1) * TASKS_PER_PAGE)
+    pages = max(1, -(-counts["all"] // TASKS_PER_PAGE))
+    groups: list[dict[str, Any]] = []
+    for task in tasks:
+        if not groups or groups[-1]["project"]["id"] != task["project"]["id"]:
+            groups.append({"project": task["project"], "board_id": task["board_id"], "tasks": []})
+        groups[-1]["tasks"].append(task)
     return render(request, "boards/tasks.html",
-                  {"tasks": tasks, "today": progress.today().isoformat()})
+                  {"groups": groups, "counts": counts, "page": page, "pages": pages,
+                   "today": progress.today().isoformat()},
+                  status_code=200 if page <= pages else 404)
 
 
 routes = [

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from collab import db
 from collab.accounts.models import User
-from collab.web import iso
+from collab.web import iso, person
 
 from .models import Assignee, Board, Card, Column, Comment, Member, Project
 
@@ -153,8 +153,7 @@ async def comments(card_id: int, limit: int = 500) -> list[dict[str, Any]]:
             .select_from(_comments.join(_users, _users.c.id == _comments.c.author_id))
             .where(_comments.c.card_id == card_id).order_by(_comments.c.id).limit(limit))).all()
     return [comment_dict(r.id, r.card_id, r.body, r.body_html, r.created_at,
-                         {"id": r.uid, "username": r.username,
-                          "display_name": r.display_name or r.username}) for r in rows]
+                         person(r, r.uid)) for r in rows]
 
 
 def comment_dict(comment_id: int, card_id: int, body: str, body_html: str,
@@ -171,21 +170,18 @@ async def members(project_id: int) -> list[dict[str, Any]]:
             .select_from(_members.join(_users, _users.c.id == _members.c.user_id))
             .where(_members.c.project_id == project_id))).all()
     order = {"owner": 0, "member": 1, "viewer": 2}
-    return [{"id": r.id, "username": r.username, "display_name": r.display_name or r.username,
-             "role": r.role}
+    return [{**person(r), "role": r.role}
             for r in sorted(rows, key=lambda r: (order.get(r.role, 3), r.username.lower()))]
 
 
-async def tasks(user_id: int) -> list[dict[str, Any]]:
-    """Every card assigned to `user_id` in projects they are a member of, by due date (cards
-    without one last), with its project and column and whether it is done."""
-    mine = sa.and_(_assignees.c.user_id == user_id)
+def _tasks_query(user_id: int, *columns: Any) -> Any:
+    """Cards assigned to `user_id` in projects they are a member of (a card of a project they
+    left stays assigned, unseen, until someone changes it)."""
     last = (sa.select(_cols.c.id).where(_cols.c.board_id == _boards.c.id)
             .order_by(_cols.c.rank.desc()).limit(1).correlate(_boards).scalar_subquery())
-    query = (
-        sa.select(*CARD_COLUMNS, _boards.c.id.label("board_id"),
-                  _projects.c.id.label("project_id"), _projects.c.name.label("project_name"),
-                  _cols.c.title.label("column_title"), (_cards.c.column_id == last).label("done"))
+    done = (_cards.c.column_id == last)
+    return (
+        sa.select(*columns, done.label("done"))
         .select_from(
             _assignees.join(_cards, _cards.c.id == _assignees.c.card_id)
             .join(_boards, _boards.c.id == _cards.c.board_id)
@@ -193,7 +189,26 @@ async def tasks(user_id: int) -> list[dict[str, Any]]:
             .join(_members, sa.and_(_members.c.project_id == _projects.c.id,
                                     _members.c.user_id == user_id))
             .join(_cols, _cols.c.id == _cards.c.column_id))
-        .where(mine))
+        .where(_assignees.c.user_id == user_id)), done
+
+
+async def tasks(user_id: int, *, by_project: bool = False, open_only: bool = False,
+                limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
+    """Every card assigned to `user_id` in projects they are a member of, by due date (cards
+    without one last; done ones after open ones on the same day), or grouped by project
+    first; with its project and column and whether it is done."""
+    query, done = _tasks_query(
+        user_id, *CARD_COLUMNS, _boards.c.id.label("board_id"),
+        _projects.c.id.label("project_id"), _projects.c.name.label("project_name"),
+        _cols.c.title.label("column_title"))
+    if open_only:
+        query = query.where(sa.not_(done))
+    order = [_cards.c.due.is_(None), _cards.c.due, done, _cards.c.id]
+    if by_project:
+        order = [sa.func.lower(_projects.c.name), _projects.c.id, *order]
+    query = query.order_by(*order).offset(offset)
+    if limit is not None:
+        query = query.limit(limit)
     async with db.database.connection() as conn:
         rows = (await conn.execute(query)).all()
         ids = [r.id for r in rows]
@@ -204,8 +219,17 @@ async def tasks(user_id: int) -> list[dict[str, Any]]:
         item.update(board_id=r.board_id, project={"id": r.project_id, "name": r.project_name},
                     column={"id": r.column_id, "title": r.column_title}, done=bool(r.done))
         out.append(item)
-    out.sort(key=lambda c: (c["due"] is None, c["due"] or "", c["done"], c["id"]))
     return out
+
+
+async def task_counts(user_id: int) -> dict[str, int]:
+    """How many cards are assigned to `user_id` (as `tasks` finds them), and how many are done."""
+    inner = _tasks_query(user_id, _cards.c.id)[0].subquery()
+    query = sa.select(inner.c.done, sa.func.count().label("n")).group_by(inner.c.done)
+    async with db.database.connection() as conn:
+        rows = (await conn.execute(query)).all()
+    counts = {bool(r.done): int(r.n) for r in rows}
+    return {"all": sum(counts.values()), "done": counts.get(True, 0)}
 
 
 async def visible_projects(viewer: Any) -> list[dict[str, Any]]:

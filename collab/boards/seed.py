@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from collab.accounts.auth import actor_of
-from collab.accounts.models import utcnow
+from collab.clock import utcnow
 from collab.domain import SeedContext
 
 from . import cards, service

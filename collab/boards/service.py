@@ -12,12 +12,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from collab.accounts.auth import actor_of
-from collab.accounts.models import User, utcnow
+from collab.accounts.models import User
 from collab.accounts.service import audit
+from collab.clock import utcnow
 from collab.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from collab.fields import check_storable, choice_field, text_field
 from collab.realtime import Actor, Hub
-from collab.web import iso
+from collab.web import iso, person
 
 from . import ranks, reads
 from .access import Access, board_access, project_access
@@ -192,8 +193,7 @@ async def set_member(hub: Hub, actor: Actor | User, project_id: int, data: dict[
         await audit(actor, "project.member", f"project:{project_id}",
                     f"{user.username}: {before} -> {role}")
         await hub.access_changed(user.id)
-    return ({"id": user.id, "username": user.username,
-             "display_name": user.display_name or user.username, "role": role},
+    return ({**person(user), "role": role},
             existing is None)
 
 

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from collab.accounts.auth import current_user, require_user
-from collab.domain import SearchHit
 from collab.errors import Invalid
-from collab.web import int_param, read_json
+from collab.web import hub_of, int_param, read_json
 
 from . import diff, reading, search, service
-from .sources import everywhere, hit_dict
 
 
 def timed(response: Response, started: float) -> Response:
@@ -28,14 +25,11 @@ def _id(request: Request) -> int:
     return int(request.path_params["id"])
 
 
-def _hub(request: Request) -> Any:
-    return request.app.state.hub
-
 
 async def entries(request: Request) -> Response:
     if request.method == "POST":
         user = await require_user(request)
-        entry_id = await service.create_entry(_hub(request), user, await read_json(request))
+        entry_id = await service.create_entry(hub_of(request), user, await read_json(request))
         return JSONResponse(await reading.entry_view(entry_id, user), status_code=201)
     started = time.perf_counter()
     found = await search.search(search.parse_request(request.query_params))
@@ -46,7 +40,7 @@ async def entries(request: Request) -> Response:
 async def entry(request: Request) -> JSONResponse:
     if request.method == "PUT":
         user = await require_user(request)
-        await service.update_entry(_hub(request), user, _id(request), await read_json(request))
+        await service.update_entry(hub_of(request), user, _id(request), await read_json(request))
         return JSONResponse(await reading.entry_view(_id(request), user,
                                                      (await service.load(_id(request), user))
                                                      .row.latest_revision))
@@ -57,7 +51,7 @@ async def entry(request: Request) -> JSONResponse:
 
 async def _step(request: Request, action: str) -> JSONResponse:
     user = await require_user(request)
-    hub = _hub(request)
+    hub = hub_of(request)
     if action == "review":
         state = await service.review(hub, user, _id(request), await read_json(request))
     elif action == "submit":
@@ -133,25 +127,6 @@ async def queue(request: Request) -> JSONResponse:
     return JSONResponse(await reading.review_queue(user))
 
 
-async def site_search(request: Request) -> JSONResponse:
-    """`GET /api/search?q=`: the library's results and every other source's, together."""
-    viewer = await current_user(request)
-    limit = search.number_param(request.query_params, "limit", search.PER_PAGE, 1,
-                                search.MAX_PER_PAGE)
-    found_request = search.parse_request({"q": request.query_params.get("q", ""),
-                                          "per_page": str(limit)})
-    limit = found_request.per_page
-    found = await search.search(found_request) if found_request.q else None
-    others = await everywhere(request, found_request.q, viewer, limit) if found_request.q else []
-    library = [hit_dict(SearchHit(source="library", kind=r["kind"], id=r["id"],
-                                  title=r["title"], url=r["url"], summary=r["summary"],
-                                  snippet_html=r["snippet_html"], date=r["published_at"]))
-               for r in (found.results if found else [])]
-    return JSONResponse({"q": found_request.q, "sources": [
-        {"source": "library", "label": "Library", "total": found.total if found else 0,
-         "hits": library}, *others]})
-
-
 routes = [
     Route("/api/library", entries, methods=["GET", "POST"]),
     Route("/api/library/topics", topics, methods=["GET", "POST"]),
@@ -164,5 +139,4 @@ routes = [
     Route("/api/library/{id:id}/review", review, methods=["POST"]),
     Route("/api/library/{id:id}/feature", feature, methods=["POST"]),
     Route("/api/library/{id:id}/diff", entry_diff, methods=["GET"]),
-    Route("/api/search", site_search, methods=["GET"]),
 ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .m0008_pg_plain import ACCENTED, FOLD, PLAIN
+from .migrations.m0008_pg_plain import ACCENTED, FOLD, PLAIN
 
 # Both cases, for the regex path (which reads the text as it is, not lowered).
 _UPPER = [(a.upper(), p) for a, p in zip(ACCENTED, PLAIN, strict=True) if len(a.upper()) == 1]

@@ -24,7 +24,8 @@ import orjson
 import sqlalchemy as sa
 
 from collab import db
-from collab.accounts.models import utcnow
+from collab.clock import utcnow
+from collab.commands import with_db
 from collab.errors import CollabError, Invalid
 from collab.fields import bool_field, datetime_field
 
@@ -211,8 +212,6 @@ async def import_library(stream: IO[bytes], *, batch_size: int = BATCH, add_topi
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from collab.cli import with_db
-
     try:
         stream = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")  # noqa: SIM115
     except OSError as exc:

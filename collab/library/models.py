@@ -13,7 +13,8 @@ import datetime as dt
 
 import ormar
 
-from collab.accounts.models import User, utcnow
+from collab.accounts.models import User
+from collab.clock import utcnow
 from collab.db import base_config
 
 

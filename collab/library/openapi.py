@@ -79,14 +79,12 @@ SEARCH = obj({"total": INTEGER, "page": INTEGER, "pages": INTEGER, "per_page": I
               "sort": STRING, "matched": {"type": "string", "enum": ["all", "any", "none"]},
               "results": array(ref("LibraryResult")),
               "facets": obj({"kind": COUNTS, "topic": COUNTS, "level": COUNTS,
-                             "year": COUNTS})},
+                             "year": COUNTS}),
+              "did_you_mean": STRING},
              ["total", "results", "facets"])
 LIST_ITEM = obj({"id": ID, "kind": KIND, "state": STATE, "title": STRING, "summary": STRING,
                  "latest_revision": INTEGER, "published_revision": NULLABLE_INT,
                  "updated_at": TIME, "author": PERSON, "reviewer_id": NULLABLE_INT})
-HIT = obj({"source": STRING, "kind": STRING, "id": ID, "title": STRING, "url": STRING,
-           "summary": STRING, "snippet_html": STRING, "date": NULLABLE_TIME})
-
 ENTRY_ERRORS = (403, 404, 409)
 SEARCH_PARAMS = [
     query("q", STRING, "search text (≤ 1,000 characters): words, \"phrases\", -excluded"),
@@ -162,15 +160,6 @@ PATHS: dict[str, Any] = {
                                     "field": STRING, "label": STRING, "list": BOOLEAN,
                                     "ops": array(obj({"op": {"type": "string", "enum": [
                                         "equal", "insert", "delete"]}, "text": STRING}))}))})),
-    },
-    "/api/search": {
-        "get": op("Search the whole site: the library and every other domain's source", tag=TAG,
-                  errors=(422,),
-                  params=[query("q", STRING), query("limit", {"type": "integer", "minimum": 1,
-                                                              "maximum": 50})],
-                  response=obj({"q": STRING, "sources": array(obj({
-                      "source": STRING, "label": STRING, "total": INTEGER,
-                      "hits": array(HIT)}))})),
     },
 }
 

@@ -23,21 +23,18 @@ from starlette.routing import Route
 from collab.accounts.auth import current_user, require_user
 from collab.accounts.models import User
 from collab.errors import CollabError, Conflict, Forbidden, Invalid, NotFound
-from collab.web import check_csrf, form_text, int_param, is_htmx, page_param, render
+from collab.searching import everywhere
+from collab.web import check_csrf, form_text, hub_of, int_param, is_htmx, page_param, render
 
 from . import content as c
 from . import diff, reading, search, service
 from .api import timed
 from .forms import form_data, form_values, raw_values
-from .sources import everywhere
 
 ELSEWHERE_LIMIT = 5
 SHOWCASE_PER_PAGE = 12
 SEARCH_KEYS = ("q", "kind", "topic", "jurisdiction", "level", "year", "sort", "page")
 
-
-def _hub(request: Request) -> Any:
-    return request.app.state.hub
 
 
 def _id(request: Request) -> int:
@@ -113,8 +110,10 @@ async def library(request: Request) -> Response:
         if req.q:
             # The other domains' sources are asked while the library searches (each on a
             # connection of its own), not after it.
-            context["found"], context["elsewhere"] = await asyncio.gather(
-                search.search(req), everywhere(request, req.q, user, ELSEWHERE_LIMIT))
+            context["found"], elsewhere = await asyncio.gather(
+                search.search(req), everywhere(request.app.state.domains, req.q, user,
+                                               ELSEWHERE_LIMIT, leave_out="library"))
+            context["elsewhere"] = [found.as_dict() for found in elsewhere]
         else:
             context["found"] = await search.search(req)
     elif not searching:
@@ -123,7 +122,7 @@ async def library(request: Request) -> Response:
             newest=await reading.published_list(limit=8),
             topic_counts=await reading.topic_counts(),
             totals=(await search.search(search.SearchRequest(per_page=1))).facets["kind"],
-            feed=await _hub(request).head(service.FEED_CHANNEL),
+            feed=await hub_of(request).head(service.FEED_CHANNEL),
         )
     if _fragment_wanted(request):
         response = render(request, "library/_region.html", {**context, "oob": True},
@@ -167,12 +166,24 @@ def _permissions(view: dict[str, Any], user: User | None) -> dict[str, bool]:
     }
 
 
+def _last_reviewed(view: dict[str, Any], user: User | None) -> int | None:
+    """The revision this expert last decided on, when a newer one waits for review: the page
+    offers the diff since then, so a re-review reads only what changed."""
+    if user is None or view["state"] not in ("submitted", "in_review"):
+        return None
+    decided = [h["revision"] for h in view.get("history", ())
+               if h["action"] in ("approve", "request_changes") and h["actor"]
+               and h["actor"]["id"] == user.id and h["revision"] < view["latest_revision"]]
+    return max(decided, default=None)
+
+
 async def entry_page(request: Request, notice: str = "", error: str = "",
                      status: int = 200) -> Response:
     user = await current_user(request)
     number = int_param(request, "revision", None, minimum=1, maximum=1_000_000)
     view = await reading.entry_view(_id(request), user, number)
     context = {"entry": view, **_permissions(view, user), "notice": notice, "error": error,
+               "last_reviewed": _last_reviewed(view, user),
                "kind_labels": c.KIND_LABELS, "level_labels": c.LEVEL_LABELS,
                "state_labels": service.STATE_LABELS,
                "outcome_text": c.outcome_text,
@@ -196,7 +207,7 @@ async def _workflow(request: Request, action: str) -> Response:
     user = await _signed_in(request)
     entry_id = _id(request)
     form = await request.form()
-    hub = _hub(request)
+    hub = hub_of(request)
     try:
         if action == "submit":
             await service.submit(hub, user, entry_id, {"comment": form_text(form, "comment")})
@@ -288,7 +299,7 @@ async def new_entry(request: Request) -> Response:
     if kind not in c.KINDS:
         raise Invalid("choose a kind: article, case_study or paper", extra={"field": "kind"})
     try:
-        entry_id = await service.create_entry(_hub(request), user,
+        entry_id = await service.create_entry(hub_of(request), user,
                                               {"kind": kind, **form_data(kind, form)})
     except Invalid as exc:
         return await _form_page(request, kind, raw_values(form), f"/library/new?kind={kind}",
@@ -315,7 +326,7 @@ async def edit_entry(request: Request) -> Response:
     await check_csrf(request)
     form = await request.form()
     try:
-        number = await service.update_entry(_hub(request), user, entry_id, form_data(kind, form))
+        number = await service.update_entry(hub_of(request), user, entry_id, form_data(kind, form))
     except NotFound:
         raise
     except CollabError as exc:

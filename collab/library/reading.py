@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from collab import db
 from collab.errors import Forbidden, NotFound
 from collab.markdown import render_markdown
+from collab.people import person
 from collab.web import iso
 
 from . import content as c
@@ -86,7 +87,7 @@ async def entry_view(entry_id: int, viewer: Person | None, number: int | None = 
             found = (await conn.execute(sa.select(users.c.id, users.c.username,
                                                   users.c.display_name)
                                         .where(users.c.id == row.reviewer_id))).first()
-            reviewer = _person(found) if found else None
+            reviewer = person(found) if found else None
     content = row_content(row.kind, rev)
     topics = await topic_map()
     state, latest, updated_at = row.state, row.latest_revision, row.updated_at
@@ -102,16 +103,14 @@ async def entry_view(entry_id: int, viewer: Person | None, number: int | None = 
         "first_published_at": iso(row.first_published_at), "published_at": iso(row.published_at),
         "published_revision": row.published_revision, "latest_revision": latest,
         "revision": number, "revision_published_at": iso(rev.published_at),
-        "reviewed_by": _person(approved) if approved else None,
-        "editor": {"id": rev.editor, "username": rev.username,
-                   "display_name": rev.display_name or rev.username},
+        "reviewed_by": person(approved) if approved else None,
+        "editor": person(rev, rev.editor),
         **content,
         "topic_names": [topics.get(t, t) for t in content["topics"]],
         **html_of(row.kind, content),
         "revisions": [{"number": r.number, "published_at": iso(r.published_at),
                        "created_at": iso(r.created_at),
-                       "editor": {"id": r.editor, "username": r.username,
-                                  "display_name": r.display_name or r.username}}
+                       "editor": person(r, r.editor)}
                       for r in all_revs if visible_revision(entry, viewer, r.number)],
     }
     if privileged:
@@ -120,19 +119,13 @@ async def entry_view(entry_id: int, viewer: Person | None, number: int | None = 
     return view
 
 
-def _person(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "username": row.username,
-            "display_name": row.display_name or row.username}
-
-
 async def _history(conn: Any, entry_id: int) -> list[dict[str, Any]]:
     query = (sa.select(history, users.c.username, users.c.display_name)
              .select_from(history.outerjoin(users, users.c.id == history.c.actor))
              .where(history.c.entry == entry_id).order_by(history.c.id))
     return [{"revision": h.revision, "action": h.action, "from_state": h.from_state,
              "to_state": h.to_state, "comment": h.comment or "", "created_at": iso(h.created_at),
-             "actor": ({"id": h.actor, "username": h.username,
-                        "display_name": h.display_name or h.username}
+             "actor": (person(h, h.actor)
                        if h.actor is not None else None)}
             for h in (await conn.execute(query)).all()]
 
@@ -154,8 +147,7 @@ def _list_item(row: Any) -> dict[str, Any]:
             "title": row.rev_title, "summary": row.rev_summary,
             "latest_revision": row.latest_revision,
             "published_revision": row.published_revision, "updated_at": iso(row.updated_at),
-            "author": {"id": row.author, "username": row.username,
-                       "display_name": row.display_name or row.username},
+            "author": person(row, row.author),
             "reviewer_id": row.reviewer_id}
 
 

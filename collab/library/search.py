@@ -25,15 +25,15 @@ from typing import Any
 import orjson
 
 from collab import db
-from collab.domain import SearchHit
+from collab.domain import SearchHit, SearchResults
 from collab.errors import Invalid
 from collab.fields import check_storable
 from collab.web import iso
 
-from . import search_sql
+from . import search_sql, spelling
 from .content import KIND_LABELS, KINDS, LEVELS
 from .highlight import CLOSE, OPEN
-from .m0008_pg_plain import FOLD
+from .migrations.m0008_pg_plain import FOLD
 
 MAX_QUERY = 1_000
 MAX_TERMS = 12
@@ -86,6 +86,8 @@ class SearchResult:
     # (no query: newest first).
     matched: str = "none"
     terms: list[Term] = field(default_factory=list)
+    # A close spelling of the query from the library's own words that finds more (spelling.py).
+    did_you_mean: str | None = None
 
     @property
     def pages(self) -> int:
@@ -94,7 +96,8 @@ class SearchResult:
     def as_json(self) -> dict[str, Any]:
         return {"total": self.total, "page": self.request.page, "pages": self.pages,
                 "per_page": self.request.per_page, "sort": self.request.sort,
-                "matched": self.matched, "results": self.results, "facets": self.facets}
+                "matched": self.matched, "results": self.results, "facets": self.facets,
+                **({"did_you_mean": self.did_you_mean} if self.did_you_mean else {})}
 
 
 # -- reading the request ---------------------------------------------------------------------
@@ -292,8 +295,9 @@ def _result(row: Any, highlighted: bool) -> dict[str, Any]:
             "featured": bool(row.featured)}
 
 
-async def search(request: SearchRequest) -> SearchResult:
-    """Published entries matching `request`: one page of results, the total, facet counts."""
+async def search(request: SearchRequest, *, suggest: bool = True) -> SearchResult:
+    """Published entries matching `request`: one page of results, the total, facet counts,
+    and another spelling of the query when it finds few and that one would find more."""
     terms = parse_query(request.q)
     if wants_a_long_word(request.q):
         return SearchResult(request, 0, [], _ordered({f: {} for f in FACETS}), "all", terms)
@@ -320,15 +324,28 @@ async def search(request: SearchRequest) -> SearchResult:
             matched = "any"
             page = await search_sql.run(conn, request.filters, match, by_relevance,
                                         request.page, request.per_page)
-    return SearchResult(request, page.total, [_result(r, match is not None) for r in page.rows],
-                        _ordered(page.facets), matched, terms)
+    found = SearchResult(request, page.total, [_result(r, match is not None) for r in page.rows],
+                         _ordered(page.facets), matched, terms)
+    if suggest and match and (found.total <= spelling.FEW or matched == "any"):
+        found.did_you_mean = await _did_you_mean(request, found)
+    return found
 
 
-async def search_source(query: str, viewer: Any, limit: int) -> list[SearchHit]:
+async def _did_you_mean(request: SearchRequest, found: SearchResult) -> str | None:
+    words = [(w, t.prefix) for t in positives(found.terms) for w in t.words]
+    better = spelling.respell(request.q, words, await spelling.vocabulary())
+    if better is None:
+        return None
+    other = await search(replace(request, q=better, page=1, per_page=1), suggest=False)
+    now = found.total if found.matched == "all" else 0
+    return better if other.matched == "all" and other.total > now else None
+
+
+async def search_source(query: str, viewer: Any, limit: int) -> SearchResults:
     """The library's part of the site-wide search box (`Domain.search`)."""
     if len(query) > MAX_QUERY or not parse_query(query):
-        return []
+        return SearchResults([], 0)
     result = await search(SearchRequest(q=query, per_page=max(1, min(limit, MAX_PER_PAGE))))
-    return [SearchHit(source="library", kind=r["kind"], id=r["id"], title=r["title"],
+    return SearchResults([SearchHit(source="library", kind=r["kind"], id=r["id"], title=r["title"],
                       url=r["url"], summary=r["summary"], snippet_html=r["snippet_html"],
-                      date=r["published_at"]) for r in result.results]
+                      date=r["published_at"]) for r in result.results], result.total)

@@ -25,11 +25,12 @@ import orjson
 import sqlalchemy as sa
 
 from collab import db
-from collab.accounts.models import User, utcnow
+from collab.accounts.models import User
+from collab.clock import utcnow
 from collab.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from collab.fields import bool_field, text_field
 from collab.realtime import Actor, Hub
-from collab.web import actor_public, iso
+from collab.web import iso, person
 
 from . import content as c
 from .models import Entry, EntryTopic, HistoryItem, Revision, Topic
@@ -136,8 +137,7 @@ async def load_in(conn: Any, entry_id: int, viewer: Person | None) -> Loaded:
                                                                                 row.author)):
         # Another member's draft does not exist, as far as they can tell.
         raise NotFound(f"no library entry {entry_id}")
-    return Loaded(row, {"id": row.author, "username": row.username,
-                        "display_name": row.display_name or row.username})
+    return Loaded(row, person(row, row.author))
 
 
 async def load(entry_id: int, viewer: Person | None) -> Loaded:
@@ -371,7 +371,7 @@ async def _publish(conn: Any, entry: Loaded, number: int, actor: Person | None,
     return {"id": entry.id, "kind": entry.row.kind, "title": content["title"],
             "summary": content["summary"], "topics": content["topics"], "revision": number,
             "url": f"/library/{entry.id}", "author": entry.author,
-            "reviewer": actor_public(actor) if actor else None, "published_at": iso(now)}
+            "reviewer": person(actor) if actor else None, "published_at": iso(now)}
 
 
 async def set_featured(actor: Person, entry_id: int, data: dict[str, Any]) -> bool:

@@ -2,6 +2,10 @@
 
 The core's steps come first, then each domain's (`Domain.migrations`), in the order of the
 domain list. `0001_initial` predates the plug and also holds the forum's tables.
+
+One layout everywhere: a step is `upgrade(conn)` in `<package>/migrations/mNNNN_name.py`, and
+the package's `migrations/__init__.py` lists its steps with their versions (the names recorded
+in `schema_migrations`: a recorded name never changes, or the step would run again).
 """
 
 from __future__ import annotations
@@ -12,8 +16,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from . import m0001_initial, m0002_realtime
-from .sqlite_ids import never_reuse_ids
+from . import m0001_initial, m0002_realtime, m0003_sqlite_ids
 
 log = logging.getLogger("collab.migrations")
 
@@ -21,9 +24,7 @@ Step = Callable[[sa.Connection], None]
 CORE: list[tuple[str, Step]] = [
     ("0001_initial", m0001_initial.upgrade),
     ("0002_realtime", m0002_realtime.upgrade),
-    # Only tables whose rows are deleted: the forum's rows never are (a deleted post is
-    # marked), and AUTOINCREMENT cost 3 % of a post's CPU on the publish bench.
-    ("0003_sqlite_ids", lambda conn: never_reuse_ids(conn, ["api_tokens"])),
+    ("0003_sqlite_ids", m0003_sqlite_ids.upgrade),
 ]
 
 _versions = sa.Table(

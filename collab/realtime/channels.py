@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from collab.errors import Invalid, NotFound, Unauthenticated
+from collab.people import person
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -46,8 +47,7 @@ class Actor:
         return bool(self.roles.intersection(roles))
 
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "username": self.username,
-                "display_name": self.display_name or self.username}
+        return person(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +115,11 @@ class ChannelKind:
     fragments: ClassVar[Mapping[str, str]] = {}
     # Event types the kind emits that pages do not render (the docs check reads both lists).
     events: ClassVar[tuple[str, ...]] = ()
-    # The fragment for the presence list ("3 here now"), if the kind's pages show one.
+    # The fragment for the presence list ("3 here now"), if the kind's pages show one, and
+    # what it is rendered with (the shared `_presence_oob.html` takes the page element's
+    # `presence_id`, `shown` for a crowd, `compact`).
     presence_fragment: ClassVar[str | None] = None
+    presence_view: ClassVar[Mapping[str, Any]] = {}
     _handlers: ClassVar[dict[str, tuple[str, bool]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

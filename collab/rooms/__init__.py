@@ -2,7 +2,7 @@
 
 from collab.domain import Domain, NavEntry
 
-from . import api, pages, seed
+from . import api, pages, seed, site
 from .channels import RoomChannel, ThreadChannel
 from .openapi import PATHS, SCHEMAS
 from .search import SOURCE
@@ -14,10 +14,11 @@ DOMAIN = Domain(
     nav=[
         NavEntry("Rooms", "/rooms", prefixes=("/rooms", "/threads", "/posts"), order=10),
         NavEntry("Flags", "/moderation/flags", roles=("moderator", "admin"), order=90),
-        NavEntry("Audit log", "/moderation/audit", roles=("moderator", "admin"), order=91),
     ],
     seed=seed.seed,
     search=SOURCE,
+    describe_actions=site.describe_actions,
+    whats_new=site.whats_new,
     openapi_paths=PATHS,
     openapi_schemas=SCHEMAS,
 )

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from collab.accounts.auth import actor_of, current_user, require_user
 from collab.errors import Forbidden
-from collab.web import int_param, is_moderator, read_json
+from collab.web import hub_of, int_param, is_moderator, read_json
 
 from . import service
 from .models import Thread
@@ -44,7 +44,7 @@ async def room(request: Request) -> JSONResponse:
 async def room_threads(request: Request) -> JSONResponse:
     if request.method == "POST":
         user = await require_user(request)
-        thread = await service.create_thread(request.app.state.hub, actor_of(user),
+        thread = await service.create_thread(hub_of(request), actor_of(user),
                                              _path_id(request), await read_json(request))
         return JSONResponse(service.thread_dict(thread), status_code=201)
     found = await service.get_room(_path_id(request), await current_user(request))
@@ -68,7 +68,7 @@ async def thread(request: Request) -> JSONResponse:
     body = service.thread_dict(found)
     body["posts"] = [service.post_dict(p, p.author) for p in posts]
     body["next_after"] = posts[-1].seq if more and posts else None
-    head = await request.app.state.hub.head(f"thread:{found.id}")
+    head = await hub_of(request).head(f"thread:{found.id}")
     body["seq"], body["epoch"] = head.seq, head.epoch
     return JSONResponse(body)
 
@@ -88,7 +88,7 @@ async def flags(request: Request) -> JSONResponse:
 async def resolve_flag(request: Request) -> JSONResponse:
     user = await require_user(request)
     data = await read_json(request)
-    flag = await service.resolve_flag(request.app.state.hub, user, _path_id(request),
+    flag = await service.resolve_flag(hub_of(request), user, _path_id(request),
                                       data.get("action"))
     return JSONResponse({"id": flag.id, "resolution": flag.resolution})
 

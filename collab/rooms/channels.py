@@ -28,7 +28,8 @@ class RoomChannel(ChannelKind):
 
 class ThreadChannel(ChannelKind):
     kind = "thread"
-    presence_fragment = "rooms/_presence_oob.html"
+    presence_fragment = "_presence_oob.html"
+    presence_view = {"presence_id": "presence"}
     fragments = {
         "post.created": "rooms/_post_oob.html",
         "post.edited": "rooms/_post_oob.html",

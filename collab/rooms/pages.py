@@ -15,13 +15,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from collab.accounts.auth import actor_of, current_user, require_user
-from collab.accounts.models import AuditEntry, User
+from collab.accounts.models import User
 from collab.errors import CollabError, Forbidden, Invalid, NotFound, Unauthenticated
-from collab.realtime import Hub
 from collab.web import (
     author_or_moderator,
     check_csrf,
     form_text,
+    hub_of,
     is_htmx,
     is_moderator,
     iso,
@@ -41,9 +41,6 @@ AUDIT_PER_PAGE = 50
 
 
 # -- small helpers -----------------------------------------------------------------------------
-def _hub(request: Request) -> Hub:
-    return request.app.state.hub
-
 
 async def _moderator(request: Request) -> User:
     user = await require_user(request)
@@ -92,7 +89,7 @@ async def _room_context(request: Request, room_id: int, user: User | None) -> di
     page = page_param(request)
     # The channel's head is read before the list so a thread created in between arrives over
     # the socket (replayed from `since`) rather than being missed; duplicates are dropped by id.
-    head = await _hub(request).head(f"room:{room.id}")
+    head = await hub_of(request).head(f"room:{room.id}")
     threads = await (Thread.objects.select_related(["room", "author"]).filter(room=room.id)
                      .order_by(["-pinned", "-last_post_at"])
                      .offset((page - 1) * THREADS_PER_PAGE).limit(THREADS_PER_PAGE + 1).all())
@@ -118,7 +115,7 @@ async def new_thread(request: Request) -> Response:
     form = await request.form()
     data = {"title": form_text(form, "title"), "body": form_text(form, "body")}
     try:
-        thread = await service.create_thread(_hub(request), actor_of(user), room_id, data)
+        thread = await service.create_thread(hub_of(request), actor_of(user), room_id, data)
     except CollabError as exc:
         if isinstance(exc, NotFound | Unauthenticated):
             raise
@@ -135,7 +132,7 @@ async def _thread_context(request: Request, thread_id: int, user: User | None) -
     channel = f"thread:{thread.id}"
     # Head first, then posts: a post written in between is then both on the page and replayed
     # over the socket, and the page drops the copy by id. The other order would lose it.
-    hub = _hub(request)
+    hub = hub_of(request)
     head = await hub.head(channel)
     posts = await service.thread_posts(thread, before=before, limit=POSTS_PER_PAGE + 1)
     older = len(posts) > POSTS_PER_PAGE
@@ -172,7 +169,7 @@ async def new_post(request: Request) -> Response:
     form = await request.form()
     body = form_text(form, "body")
     try:
-        await service.create_post(_hub(request), actor_of(user), thread_id, {"body": body})
+        await service.create_post(hub_of(request), actor_of(user), thread_id, {"body": body})
     except CollabError as exc:
         if isinstance(exc, NotFound | Unauthenticated):
             raise
@@ -195,7 +192,7 @@ async def _set_thread_flag(request: Request, field: str) -> Response:
     thread_id = request.path_params["id"]
     form = await request.form()
     # An explicit value, not a toggle: two moderators pressing "Lock" at once both mean locked.
-    await service.set_thread_flag(_hub(request), actor_of(user), thread_id,
+    await service.set_thread_flag(hub_of(request), actor_of(user), thread_id,
                                   {field: _flag_value(form, field)}, field)
     return RedirectResponse(_thread_url(thread_id), status_code=303)
 
@@ -224,7 +221,7 @@ async def edit_post(request: Request) -> Response:
         form = await request.form()
         body = form_text(form, "body")
         try:
-            await service.edit_post(_hub(request), actor_of(user), thread.id,
+            await service.edit_post(hub_of(request), actor_of(user), thread.id,
                                     {"post_id": post.id, "body": body})
         except CollabError as exc:
             context.update(body=body, error=exc.message)
@@ -246,7 +243,7 @@ async def delete_post(request: Request) -> Response:
         await check_csrf(request)
         form = await request.form()
         if form_text(form, "confirm") == "yes":
-            await service.delete_post(_hub(request), actor_of(user), thread.id,
+            await service.delete_post(hub_of(request), actor_of(user), thread.id,
                                       {"post_id": post.id})
             if is_htmx(request):
                 # The socket removes the post from every open page, this one included.
@@ -299,20 +296,8 @@ async def resolve_flag(request: Request) -> Response:
     user = await _moderator(request)
     form = await request.form()
     action = form_text(form, "action")
-    await service.resolve_flag(_hub(request), user, request.path_params["id"], action)
+    await service.resolve_flag(hub_of(request), user, request.path_params["id"], action)
     return RedirectResponse(f"/moderation/flags?done={quote(action)}", status_code=303)
-
-
-async def audit_page(request: Request) -> Response:
-    if await current_user(request) is None:
-        return sign_in_redirect(request)
-    await _moderator(request)
-    page = page_param(request)
-    entries = await (AuditEntry.objects.order_by("-id").offset((page - 1) * AUDIT_PER_PAGE)
-                     .limit(AUDIT_PER_PAGE + 1).all())
-    return render(request, "moderation/audit.html",
-                  {"entries": entries[:AUDIT_PER_PAGE], "page": page,
-                   "has_next": len(entries) > AUDIT_PER_PAGE})
 
 
 routes = [
@@ -328,5 +313,4 @@ routes = [
     Route("/posts/{id:id}/flag", flag_post, methods=["GET", "POST"]),
     Route("/moderation/flags", flags_page, methods=["GET"]),
     Route("/moderation/flags/{id:id}", resolve_flag, methods=["POST"]),
-    Route("/moderation/audit", audit_page, methods=["GET"]),
 ]

@@ -13,9 +13,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from collab.clock import utcnow
 from collab.errors import Forbidden
 from collab.realtime import Actor, Change, Hub, Step, Stmt
-from collab.web import actor_public, iso
+from collab.web import iso, person, role_badge
 
 from .models import Post, Thread
 
@@ -48,8 +49,8 @@ def post_created_data(post_id: int, thread_id: int, seq: int, body: str, body_ht
 async def insert_post(hub: Hub, actor: Actor, moderator: bool, thread_id: int, body: str,
                       body_html: str) -> tuple[int, int]:
     """Store a post and its `post.created` event, publish it; returns (seq, post id)."""
-    now = db_now()
-    author = actor_public(actor)
+    now = utcnow()
+    author = {**person(actor), "badge": role_badge(actor)}
     params = {"thread_id": thread_id, "moderator": moderator, "now": now,
               "author_id": actor.id, "body": body, "body_html": body_html}
     written = await hub.write(Change(
@@ -63,7 +64,3 @@ async def insert_post(hub: Hub, actor: Actor, moderator: bool, thread_id: int, b
         actor=actor.public(),
     ))
     return written.seq, written.results["post"]["id"]
-
-
-def db_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)

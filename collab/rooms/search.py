@@ -16,46 +16,20 @@ import sqlalchemy as sa
 
 from collab import db
 from collab.domain import SearchHit, SearchSource
+from collab.searching import like_pattern, query_words, score, snippet
 from collab.web import iso
 
 from .models import Post, Room, Thread
 
-MAX_WORDS = 6
-MAX_QUERY = 1_000
 CANDIDATES = 50
-_WORD = re.compile(r"[^\W_]+")
 _TAG = re.compile(r"<[^>]+>")
-
-
-def like_pattern(word: str) -> str:
-    """`%word%` with LIKE's own characters escaped (the escape character is `\\`)."""
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _snippet(text: str, words: list[str], width: int = 90) -> str:
-    lowered = text.lower()
-    starts = [lowered.find(w) for w in words if lowered.find(w) >= 0]
-    start = max(0, min(starts) - width // 2) if starts else 0
-    excerpt = text[start:start + 2 * width]
-    pattern = re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)),
-                         re.IGNORECASE)
-    out, last = [], 0
-    for match in pattern.finditer(excerpt):
-        out.append(html.escape(excerpt[last:match.start()], quote=False))
-        out.append(f"<mark>{html.escape(match.group(0), quote=False)}</mark>")
-        last = match.end()
-    out.append(html.escape(excerpt[last:], quote=False))
-    return ("… " if start else "") + "".join(out) + (" …" if start + 2 * width < len(text) else "")
 
 
 async def search_threads(query: str, viewer: Any, limit: int) -> list[SearchHit]:
     """Threads whose title or opening post has every word of `query`, best first."""
     # `-word` leaves threads with it out, as in the library's search (and is not looked for).
-    tokens = query[:MAX_QUERY].split()
-    excluded = [w.lower() for t in tokens if t.startswith("-") for w in _WORD.findall(t)]
-    words = list(dict.fromkeys(w.lower() for t in tokens if not t.startswith("-")
-                               for w in _WORD.findall(t)))[:MAX_WORDS]
+    asked = query_words(query)
+    words = asked.words
     if not words or limit < 1:
         return []
     threads, rooms, posts = (Thread.ormar_config.table, Room.ormar_config.table,
@@ -66,7 +40,7 @@ async def search_threads(query: str, viewer: Any, limit: int) -> list[SearchHit]
                          body.ilike(like_pattern(w), escape="\\")) for w in words]
     conditions += [sa.not_(sa.or_(threads.c.title.ilike(like_pattern(w), escape="\\"),
                                   body.ilike(like_pattern(w), escape="\\")))
-                   for w in dict.fromkeys(excluded[:MAX_WORDS])]
+                   for w in asked.excluded]
     query_ = (sa.select(threads.c.id, threads.c.title, threads.c.last_post_at,
                         rooms.c.name.label("room"), posts.c.body_html)
               .select_from(threads.join(rooms, rooms.c.id == threads.c.room)
@@ -80,15 +54,13 @@ async def search_threads(query: str, viewer: Any, limit: int) -> list[SearchHit]
     scored = []
     for row in rows:
         text = html.unescape(_TAG.sub(" ", row.body_html or ""))
-        title, lowered = row.title.lower(), text.lower()
-        score = sum(3 * title.count(w) + min(lowered.count(w), 5) for w in words)
-        scored.append((score, row, text))
+        scored.append((score(row.title, text, words), row, text))
     scored.sort(key=lambda item: -item[0])
     return [SearchHit(source="forum", kind="thread", id=row.id, title=row.title,
                       url=f"/threads/{row.id}", summary=f"In {row.room}",
-                      snippet_html=_snippet(" ".join(text.split()), words), score=float(score),
+                      snippet_html=snippet(" ".join(text.split()), words), score=float(points),
                       date=iso(row.last_post_at))
-            for score, row, text in scored[:limit]]
+            for points, row, text in scored[:limit]]
 
 
-SOURCE = SearchSource(name="forum", label="Forum threads", search=search_threads)
+SOURCE = SearchSource(name="forum", label="Forum threads", search=search_threads, order=20)

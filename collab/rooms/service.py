@@ -8,13 +8,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from collab import db
-from collab.accounts.models import User, utcnow
+from collab.accounts.models import User
 from collab.accounts.service import audit
+from collab.clock import utcnow
 from collab.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from collab.fields import bool_field, id_field, text_field
 from collab.markdown import render_markdown
 from collab.realtime import Actor, Hub
-from collab.web import actor_public, author_or_moderator, is_moderator, iso
+from collab.web import author_or_moderator, is_moderator, iso, person, role_badge
 
 from . import posting
 from .models import Flag, Post, Room, Thread
@@ -83,7 +84,7 @@ def post_dict(post: Post, author: User | Actor) -> dict[str, Any]:
     return {"id": post.id, "thread_id": post.thread.id, "seq": post.seq,
             "body": "" if post.deleted else post.body,
             "body_html": "" if post.deleted else post.body_html,
-            "author": actor_public(author),
+            "author": {**person(author), "badge": role_badge(author)},
             "created_at": iso(post.created_at), "edited_at": iso(post.edited_at),
             "deleted": post.deleted}
 

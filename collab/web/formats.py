@@ -1,9 +1,8 @@
-"""How times and people are written, once for the API and once for pages."""
+"""How times are written, once for the API and once for pages."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -27,9 +26,3 @@ def when(value: dt.datetime | str | None) -> str:
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC)
     return value.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def actor_public(person: Any) -> dict[str, Any]:
-    """The public face of a user or socket actor: `{"id","username","display_name"}`."""
-    return {"id": person.id, "username": person.username,
-            "display_name": person.display_name or person.username}

@@ -33,7 +33,8 @@ class LiveFragments:
         if kind.presence_fragment is None:
             return None
         return render_fragment(kind.presence_fragment, channel=channel,
-                               members=present.members, present_count=present.count)
+                               members=present.members, present_count=present.count,
+                               **kind.presence_view)
 
     def joined(self, kind: ChannelKind, channel: str, seq: int, epoch: str,
                present: Present) -> str | None:

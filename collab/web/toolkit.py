@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from starlette.convertors import Convertor, register_url_convertor
@@ -12,6 +12,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from collab.errors import Invalid, NotFound, TooLarge
+
+if TYPE_CHECKING:
+    from collab.realtime import Hub
 
 # Ids are ASCII digits of a number that fits the id columns: ormar's Integer is a 32-bit
 # INTEGER on PostgreSQL, where asyncpg refuses 2^31 and more before the query runs (a 500 on
@@ -108,6 +111,12 @@ def positive_param(request: Request, name: str) -> int | None:
 def form_text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
+
+
+def hub_of(request: Request) -> Hub:
+    """The app's hub, for a route that writes through its door or reads a channel."""
+    hub: Hub = request.app.state.hub
+    return hub
 
 
 def sign_in_redirect(request: Request) -> RedirectResponse:

@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from collab.accounts.auth import current_user, require_user
 from collab.errors import Invalid
-from collab.web import int_param, read_json
+from collab.web import hub_of, int_param, read_json
 
 from . import room, service
 from .models import Webinar
@@ -44,7 +44,7 @@ async def webinars(request: Request) -> JSONResponse:
 
 async def full_view(request: Request, webinar: Webinar, viewer: Any) -> dict[str, Any]:
     """The webinar with its room: questions (votes, state), polls and counts, attendees."""
-    hub = request.app.state.hub
+    hub = hub_of(request)
     channel = f"webinar:{webinar.id}"
     head = await hub.head(channel)
     seat = await service.room_seat(webinar.id, viewer)
@@ -66,7 +66,7 @@ async def full_view(request: Request, webinar: Webinar, viewer: Any) -> dict[str
 async def webinar(request: Request) -> JSONResponse:
     if request.method == "PATCH":
         user = await require_user(request)
-        found = await service.update_webinar(request.app.state.hub, user,
+        found = await service.update_webinar(hub_of(request), user,
                                              request.path_params["id"], await read_json(request))
         return JSONResponse(await full_view(request, found, user))
     viewer = await current_user(request)

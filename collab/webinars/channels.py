@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collab.errors import Forbidden, Unauthenticated
 from collab.fields import bool_field, id_field, int_field, text_field
-from collab.realtime import Ack, Actor, Call, ChannelKind, handles
+from collab.realtime import PRESENCE_HEAD, Ack, Actor, Call, ChannelKind, handles
 
 from . import live, moderation, service
 from .service import Seat
+
+# A crowd's presence list names this many and counts the rest (all the hub gives it).
+ATTENDEES_SHOWN = PRESENCE_HEAD
 
 MAX_CHAT = 2000
 MAX_QUESTION = 1000
@@ -44,7 +47,8 @@ def host(call: Call) -> Seat:
 
 class WebinarChannel(ChannelKind):
     kind = "webinar"
-    presence_fragment = "webinars/_attendees_oob.html"
+    presence_fragment = "_presence_oob.html"
+    presence_view = {"presence_id": "attendees", "shown": ATTENDEES_SHOWN}
     fragments = {
         "chat.message": "webinars/_chat_oob.html",
         "chat.deleted": "webinars/_chat_oob.html",

@@ -16,7 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from collab.accounts.auth import current_user
-from collab.accounts.models import utcnow
+from collab.clock import utcnow
 
 from . import service
 from .models import Webinar

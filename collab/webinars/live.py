@@ -23,10 +23,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from collab import db
-from collab.accounts.models import utcnow
+from collab.clock import utcnow
 from collab.errors import CollabError, Conflict, Forbidden, NotFound, RateLimited
 from collab.realtime import Actor, Change, Hub, Step, Stmt
-from collab.web import actor_public, iso
+from collab.web import iso, person
 
 from .models import ChatMessage, Participant, Poll, PollVote, Question, QuestionVote, Webinar
 
@@ -108,7 +108,7 @@ def message_dict(id: int, webinar_id: int, body: str, author: dict[str, Any],
 async def send_chat(hub: Hub, actor: Actor, webinar_id: int, body: str) -> tuple[int, int]:
     """Store a chat message and its `chat.message` event; returns (seq, message id)."""
     now = utcnow()
-    author = actor_public(actor)
+    author = person(actor)
     params = {"webinar_id": webinar_id, "user_id": actor.id, "now": now, "body": body,
               "now_ms": int(time.time() * 1000)}
     try:
@@ -152,7 +152,7 @@ async def ask(hub: Hub, actor: Actor, webinar_id: int, body: str, premoderation:
     """Store a question: fanned out as `question.asked`, or with premoderation on, held for the
     host on `backstage:ID` as `question.submitted`. Returns (seq, question id, state)."""
     now = utcnow()
-    author = actor_public(actor)
+    author = person(actor)
     state = "pending" if premoderation else "open"
     channel = f"backstage:{webinar_id}" if premoderation else f"webinar:{webinar_id}"
     params = {"webinar_id": webinar_id, "user_id": actor.id, "now": now, "body": body,

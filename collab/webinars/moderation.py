@@ -12,12 +12,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from collab.accounts.models import User, utcnow
+from collab.accounts.models import User
 from collab.accounts.service import audit
+from collab.clock import utcnow
 from collab.errors import Conflict, Forbidden, Invalid, NotFound
 from collab.fields import int_field, string_list, text_field
 from collab.realtime import Actor, Hub
-from collab.web import actor_public, iso
+from collab.web import iso, person
 
 from . import service
 from .live import MAX_OPTIONS, m, p, pl, q, question_dict, w
@@ -40,11 +41,6 @@ async def _question(conn: Any, webinar_id: int, question_id: int) -> Any:
     return row
 
 
-def _author(row: Any) -> dict[str, Any]:
-    return {"id": row.author_id, "username": row.username,
-            "display_name": row.display_name or row.username}
-
-
 def _channels(webinar_id: int) -> tuple[str, str]:
     return f"webinar:{webinar_id}", f"backstage:{webinar_id}"
 
@@ -57,8 +53,8 @@ async def approve(hub: Hub, actor: Actor, webinar_id: int, question_id: int) -> 
         if row.state != "pending":
             raise Conflict("this question is not waiting for approval")
         await tx.conn.execute(sa.update(q).where(q.c.id == question_id).values(state="open"))
-        data = question_dict(row.id, webinar_id, row.body, _author(row), "open", row.votes,
-                             row.created_at)
+        data = question_dict(row.id, webinar_id, row.body, person(row, row.author_id), "open",
+                             row.votes, row.created_at)
         event = await tx.emit(room, "question.asked", data, actor, subject=f"question:{row.id}")
         await tx.emit(backstage, "question.approved", {"question_id": row.id, "id": row.id},
                       actor, subject=f"question:{row.id}")
@@ -151,7 +147,7 @@ async def mute(hub: Hub, actor: Actor, webinar_id: int, user_id: int) -> int:
                                   .values(muted=True, muted_by_id=actor.id))
         await audit(actor, "member.mute", f"user:{user_id}", f"webinar:{webinar_id}")
         event = await tx.emit(room, "member.muted",
-                              {"user_id": user_id, "user": actor_public(target)}, actor)
+                              {"user_id": user_id, "user": person(target)}, actor)
     await hub.access_changed(user_id)
     return event.seq
 

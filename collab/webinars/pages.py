@@ -17,10 +17,12 @@ from starlette.routing import Route
 from collab.accounts.auth import actor_of, current_user, require_user
 from collab.accounts.models import User
 from collab.errors import CollabError, Forbidden, NotFound, Unauthenticated
-from collab.realtime import Call, Hub
-from collab.web import check_csrf, form_text, page_param, render, sign_in_redirect
+from collab.realtime import Call
+from collab.web import check_csrf, form_text, hub_of, page_param, render, sign_in_redirect
+from collab.zones import choices, in_zone
 
 from . import room, service
+from .channels import ATTENDEES_SHOWN
 from .live import MAX_OPTIONS
 from .models import Webinar
 
@@ -29,9 +31,6 @@ CHAT_ON_PAGE = 100
 FORM_FIELDS = ("title", "description", "starts_at", "ends_at", "timezone", "speakers",
                "visibility", "capacity", "link", "premoderation")
 
-
-def _hub(request: Request) -> Hub:
-    return request.app.state.hub
 
 
 # -- schedule -----------------------------------------------------------------------------------
@@ -61,8 +60,8 @@ def _form_of(webinar: Webinar | None) -> dict[str, Any]:
         return {"title": "", "description": "", "starts_at": "", "ends_at": "",
                 "timezone": "UTC", "speakers": "", "visibility": "public", "capacity": "",
                 "link": "", "premoderation": False}
-    start = service.local_time(webinar.starts_at, webinar.timezone)
-    end = service.local_time(webinar.ends_at, webinar.timezone)
+    start = in_zone(webinar.starts_at, webinar.timezone)
+    end = in_zone(webinar.ends_at, webinar.timezone)
     return {"title": webinar.title, "description": webinar.description,
             "starts_at": start.strftime("%Y-%m-%dT%H:%M"), "ends_at": end.strftime("%Y-%m-%dT%H:%M"),
             "timezone": webinar.timezone, "speakers": "\n".join(service.speakers_of(webinar)),
@@ -76,7 +75,7 @@ async def new_webinar(request: Request) -> Response:
     if user is None:
         return sign_in_redirect(request)
     service.check_may_create(user)
-    context: dict[str, Any] = {"form": _form_of(None), "editing": None}
+    context: dict[str, Any] = {"form": _form_of(None), "editing": None, "zones": choices()}
     if request.method == "POST":
         await check_csrf(request)
         form = await request.form()
@@ -98,13 +97,14 @@ async def edit_webinar(request: Request) -> Response:
     webinar = await service.get_webinar(request.path_params["id"], user)
     if not (user.id == webinar.host.id or user.has_role("moderator", "admin")):
         raise Forbidden("Only the host or a moderator may edit this webinar.")
-    context: dict[str, Any] = {"form": _form_of(webinar), "editing": webinar}
+    context: dict[str, Any] = {"form": _form_of(webinar), "editing": webinar,
+                               "zones": choices()}
     if request.method == "POST":
         await check_csrf(request)
         form = await request.form()
         data = _form_data(form)
         try:
-            await service.update_webinar(_hub(request), user, webinar.id, data)
+            await service.update_webinar(hub_of(request), user, webinar.id, data)
         except CollabError as exc:
             context.update(form={**data, "speakers": form_text(form, "speakers")},
                            error=exc.message, field=exc.extra.get("field"))
@@ -119,8 +119,8 @@ async def _details(request: Request, user: User | None, webinar_id: int) -> dict
     registered = await service.is_registered(webinar.id, user)
     seat = service.seat_for(webinar.id, webinar.host.id, user, False)
     return {"webinar": service.webinar_dict(webinar, user, registered),
-            "starts_local": service.local_time(webinar.starts_at, webinar.timezone),
-            "ends_local": service.local_time(webinar.ends_at, webinar.timezone),
+            "starts_local": in_zone(webinar.starts_at, webinar.timezone),
+            "ends_local": in_zone(webinar.ends_at, webinar.timezone),
             "can_edit": seat.moderates, "seat": seat,
             "notice": {"registered": "You are registered.",
                        "cancelled": "Your registration was cancelled."}.get(
@@ -160,7 +160,7 @@ async def cancel(request: Request) -> Response:
 async def _room_context(request: Request, user: User | None, webinar_id: int,
                         console: bool) -> dict[str, Any]:
     webinar = await service.get_webinar(webinar_id, user)
-    hub = _hub(request)
+    hub = hub_of(request)
     channel = f"webinar:{webinar.id}"
     seat = await service.room_seat(webinar.id, user)
     if console and not seat.moderates:
@@ -184,7 +184,7 @@ async def _room_context(request: Request, user: User | None, webinar_id: int,
         "polls": await room.polls(webinar.id),
         "my_votes": await room.my_votes(webinar.id, user),
         "my_poll_votes": await room.my_poll_votes(webinar.id, user),
-        "members": present.members, "present_count": present.count,
+        "members": present.members, "present_count": present.count, "shown": ATTENDEES_SHOWN,
         "muted_ids": await room.muted_ids(webinar.id) if console else set(),
         "option_slots": MAX_OPTIONS, "back": "console" if console else "live",
     }
@@ -203,6 +203,18 @@ async def console_page(request: Request) -> Response:
         return sign_in_redirect(request)
     return render(request, "webinars/live.html",
                   await _room_context(request, user, request.path_params["id"], True))
+
+
+async def present_page(request: Request) -> Response:
+    """`/webinars/{id}/present`: the presenter's screen of top questions and open polls."""
+    user = await current_user(request)
+    if user is None:
+        return sign_in_redirect(request)
+    context = await _room_context(request, user, request.path_params["id"], True)
+    # Shown as to an attendee who has not voted: the screen carries no one's own state.
+    context.update(seat=service.Seat(context["webinar"]["id"], None), my_votes=set(),
+                   my_poll_votes={}, polls=[p for p in context["polls"] if not p["closed"]])
+    return render(request, "webinars/present.html", context)
 
 
 # Form fields that are not the action's data.
@@ -231,7 +243,7 @@ async def act(request: Request) -> Response:
     form = await request.form()
     type = form_text(form, "type")[:64]
     console = form_text(form, "back") == "console"
-    hub = _hub(request)
+    hub = hub_of(request)
     kind = hub.kinds["webinar"]
     actor = actor_of(user)
     channel = f"webinar:{webinar_id}"
@@ -260,5 +272,6 @@ routes = [
     Route("/webinars/{id:id}/cancel", cancel, methods=["POST"]),
     Route("/webinars/{id:id}/live", live_page, methods=["GET"]),
     Route("/webinars/{id:id}/console", console_page, methods=["GET"]),
+    Route("/webinars/{id:id}/present", present_page, methods=["GET"]),
     Route("/webinars/{id:id}/act", act, methods=["POST"]),
 ]

@@ -10,18 +10,13 @@ import sqlalchemy as sa
 from collab import db
 from collab.accounts.models import User
 from collab.realtime import Actor
-from collab.web import iso
+from collab.web import iso, person
 
 from .live import counts_of, m, message_dict, p, pl, pv, q, question_dict, qv
 from .service import Seat
 
 MAX_PAGE = 500
 _users = User.ormar_config.table
-
-
-def _author(row: Any) -> dict[str, Any]:
-    return {"id": row.author_id, "username": row.username,
-            "display_name": row.display_name or row.username}
 
 
 async def questions(webinar_id: int, seat: Seat) -> list[dict[str, Any]]:
@@ -42,8 +37,8 @@ async def questions(webinar_id: int, seat: Seat) -> list[dict[str, Any]]:
     query = query.order_by(order, q.c.votes.desc(), q.c.id).limit(MAX_PAGE)
     async with db.database.connection() as conn:
         rows = (await conn.execute(query)).all()
-    return [question_dict(r.id, webinar_id, r.body, _author(r), r.state, r.votes, r.created_at,
-                          r.answered_at) for r in rows]
+    return [question_dict(r.id, webinar_id, r.body, person(r, r.author_id), r.state, r.votes,
+                          r.created_at, r.answered_at) for r in rows]
 
 
 async def messages(webinar_id: int, *, before: int | None = None, after: int | None = None,
@@ -62,8 +57,8 @@ async def messages(webinar_id: int, *, before: int | None = None, after: int | N
         rows = (await conn.execute(query)).all()
     if after is None:
         rows = list(reversed(rows))
-    return [message_dict(r.id, webinar_id, r.body, _author(r), r.created_at, bool(r.deleted))
-            for r in rows]
+    return [message_dict(r.id, webinar_id, r.body, person(r, r.author_id), r.created_at,
+                         bool(r.deleted)) for r in rows]
 
 
 async def polls(webinar_id: int) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from collab.accounts.auth import actor_of
-from collab.accounts.models import utcnow
+from collab.clock import utcnow
 from collab.domain import SeedContext
 
 from . import live, moderation, service

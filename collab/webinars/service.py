@@ -7,29 +7,29 @@ grant a `webinar:ID` join returns.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import time
-import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from collab import db
-from collab.accounts.models import User, utcnow
+from collab.accounts.models import User
+from collab.clock import utcnow
 from collab.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from collab.fields import (
     bool_field,
-    check_storable,
     choice_field,
+    datetime_field,
     int_field,
     string_list,
     text_field,
 )
 from collab.markdown import render_markdown
 from collab.realtime import Actor, Hub
-from collab.web import actor_public, iso
+from collab.web import iso, person
+from collab.zones import in_zone, zone_named
 
 from .models import Participant, Registration, Webinar
 
@@ -141,53 +141,21 @@ async def premoderated(webinar_id: int) -> bool:
 
 
 # -- times ---------------------------------------------------------------------------------------
-@functools.cache
-def _zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
 def zone_field(data: dict[str, Any], name: str = "timezone", default: str = "UTC") -> str:
+    """An IANA zone, named as such (`Europe/Madrid`) or by its city (`Madrid`)."""
     value = data.get(name)
     if value is None or value == "":
         return default
-    if not isinstance(value, str) or len(value) > 64 or value not in _zones():
-        raise Invalid(f"{name} must be an IANA time zone name such as Europe/Paris",
+    zone = zone_named(value) if isinstance(value, str) else None
+    if zone is None:
+        raise Invalid(f"{name} must be a time zone such as Europe/Paris, or its city (Paris)",
                       extra={"field": name})
-    return value
+    return zone
 
 
 def time_field(data: dict[str, Any], name: str, zone: str, *, required: bool) -> dt.datetime | None:
-    """An ISO 8601 time: with an offset it is that instant; without one it is a wall-clock
-    time in `zone` (what a form's datetime-local field sends). Returned as naive UTC."""
-    value = data.get(name)
-    if value is None or value == "":
-        if required:
-            raise Invalid(f"{name} is required", extra={"field": name})
-        return None
-    if not isinstance(value, str) or len(value) > 40:
-        raise Invalid(f"{name} must be an ISO 8601 time", extra={"field": name})
-    check_storable(value, name)
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise Invalid(f"{name} must be an ISO 8601 time, e.g. 2026-05-01T14:00 or "
-                      "2026-05-01T14:00:00Z", extra={"field": name}) from None
-    if not 1970 <= moment.year <= 9998:
-        raise Invalid(f"{name} is out of range", extra={"field": name})
-    if moment.tzinfo is None:
-        tz = zoneinfo.ZoneInfo(zone)
-        local = moment.replace(tzinfo=tz)
-        # A wall-clock time skipped by a daylight-saving change does not exist in that zone.
-        if local.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None) != moment:
-            raise Invalid(f"{name}: {value} does not exist in {zone} (a clock change skips it)",
-                          extra={"field": name})
-        moment = local
-    return moment.astimezone(dt.UTC).replace(tzinfo=None)
-
-
-def local_time(value: dt.datetime, zone: str) -> dt.datetime:
-    """A stored (naive UTC) time in the webinar's zone."""
-    return value.replace(tzinfo=dt.UTC).astimezone(zoneinfo.ZoneInfo(zone))
+    """A webinar's time: an instant, or a wall-clock time in its zone (from 1970 on)."""
+    return datetime_field(data, name, required=required, zone=zone, earliest_year=1970)
 
 
 def status(webinar: Webinar, now: dt.datetime | None = None) -> str:
@@ -225,9 +193,9 @@ def webinar_dict(webinar: Webinar, viewer: Actor | User | None = None,
         "description_html": webinar.description_html,
         "starts_at": iso(webinar.starts_at), "ends_at": iso(webinar.ends_at),
         "timezone": webinar.timezone,
-        "local_starts_at": local_time(webinar.starts_at, webinar.timezone).isoformat(),
-        "local_ends_at": local_time(webinar.ends_at, webinar.timezone).isoformat(),
-        "speakers": speakers_of(webinar), "host": actor_public(webinar.host),
+        "local_starts_at": in_zone(webinar.starts_at, webinar.timezone).isoformat(),
+        "local_ends_at": in_zone(webinar.ends_at, webinar.timezone).isoformat(),
+        "speakers": speakers_of(webinar), "host": person(webinar.host),
         "visibility": webinar.visibility, "capacity": webinar.capacity,
         "registered_count": webinar.registered_count,
         "seats_left": None if webinar.capacity is None

@@ -262,10 +262,11 @@ def test_moderator_lock_is_seen_live_and_replies_are_refused(
     # The refused text is given back rather than lost.
     expect(reader.locator("form.reply-form textarea")).to_have_value("Sneaking in after the lock")
 
-    # The audit log keeps the lock.
-    moderator.goto(f"{site.url}/moderation/audit")
-    expect(moderator.get_by_role("row", name=re.compile(rf"thread\.locked.*thread:{thread_id}")))\
-        .to_be_visible()
+    # The audit log keeps the lock, in words, linked to the thread.
+    moderator.goto(f"{site.url}/admin/audit")
+    row = moderator.get_by_role("row", name=re.compile(r"locked “.+”.*thread\.locked")).first
+    expect(row).to_be_visible()
+    expect(row.locator(f'a[href="/threads/{thread_id}"]')).to_be_visible()
 
 
 def test_flag_queue_delete_removes_the_post_live(browser: Browser, site: Site,

@@ -150,3 +150,29 @@ def test_a_publication_arrives_on_the_open_home_page(site: LiveServer, browser: 
         assert r.status_code == 200, r.text
     expect(feed.locator("li").first).to_contain_text("Live: pop-up libraries for digital help")
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_on_a_phone_the_facets_fold_and_a_typo_offers_the_right_word(
+        site: LiveServer, browser: Browser, contexts: list[BrowserContext]) -> None:
+    ctx = browser.new_context(viewport={"width": 360, "height": 740})
+    ctx.set_default_timeout(10_000)
+    contexts.append(ctx)
+    phone = ctx.new_page()
+    phone.goto(f"{site.base_url}/library?q=procuremnt")
+    # "Did you mean" is a link to that search; following it lands on results.
+    suggestion = phone.get_by_role("link", name="procurement", exact=True)
+    expect(suggestion).to_be_visible()
+    suggestion.click()
+    expect(phone.locator("#result-count")).to_contain_text("for “procurement”")
+    # The facets are folded: the first result is in view without scrolling.
+    facets = phone.locator("details.facets-fold")
+    expect(facets).not_to_have_attribute("open", "")
+    first = phone.locator(".result-list .result").first
+    box = first.bounding_box()
+    assert box is not None and box["y"] < 740, box
+    phone.get_by_text("Narrow the results").click()
+    expect(facets.locator("a[data-facet]").first).to_be_visible()
+    # A laptop keeps them open.
+    wide = open_page(browser, contexts)
+    wide.goto(f"{site.base_url}/library?q=procurement")
+    expect(wide.locator("details.facets-fold")).to_have_attribute("open", "")

@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 from support.api import Api, hidden_inputs
-from support.servers import LiveServer
+from support.servers import LiveServer, ServerFactory
 from support.wsclient import WSClient
 
 from .test_boards_helpers import add_member, bearer, get_board, ok, setup_project
@@ -197,3 +197,31 @@ async def test_without_javascript_the_forms_do_everything(server: LiveServer) ->
                                 data={"csrf_token": token, "confirm": "yes"})
         assert r.status_code == 303
         assert owner_api.http.get(board_url).status_code == 404
+
+
+async def test_my_tasks_page_groups_by_project_and_pages_fifty(
+        live_server: ServerFactory, database_url: str) -> None:
+    server = live_server(database_url=database_url)
+    with Api(server.base_url) as api:
+        first, second = setup_project(api), None
+        mate = api.register()
+        second = setup_project(api, owner=first.owner)
+        for p in (first, second):
+            add_member(api, p.owner, int(p.project["id"]), mate, "member")
+        async with await WSClient.connect(server.ws_url, token=first.owner.token) as me:
+            for p, count in ((first, 45), (second, 6)):
+                for i in range(count):
+                    await ok(me, p.channel, "card.create", column_id=p.columns[0],
+                             title=f"Task {i:02d}", assignees=[mate.username],
+                             due=f"2030-01-{i % 28 + 1:02d}")
+        api.login_session(mate.username, mate.password)
+        names = sorted([first.project["name"], second.project["name"]], key=str.lower)
+        page_one = api.http.get("/me/tasks").text
+        assert "51 open, 0 done" in page_one and "Page 1 of 2" in page_one
+        assert page_one.count('class="kb-task"') == 50
+        # Grouped by project (by name), each group by due date.
+        assert page_one.index(names[0]) < page_one.index(names[1])
+        assert "Column: To do" in page_one and 'href="/me/tasks?page=2" rel="next"' in page_one
+        page_two = api.http.get("/me/tasks", params={"page": "2"}).text
+        assert page_two.count('class="kb-task"') == 1 and names[1] in page_two
+        assert api.http.get("/me/tasks", params={"page": "3"}).status_code == 404

@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -399,3 +400,35 @@ def test_a_half_typed_word_is_marked_in_its_results(lib: Api) -> None:
     first = body["results"][0]
     assert re.search(r"<mark>procurem\w*</mark>", first["title_html"] + first["snippet_html"],
                      re.IGNORECASE), first
+
+
+def test_a_misspelt_search_offers_the_librarys_own_spelling(lib: Api) -> None:
+    for typed, meant in (("procuremnt", "procurement"), ("procuremnt ", "procurement"),
+                         ("flod warning", "flood warning"),
+                         ("emergancy respnse", "emergency response")):
+        body = found(lib, q=typed)
+        assert body.get("did_you_mean") == meant, (typed, body.get("did_you_mean"))
+        assert found(lib, q=meant)["total"] > (body["total"] if body["matched"] == "all" else 0)
+    # Nothing to offer for a word the library has, a half-typed one, or one far from any.
+    for typed in ("procurement", "procurem", "xqzzyv", ""):
+        assert "did_you_mean" not in found(lib, q=typed), typed
+    # The page offers it as a link to that search, without JavaScript too.
+    page = lib.http.get("/library", params={"q": "procuremnt"}).text
+    assert 'Did you mean <a href="/library?q=procurement"' in page
+
+
+def test_a_drafts_words_are_never_offered(lib: Api) -> None:
+    token = lib.token("jo.chen", DEMO_PASSWORD)
+    draft = {"kind": "article", "title": "Quokkaberry governance", "topics": ["procurement"],
+             "summary": "Quokkaberry councils.", "body": "Quokkaberry everywhere."}
+    r = lib.http.post("/api/library", json=draft, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 201, r.text
+    assert "did_you_mean" not in found(lib, q="quokkaberri")
+
+
+def test_spelling_a_long_hostile_query_stays_quick(lib: Api) -> None:
+    q = " ".join(f"procuremnt{chr(97 + i % 26)}x" for i in range(80))[:1000]
+    started = time.monotonic()
+    r = lib.http.get("/api/library", params={"q": q})
+    assert r.status_code == 200
+    assert time.monotonic() - started < 2.0

@@ -110,7 +110,6 @@ def _fresh_credentials(world: World) -> dict[str, str]:
 
 
 HTTP = [
-    HttpRule("GET", "/", ALL, lambda w, p: p.http.get("/")),
     HttpRule("GET", "/healthz", ALL, lambda w, p: p.http.get("/healthz")),
     HttpRule("GET", "/api/openapi.json", ALL, lambda w, p: p.http.get("/api/openapi.json")),
     HttpRule("GET", "/static/{path}", ALL, lambda w, p: p.http.get("/static/live.js")),
@@ -120,6 +119,13 @@ HTTP = [
     HttpRule("POST", "/api/tokens", ALL,
              lambda w, p: api(p, "POST", "/api/tokens", _fresh_credentials(w))),
     HttpRule("GET", "/api/me", MEMBERS, lambda w, p: api(p, "GET", "/api/me")),
+    HttpRule("GET", "/api/me/preferences", MEMBERS,
+             lambda w, p: api(p, "GET", "/api/me/preferences")),
+    HttpRule("PUT", "/api/me/preferences", MEMBERS,
+             lambda w, p: api(p, "PUT", "/api/me/preferences", {"time_zone": None})),
+    HttpRule("GET", "/settings", MEMBERS, lambda w, p: p.http.get("/settings")),
+    HttpRule("POST", "/settings", MEMBERS, lambda w, p: p.http.post(
+        "/settings", data={"csrf_token": p.csrf, "time_zone": ""})),
     HttpRule("GET", "/api/tokens", MEMBERS, lambda w, p: api(p, "GET", "/api/tokens")),
     HttpRule("DELETE", "/api/tokens/{id}", MEMBERS,
              lambda w, p: api(p, "DELETE", f"/api/tokens/{_spare_token(w, p)}")),
@@ -190,7 +196,6 @@ HTTP = [
     HttpRule("GET", "/moderation/flags", MODERATORS, lambda w, p: p.http.get("/moderation/flags")),
     HttpRule("POST", "/moderation/flags/{id}", MODERATORS,
              lambda w, p: form(p, f"/moderation/flags/{a_flag(w)}", {"action": "dismiss"})),
-    HttpRule("GET", "/moderation/audit", MODERATORS, lambda w, p: p.http.get("/moderation/audit")),
 ]
 
 

@@ -126,7 +126,6 @@ HTTP = [
     # API: search, topics, lists
     HttpRule("GET", "/api/library", ALL,
              lambda w, p: api(p, "GET", "/api/library?q=matrix&kind=article&sort=date")),
-    HttpRule("GET", "/api/search", ALL, lambda w, p: api(p, "GET", "/api/search?q=matrix")),
     HttpRule("GET", "/api/library/topics", ALL, lambda w, p: api(p, "GET", "/api/library/topics")),
     HttpRule("POST", "/api/library/topics", CURATORS, lambda w, p: api(
         p, "POST", "/api/library/topics", {"name": f"Matrix topic {uuid.uuid4().hex[:8]}"})),

@@ -189,6 +189,10 @@ HTTP = [
              lambda w, p: p.http.get(f"/webinars/{members_webinar(w)}/live")),
     HttpRule("GET", "/webinars/{id}/console", MODERATORS,
              lambda w, p: p.http.get(f"/webinars/{premoderated_webinar(w)}/console")),
+    HttpRule("GET", "/webinars/{id}/present", MODERATORS,
+             lambda w, p: p.http.get(f"/webinars/{premoderated_webinar(w)}/present")),
+    HttpRule("GET", "/webinars/{id}/export/{what}.{format}", MODERATORS, lambda w, p: p.http.get(
+        f"/webinars/{premoderated_webinar(w)}/export/questions.csv")),
     # The room's forms without JavaScript reach the same handlers as `send`: one member
     # action, one host-or-moderator action and one host-only action through that door.
     HttpRule("POST", "/webinars/{id}/act", MEMBERS, lambda w, p: _act(

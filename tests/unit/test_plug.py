@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +15,19 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from collab.accounts.models import User
+from collab.accounts.service import audit, create_user
 from collab.app import create_app
-from collab.domain import Domain, NavEntry
+from collab.domain import (
+    ActionText,
+    AuditRow,
+    Domain,
+    HomeBlock,
+    HomeItem,
+    NavEntry,
+    SearchHit,
+    SearchSource,
+)
 from collab.domains import DOMAINS
 from collab.migrations import all_migrations, migrate
 from collab.realtime import Ack, Call, ChannelKind, handles
@@ -46,8 +59,24 @@ async def notes_home(request: Request) -> JSONResponse:
     return JSONResponse({"head": (await request.app.state.hub.head("note:1")).seq})
 
 
+async def find_notes(query: str, viewer: Any, limit: int) -> list[SearchHit]:
+    return [SearchHit(source="notes", kind="note", id=1, title=f"A note on {query}",
+                      url="/notes")][:limit]
+
+
+async def notes_in_words(rows: Sequence[AuditRow]) -> Mapping[int, ActionText]:
+    return {r.id: ActionText(f"purged note {r.target[5:]}", "/notes")
+            for r in rows if r.action == "note.purge"}
+
+
+async def new_notes(viewer: Any) -> list[HomeBlock]:
+    return [HomeBlock("Fresh notes", [HomeItem("The toy's first note", "/notes")], order=1)]
+
+
 TOY = Domain(name="notes", routes=[Route("/notes", notes_home)], channels=[NoteChannel],
-             nav=[NavEntry("Notes", "/notes", order=5)])
+             nav=[NavEntry("Notes", "/notes", order=5)],
+             search=SearchSource("notes", "Notes", find_notes),
+             describe_actions=notes_in_words, whats_new=new_notes)
 
 # -------------------------------------------------------------------------------------------------
 
@@ -89,6 +118,30 @@ def test_a_toy_domain_plugs_in_with_one_list_entry(app_with_toy: Any) -> None:
                                        "since": 0, "epoch": joined["epoch"]}).decode())
             replayed = orjson.loads(ws.receive_text())
             assert replayed["op"] == "event" and replayed["data"]["message"] == "hi"
+
+
+def test_a_toy_domain_is_searched_audited_and_on_the_front_door(app_with_toy: Any) -> None:
+    """The site asks the toy through the plug alone: no line outside its package names it."""
+    with TestClient(app_with_toy) as client:
+        # A block on the front door, first by its order.
+        home = client.get("/").text
+        assert "Fresh notes" in home and home.index("Fresh notes") < home.index("New in the forum")
+        assert '<a href="/notes">The toy&#39;s first note</a>' in home
+        # A source of the site-wide search, labelled with its product, in the API and the page.
+        found = client.get("/api/search", params={"q": "lemons"}).json()["sources"]
+        notes = next(s for s in found if s["source"] == "notes")
+        assert notes["label"] == "Notes" and notes["hits"][0]["title"] == "A note on lemons"
+        page = client.get("/search", params={"q": "lemons"}).text
+        assert "A note on lemons" in page and '<span class="badge">Notes</span>' in page
+        # Its audit rows in words, after the actor's name.
+        boss: User = client.portal.call(create_user, "boss", "a long passphrase", None, "admin")
+        client.portal.call(audit, boss, "note.purge", "note:7", "")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+        assert csrf is not None
+        client.post("/login", data={"csrf_token": csrf.group(1), "username": "boss",
+                                    "password": "a long passphrase"})
+        log = client.get("/admin/audit").text
+        assert 'purged note 7</a>' in log and '<code>note.purge</code>' in log
 
 
 def test_the_docs_name_every_send_type_of_every_domain() -> None:

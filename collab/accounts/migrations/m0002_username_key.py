@@ -1,8 +1,7 @@
-"""Accounts' schema steps after the core's `0001_initial` (frozen: later changes get new steps)."""
+"""Accounts: `users.username_key`, the case-folded name."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 import sqlalchemy as sa
@@ -12,11 +11,7 @@ log = logging.getLogger("collab.migrations")
 _users = sa.table("users", sa.column("id"), sa.column("username"), sa.column("username_key"))
 
 
-def _datetime(conn: sa.Connection) -> str:
-    return str(sa.DateTime().compile(dialect=conn.dialect))
-
-
-def username_key(conn: sa.Connection) -> None:
+def upgrade(conn: sa.Connection) -> None:
     """`users.username_key`: the case-folded name, unique, compared with `=`.
 
     User names used to be matched with `iexact`, an unescaped LIKE: `%` matched anyone. Names
@@ -43,38 +38,3 @@ def username_key(conn: sa.Connection) -> None:
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("ALTER TABLE users ALTER COLUMN username_key SET NOT NULL"))
     conn.execute(sa.text("CREATE UNIQUE INDEX ix_users_username_key ON users (username_key)"))
-
-
-def token_expiry(conn: sa.Connection) -> None:
-    """API tokens get a name, a last use and an expiry; tokens issued before expire in 90 days
-    (TOKEN_TTL_DAYS's default) rather than never."""
-    when = _datetime(conn)
-    conn.execute(sa.text("ALTER TABLE api_tokens ADD COLUMN name VARCHAR(80)"))
-    conn.execute(sa.text(f"ALTER TABLE api_tokens ADD COLUMN last_used_at {when}"))
-    conn.execute(sa.text(f"ALTER TABLE api_tokens ADD COLUMN expires_at {when}"))
-    expires = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=90)
-    conn.execute(sa.text("UPDATE api_tokens SET expires_at = :expires"), {"expires": expires})
-    conn.execute(sa.text('CREATE INDEX ix_api_tokens_user ON api_tokens ("user")'))
-
-
-def sessions(conn: sa.Connection) -> None:
-    """Server-side sessions: the cookie names a row; signing out ends it for every copy."""
-    md = sa.MetaData()
-    sa.Table("users", md, sa.Column("id", sa.Integer(), primary_key=True))
-    table = sa.Table(
-        "sessions", md,
-        sa.Column("id", sa.String(length=64), primary_key=True),
-        sa.Column("user", sa.Integer(), sa.ForeignKey("users.id", ondelete="CASCADE")),
-        sa.Column("created_at", sa.DateTime()),
-        sa.Column("last_seen_at", sa.DateTime()),
-        sa.Column("ended_at", sa.DateTime()),
-        sa.Index("ix_sessions_user", "user"),
-    )
-    table.create(conn)
-
-
-MIGRATIONS = [
-    ("accounts_0002_username_key", username_key),
-    ("accounts_0003_token_expiry", token_expiry),
-    ("accounts_0004_sessions", sessions),
-]

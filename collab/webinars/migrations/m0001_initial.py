@@ -1,10 +1,8 @@
-"""The webinars' schema, frozen (tests/unit/test_migrations.py compares it with the models)."""
+"""The webinars' first schema, frozen: later model changes get a step of their own."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-
-from collab.migrations.sqlite_ids import never_reuse_ids
 
 
 def tables(md: sa.MetaData) -> list[sa.Table]:
@@ -110,9 +108,3 @@ def upgrade(conn: sa.Connection) -> None:
     # Only for the foreign key's target: `users` was created by the core's first migration.
     sa.Table("users", md, sa.Column("id", sa.Integer(), primary_key=True))
     md.create_all(conn, tables=tables(md))
-
-
-MIGRATIONS = [("webinars_0001_initial", upgrade),
-              # Registrations are the webinars' only rows that are deleted (sqlite_ids.py).
-              ("webinars_0002_sqlite_ids", lambda conn: never_reuse_ids(
-                  conn, ["webinar_registrations"]))]

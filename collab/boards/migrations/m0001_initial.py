@@ -1,4 +1,4 @@
-"""The boards' schema, frozen: later model changes get a step of their own.
+"""The boards' first schema, frozen: later model changes get a step of their own.
 
 Ranks compare byte by byte: `COLLATE "C"` on PostgreSQL (a locale collation would sort `a`
 before `B`), SQLite's default BINARY elsewhere. SQLite does not enforce the foreign keys
@@ -8,10 +8,6 @@ before `B`), SQLite's default BINARY elsewhere. SQLite does not enforce the fore
 from __future__ import annotations
 
 import sqlalchemy as sa
-
-from collab.migrations.sqlite_ids import never_reuse_ids
-
-from . import m0002_rank_sql
 
 
 def _rank() -> sa.types.TypeEngine[str]:
@@ -123,19 +119,3 @@ def upgrade(conn: sa.Connection) -> None:
     md = sa.MetaData()
     _users, *mine = tables(md)
     md.create_all(conn, tables=mine)
-
-
-def card_key_index(conn: sa.Connection) -> None:
-    """Cards found by (board, id) through one index: with an index on the board alone, a plan
-    made before the cards were analyzed (a new board, and the door's plans are made once per
-    connection) found a card by walking every card of its board, twice per move. Queries on
-    the board alone use the same index's first column."""
-    conn.execute(sa.text("CREATE INDEX ix_cards_board_card ON cards (board_id, id)"))
-    conn.execute(sa.text("DROP INDEX ix_cards_board_id"))
-
-
-MIGRATIONS = [("boards_0001_initial", upgrade), ("boards_0002_rank_sql", m0002_rank_sql.upgrade),
-              ("boards_0003_card_key_index", card_key_index),
-              ("boards_0004_sqlite_ids", lambda conn: never_reuse_ids(conn, [
-                  "projects", "boards", "project_members", "board_columns", "cards",
-                  "card_assignees", "card_comments", "card_done_log"]))]
