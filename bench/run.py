@@ -473,9 +473,12 @@ class Loadgen:
         if not (BENCH / "node_modules" / "ws").is_dir():
             raise LoadgenError("bench/node_modules/ws is missing: run `npm ci` in bench/")
         self.log_path = logdir / f"loadgen-{cfg['mode']}.log"
+        # In a file: one argument holds at most 128 KiB, less than 10,000 attendees' URLs.
+        cfg_path = logdir / f"loadgen-{cfg['mode']}-{time.monotonic_ns()}.json"
+        cfg_path.write_text(json.dumps(cfg))
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                pinned(["node", str(BENCH / "loadgen.js"), json.dumps(cfg)], cpus), cwd=BENCH,
+                pinned(["node", str(BENCH / "loadgen.js"), f"@{cfg_path}"], cpus), cwd=BENCH,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
         self.ps = psutil.Process(self.proc.pid)
         self.lines: queue.Queue[bytes] = queue.Queue()
