@@ -33,6 +33,7 @@ log = logging.getLogger("collab.presence")
 # How many members `joined`, `presence` frames and one page name.
 HEAD = 100
 ORIGINS = "collab:presence-origins"
+REDIS_CONNECTIONS = 16
 _username = operator.itemgetter(0)
 
 
@@ -65,8 +66,13 @@ class Presence:
         if self._url:
             from redis import asyncio as aioredis
 
-            self._redis = aioredis.Redis.from_url(self._url, socket_connect_timeout=2,
-                                                  socket_timeout=2)
+            # A bounded pool that callers queue for: a crowd of a thousand joining at once
+            # otherwise opened a thousand Redis connections (each one a handshake and, in
+            # redis-py, a package-metadata lookup), then closed them.
+            pool = aioredis.BlockingConnectionPool.from_url(
+                self._url, max_connections=REDIS_CONNECTIONS, timeout=5,
+                socket_connect_timeout=2, socket_timeout=2)
+            self._redis = aioredis.Redis.from_pool(pool)
             try:
                 await self._announce()
             except Exception as exc:
