@@ -256,17 +256,23 @@ async def soak(a: argparse.Namespace, servers: list[CollabServer], setup: dict[s
 
     async def move(n: int) -> None:
         # Each process's writer moves its own half of the cards, so moves never race.
-        card = rng.choice([c for c in versions if c % len(writers) == n % len(writers)])
+        free = [c for c in versions if c % len(writers) == n % len(writers)]
+        if not free:  # every card of this writer has a move in flight: the server is behind
+            stats["board move"].refused["skipped: all cards in flight"] += 1
+            return
+        card = rng.choice(free)
         version = versions.pop(card)  # one move of a card in flight at a time
 
         def acked(answer: dict[str, Any]) -> None:
             versions[card] = answer["data"]["version"]
 
-        await timed(stats["board move"], writers[n % len(writers)], {
-            "op": "send", "channel": board, "type": "card.move",
-            "data": {"card_id": card, "version": version, "column_id": rng.choice(columns),
-                     "index": rng.randint(0, 5)}}, acked)
-        versions.setdefault(card, version)  # refused or lost: try it again later
+        try:
+            await timed(stats["board move"], writers[n % len(writers)], {
+                "op": "send", "channel": board, "type": "card.move",
+                "data": {"card_id": card, "version": version, "column_id": rng.choice(columns),
+                         "index": rng.randint(0, 5)}}, acked)
+        finally:
+            versions.setdefault(card, version)  # refused or lost: try it again later
 
     async def chat(n: int) -> None:
         await timed(stats["webinar chat"], attendees[(n * 7) % len(attendees)], {
@@ -394,10 +400,10 @@ def main() -> None:
     p.add_argument("--sockets", type=int, default=2000)
     p.add_argument("--attendees", type=int, default=0,
                    help="signed-in webinar attendees among the sockets (0: half of them)")
-    p.add_argument("--post-rate", type=float, default=2)
-    p.add_argument("--move-rate", type=float, default=5)
-    p.add_argument("--chat-rate", type=float, default=3)
-    p.add_argument("--ask-rate", type=float, default=0.5)
+    p.add_argument("--post-rate", type=float, default=1)
+    p.add_argument("--move-rate", type=float, default=2)
+    p.add_argument("--chat-rate", type=float, default=1)
+    p.add_argument("--ask-rate", type=float, default=0.2)
     p.add_argument("--search-rate", type=float, default=2)
     p.add_argument("--no-pin", action="store_true")
     p.add_argument("--json", type=Path, help="also write the figures to this file")
