@@ -1,4 +1,4 @@
-"""The `collab` command: serve, migrate, createuser, seed."""
+"""The `collab` command: serve, migrate, createuser, seed, reset-epochs, collect-static."""
 
 from __future__ import annotations
 
@@ -114,12 +114,39 @@ def build_parser() -> argparse.ArgumentParser:
                             "channel a new epoch, so clients reload instead of resuming")
     epochs.set_defaults(func=cmd_reset_epochs)
 
+    static = sub.add_parser("collect-static", help="write the static files under their "
+                            "fingerprinted names, for nginx to serve (docs/deploy.md)")
+    static.add_argument("directory")
+    static.set_defaults(func=cmd_collect_static)
+
     from collab.domains import DOMAINS
 
     for domain in DOMAINS:
         for add_command in domain.commands:
             add_command(sub)
     return parser
+
+
+def cmd_collect_static(args: argparse.Namespace) -> int:
+    """Write every static file under its fingerprinted name (and a .gz beside it when gzip
+    helps), for a web server in front to serve with a year's cache (deploy/nginx/collab.conf)."""
+    from pathlib import Path
+
+    from collab.web.static import StaticFiles
+
+    target = Path(args.directory)
+    files = StaticFiles()
+    written = 0
+    for plain, url in sorted(files.urls.items()):
+        asset = files.assets[plain]
+        path = target / url.removeprefix("/static/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(asset.body)
+        if asset.gzipped is not None:
+            path.with_name(path.name + ".gz").write_bytes(asset.gzipped)
+        written += 1
+    print(f"wrote {written} fingerprinted files to {target}")
+    return 0
 
 
 def cmd_reset_epochs(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
+from collections.abc import Mapping
 from typing import Any
 
 from collab.errors import Invalid, NotFound
@@ -55,6 +56,25 @@ def id_field(data: dict[str, Any], name: str, *, required: bool = True) -> int |
     if value > MAX_ID:
         # Well formed, but beyond every id the database holds: it names nothing.
         raise NotFound(f"no {name.removesuffix('_id')} {value}", extra={"field": name})
+    return value
+
+
+def cursor_field(data: Mapping[str, Any], name: str, *, minimum: int = 1) -> int | None:
+    """An id given as a place in a list (`before`, `after`, `revision`), most often a query
+    parameter: None when absent or empty, else ASCII digits from `minimum` to 2^31 - 1.
+
+    Anything else is `invalid`, a well-formed number past 2^31 too: unlike an id that names a
+    thing (`id_field`, 404), a place beyond every id is a mistake of the client's, and passed
+    on it overflowed PostgreSQL's 32-bit id columns (a 500).
+    """
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and 0 < len(value) <= 10 and value.isascii() and value.isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= MAX_ID:
+        raise Invalid(f"{name} must be an id: ASCII digits from {minimum} to {MAX_ID}",
+                      extra={"field": name})
     return value
 
 
@@ -148,8 +168,11 @@ def datetime_field(data: dict[str, Any], name: str, *, required: bool = False,
 
 
 def string_list(data: dict[str, Any], name: str, *, max_items: int, max_length: int,
-                required: bool = False) -> list[str]:
-    """A list of distinct non-empty strings (order kept)."""
+                required: bool = False, fold_case: bool = False) -> list[str]:
+    """A list of distinct non-empty strings (order kept, the first spelling of each).
+
+    `fold_case`: strings equal ignoring case are one (user names compare that way: `[ana,
+    ANA]` names one member, and assigning them twice broke the card's unique assignee key)."""
     value = data.get(name)
     if value is None:
         if required:
@@ -159,11 +182,14 @@ def string_list(data: dict[str, Any], name: str, *, max_items: int, max_length: 
         raise Invalid(f"{name} must be a list of at most {max_items} strings",
                       extra={"field": name})
     out: list[str] = []
+    seen: set[str] = set()
     for item in value:
         if not isinstance(item, str) or not item.strip() or len(item.strip()) > max_length:
             raise Invalid(f"each of {name} must be a string of 1 to {max_length} characters",
                           extra={"field": name})
         item = check_storable(item.strip(), name)
-        if item not in out:
+        key = item.lower() if fold_case else item
+        if key not in seen:
+            seen.add(key)
             out.append(item)
     return out

@@ -60,6 +60,14 @@ def query(name: str, schema: Any, description: str = "") -> dict[str, Any]:
     return param
 
 
+def id_query(name: str, description: str = "", *, minimum: int = 1) -> dict[str, Any]:
+    """An id-like query parameter (a cursor, a revision number): ASCII digits up to 2^31 - 1;
+    anything else is answered 422 (`collab.web.id_param`). tests/integration/test_route_bounds.py
+    tries every parameter declared this way with values out of range."""
+    return query(name, {"type": "integer", "minimum": minimum, "maximum": 2**31 - 1},
+                 description)
+
+
 def op(summary: str, *, tag: str, ok: int = 200, response: Any = None,
        body: Any = None, auth: str = "optional", errors: Iterable[int] = (),
        params: Iterable[dict[str, Any]] = (), description: str = "") -> dict[str, Any]:

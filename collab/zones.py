@@ -30,7 +30,7 @@ def zones() -> frozenset[str]:
 
 
 def _key(text: str) -> str:
-    return text.strip().casefold().replace(" ", "_")
+    return text.casefold().replace(" ", "_")
 
 
 @functools.cache

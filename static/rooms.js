@@ -52,12 +52,33 @@
     typingTimers[who] = setTimeout(function () { clearTyping(who); }, TYPING_SHOWN_MS);
   });
 
+  // A thread with a new post moves to the top of the room's list (below the pinned ones).
+  document.body.addEventListener('htmx:oobAfterSwap', function (evt) {
+    var match = evt.target && /^thread-(\d+)-activity$/.exec(evt.target.id || '');
+    if (!match) return;
+    var item = document.getElementById('thread-' + match[1]);
+    var list = document.getElementById('threads');
+    if (item && list && item.parentNode === list && list.firstElementChild !== item) {
+      list.insertBefore(item, list.firstElementChild);
+    }
+  });
+
   document.body.addEventListener('htmx:oobAfterSwap', function (evt) {
     var el = evt.target;
     if (el && (el.id === 'thread-locked' || el.id === 'thread-pinned')) {
       var thread = document.getElementById('thread');
       if (thread) thread.setAttribute('data-' + el.getAttribute('data-field'), el.getAttribute('data-value'));
     }
+  });
+
+  // A reply to one post is sent once: the next reply from this form answers the thread.
+  document.body.addEventListener('collab:settled', function (evt) {
+    var form = evt.target;
+    if (evt.detail.error || !form.matches || !form.matches('.reply-form')) return;
+    var target = form.querySelector('input[name="reply_to"]');
+    if (target) target.remove();
+    var note = form.querySelector('.replying-to');
+    if (note) note.remove();
   });
 
   document.addEventListener('input', function (evt) {

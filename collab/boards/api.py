@@ -15,7 +15,7 @@ from collab.errors import NotFound
 from collab.realtime import Hub
 from collab.web import hub_of, read_json
 
-from . import progress, reads, service
+from . import invitations, progress, reads, service
 from .access import Access, board_access, project_access
 
 
@@ -41,11 +41,13 @@ async def board_body(hub: Hub, access: Access) -> dict[str, Any]:
             "role": access.role, "seq": head.seq, "epoch": head.epoch, "columns": columns}
 
 
-async def project_body(access: Access) -> dict[str, Any]:
+async def project_body(access: Access, viewer: Any = None) -> dict[str, Any]:
     project = await service.Project.objects.get(id=access.project_id)
     body = service.project_dict(project, access.board_id, access.role)
     body["members"] = await reads.members(access.project_id)
     body["progress"] = await progress.progress(access.board_id)
+    body["muted"] = viewer is not None and await invitations.is_muted(access.project_id,
+                                                                       viewer.id)
     return body
 
 
@@ -61,21 +63,21 @@ async def projects(request: Request) -> Response:
 async def project(request: Request) -> Response:
     project_id = request.path_params["id"]
     if request.method == "GET":
-        access = await project_access(project_id, await current_user(request))
-        return FastJSON(await project_body(access))
+        viewer = await current_user(request)
+        return FastJSON(await project_body(await project_access(project_id, viewer), viewer))
     user = await require_user(request)
     if request.method == "DELETE":
         await service.delete_project(hub_of(request), user, project_id)
         return Response(status_code=204)
     await service.update_project(hub_of(request), user, project_id, await read_json(request))
-    return FastJSON(await project_body(await project_access(project_id, user)))
+    return FastJSON(await project_body(await project_access(project_id, user), user))
 
 
 async def members(request: Request) -> Response:
     user = await require_user(request)
-    member, created = await service.set_member(hub_of(request), user, request.path_params["id"],
-                                               await read_json(request))
-    return JSONResponse(member, status_code=201 if created else 200)
+    member, state = await service.set_member(hub_of(request), user, request.path_params["id"],
+                                             await read_json(request))
+    return JSONResponse(member, status_code={"added": 201, "invited": 202}.get(state, 200))
 
 
 async def member(request: Request) -> Response:
@@ -83,6 +85,26 @@ async def member(request: Request) -> Response:
     await service.remove_member(hub_of(request), user, request.path_params["id"],
                                 request.path_params["user_id"])
     return Response(status_code=204)
+
+
+async def leave(request: Request) -> Response:
+    """`DELETE /api/projects/{id}/members/me`: the caller leaves the project."""
+    user = await require_user(request)
+    await service.remove_member(hub_of(request), user, request.path_params["id"], user.id)
+    return Response(status_code=204)
+
+
+async def invitation(request: Request) -> Response:
+    user = await require_user(request)
+    return JSONResponse(await invitations.answer(hub_of(request), user, request.path_params["id"],
+                                                 await read_json(request)))
+
+
+async def mute(request: Request) -> Response:
+    user = await require_user(request)
+    muted = await invitations.set_muted(hub_of(request), user, request.path_params["id"],
+                                        await read_json(request))
+    return JSONResponse({"project_id": request.path_params["id"], "muted": muted})
 
 
 def server_timing(response: Response, started: float) -> Response:
@@ -121,7 +143,10 @@ routes = [
     Route("/api/projects", projects, methods=["GET", "POST"]),
     Route("/api/projects/{id:id}", project, methods=["GET", "PATCH", "DELETE"]),
     Route("/api/projects/{id:id}/members", members, methods=["POST"]),
+    Route("/api/projects/{id:id}/members/me", leave, methods=["DELETE"]),
     Route("/api/projects/{id:id}/members/{user_id:id}", member, methods=["DELETE"]),
+    Route("/api/projects/{id:id}/invitation", invitation, methods=["POST"]),
+    Route("/api/projects/{id:id}/mute", mute, methods=["PUT"]),
     Route("/api/boards/{id:id}", board, methods=["GET"]),
     Route("/api/cards/{id:id}", card, methods=["GET"]),
     Route("/api/me/tasks", my_tasks, methods=["GET"]),

@@ -84,7 +84,7 @@ def merge_fields(data: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
         out["checklist"] = checklist_field(data)
     if "assignees" in data:
         out["assignees"] = string_list(data, "assignees", max_items=MAX_ASSIGNEES,
-                                       max_length=40)
+                                       max_length=40, fold_case=True)
     return out
 
 
@@ -109,4 +109,5 @@ async def resolve_assignees(project_id: int, names: list[str]) -> list[tuple[int
         if name.lower() not in found:
             raise Invalid(f"{name[:40]!r} is not an owner or member of this project, so cannot "
                           "be assigned", extra={"field": "assignees"})
-    return [found[n.lower()] for n in names]
+    # Once each, whatever reached here (the card's assignee key is unique).
+    return list(dict.fromkeys(found[n.lower()] for n in names))

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from collab.accounts.models import User
 from collab.realtime import Actor
 
-from . import reads
+from . import invitations, reads
 from .access import Access
 from .models import Member
 
@@ -36,7 +36,7 @@ def mentioned(text: str) -> set[str]:
 
 async def mention_targets(project_id: int, names: set[str], actor_id: int) -> list[int]:
     """Ids of the project's members among `names` (anyone who can read the board), not the
-    actor."""
+    actor, nor who muted the project."""
     if not names:
         return []
     async with reads.connection() as conn:
@@ -45,7 +45,8 @@ async def mention_targets(project_id: int, names: set[str], actor_id: int) -> li
             .select_from(_users.join(_members, sa.and_(_members.c.user_id == _users.c.id,
                                                        _members.c.project_id == project_id)))
             .where(sa.func.lower(_users.c.username).in_(sorted(names)),
-                   _users.c.id != actor_id))).all()
+                   _users.c.id != actor_id, invitations.not_muted(project_id, _users.c.id))
+        )).all()
     return sorted(int(r.id) for r in rows)
 
 

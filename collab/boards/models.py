@@ -132,3 +132,41 @@ class DoneLog(ormar.Model):
     at: dt.datetime = ormar.DateTime(default=utcnow)
     done_delta: int = ormar.Integer(default=0)
     total_delta: int = ormar.Integer(default=0)
+
+
+class Departure(ormar.Model):
+    """A member who left a project themself, and the owner's invitation back, if any.
+
+    Adding them again is then only an invitation (`invited_role`): they become a member when
+    they accept it, so leaving is respected (an owner could re-add someone at once, again and
+    again). Accepting deletes the row; declining clears the invitation and keeps the row.
+    """
+
+    ormar_config = base_config.copy(
+        tablename="project_departures",
+        constraints=[ormar.UniqueColumns("project_id", "user_id",
+                                         name="uq_project_departures")],
+    )
+
+    id: int = ormar.Integer(primary_key=True)
+    project_id: int = ormar.Integer()
+    user_id: int = ormar.Integer(index=True)
+    left_at: dt.datetime = ormar.DateTime(default=utcnow)
+    invited_role: str | None = ormar.String(max_length=10, nullable=True)
+    invited_by: int | None = ormar.Integer(nullable=True)
+    invited_at: dt.datetime | None = ormar.DateTime(nullable=True)
+
+
+class Mute(ormar.Model):
+    """A member who muted a project: none of its notifications reach them (mentions, an
+    invitation back). It outlives membership, so a muted project stays quiet after leaving."""
+
+    ormar_config = base_config.copy(
+        tablename="project_mutes",
+        constraints=[ormar.UniqueColumns("project_id", "user_id", name="uq_project_mutes")],
+    )
+
+    id: int = ormar.Integer(primary_key=True)
+    project_id: int = ormar.Integer()
+    user_id: int = ormar.Integer(index=True)
+    muted_at: dt.datetime = ormar.DateTime(default=utcnow)

@@ -40,7 +40,8 @@ SCHEMAS: dict[str, Any] = {
         "role": {"type": ["string", "null"], "enum": ["owner", "member", "viewer", None]},
         "seq": INTEGER, "epoch": STRING, "columns": array(ref("BoardColumn")),
     }, ["id", "project_id", "columns", "seq"]),
-    "ProjectMember": obj({"id": ID, "username": STRING, "display_name": STRING, "role": ROLE},
+    "ProjectMember": obj({"id": ID, "username": STRING, "display_name": STRING, "role": ROLE,
+                          "state": {"type": "string", "enum": ["member", "invited"]}},
                          ["id", "username", "role"]),
     "Progress": obj({
         "columns": array(obj({"id": ID, "title": STRING, "cards": INTEGER})),
@@ -59,7 +60,7 @@ SCHEMAS: dict[str, Any] = {
         "id": ID, "board_id": ID, "name": STRING, "description": STRING,
         "visibility": VISIBILITY, "created_at": NULLABLE_TIME,
         "role": {"type": ["string", "null"]}, "members": array(ref("ProjectMember")),
-        "progress": ref("Progress"),
+        "progress": ref("Progress"), "muted": BOOLEAN,
     }, ["id", "board_id", "name", "visibility"]),
     "Comment": obj({"id": ID, "card_id": ID, "body": STRING, "body_html": STRING,
                     "author": obj({"id": ID, "username": STRING, "display_name": STRING}),
@@ -71,6 +72,16 @@ _PROJECT_IN = obj({"name": {"type": "string", "minLength": 1, "maxLength": 120},
                    "visibility": VISIBILITY}, ["name"])
 _PRIVATE = ("A private project answers 404 to anyone who is not a member, exactly as one that "
             "does not exist.")
+
+
+
+def _invited(operation: dict[str, Any]) -> dict[str, Any]:
+    """Adding someone who left the project themself answers 202: they are invited back."""
+    operation["responses"]["202"] = {
+        "description": "Invited back (they left the project): a member once they accept",
+        "content": {"application/json": {"schema": ref("ProjectMember")}}}
+    return operation
+
 
 PATHS: dict[str, Any] = {
     "/api/projects": {
@@ -93,12 +104,38 @@ PATHS: dict[str, Any] = {
                      params=[path_id()], auth="required", errors=[403, 404]),
     },
     "/api/projects/{id}/members": {
-        "post": op("Add a member with a role, or change a member's role (owners)", tag=TAG,
-                   ok=201, params=[path_id()], auth="required", errors=[403, 404, 409],
-                   body=obj({"username": STRING, "role": ROLE}, ["username"]),
-                   response=ref("ProjectMember"),
-                   description="201 when added, 200 when the role of a member changed. The "
-                               "last owner cannot be demoted (409)."),
+        "post": _invited(op(
+            "Add a member with a role, or change a member's role (owners)", tag=TAG, ok=201,
+            params=[path_id()], auth="required", errors=[403, 404, 409],
+            body=obj({"username": STRING, "role": ROLE}, ["username"]),
+            response=ref("ProjectMember"),
+            description="201 when added, 200 when the role of a member changed. The last owner "
+                        "cannot be demoted (409). Someone who left the project themself is only "
+                        "invited back: 202 `{\"state\":\"invited\",…}` and an `invitation` "
+                        "notification; they become a member when they accept.")),
+    },
+    "/api/projects/{id}/members/me": {
+        "delete": op("Leave a project; from then on an owner adding me again only invites me",
+                     tag=TAG, ok=204, params=[path_id()], auth="required", errors=[404, 409],
+                     description="The last owner cannot leave (409)."),
+    },
+    "/api/projects/{id}/invitation": {
+        "post": op("Accept or decline my invitation back to a project I left", tag=TAG,
+                   params=[path_id()], auth="required", errors=[404, 422],
+                   body=obj({"accept": BOOLEAN}, ["accept"]),
+                   response=obj({"state": {"type": "string", "enum": ["member", "declined"]},
+                                 "project_id": ID, "role": ROLE}, ["state", "project_id"]),
+                   description="Without an invitation, 404 whether or not the project exists "
+                               "(or is private). Accepted, I am a member with the role I was "
+                               "invited with."),
+    },
+    "/api/projects/{id}/mute": {
+        "put": op("Mute or unmute a project: its notifications (mentions, an invitation back) "
+                  "stop reaching me", tag=TAG, params=[path_id()], auth="required",
+                  errors=[404, 422], body=obj({"muted": BOOLEAN}, ["muted"]),
+                  response=obj({"project_id": ID, "muted": BOOLEAN}, ["project_id", "muted"]),
+                  description="Anyone who may see the project, or is invited back to it. A "
+                              "mute outlives membership. " + _PRIVATE),
     },
     "/api/projects/{id}/members/{user_id}": {
         "delete": op("Remove a member (owners), or leave a project (the member)", tag=TAG,

@@ -26,7 +26,7 @@ from collab.web import (
     sign_in_redirect,
 )
 
-from . import board_pages, progress, reads, service
+from . import board_pages, invitations, progress, reads, service
 from .access import Access, project_access
 from .models import ROLES, Project
 
@@ -61,17 +61,37 @@ async def projects_page(request: Request) -> Response:
 async def _project_context(access: Access, user: User | None) -> dict[str, Any]:
     project = await Project.objects.get(id=access.project_id)
     figures = await progress.progress(access.board_id)
+    uid = user.id if user is not None else None
     return {"project": service.project_dict(project, access.board_id, access.role),
             "access": access, "members": await reads.members(access.project_id),
             "progress": figures, "chart": progress.chart(figures["burnup"]),
-            "roles": ROLES, "today": progress.today().isoformat()}
+            "roles": ROLES, "today": progress.today().isoformat(),
+            "invitation": await invitations.pending(access.project_id, uid),
+            "muted": uid is not None and await invitations.is_muted(access.project_id, uid)}
+
+
+NOTICES = {"invited": "They left this project before: they are invited back, and become a "
+                      "member when they accept.",
+           "joined": "You accepted the invitation: you are a member again.",
+           "muted": "Muted: this project's notifications no longer reach you.",
+           "unmuted": "Unmuted: this project's notifications reach you again."}
 
 
 async def project_page(request: Request) -> Response:
-    """A project: its progress (burn-up chart), its members, and owners' settings."""
+    """A project: its progress (burn-up chart), its members, and owners' settings; to someone
+    invited back to a private project, only the invitation (name, role, accept or decline)."""
     user = await current_user(request)
-    access = await project_access(request.path_params["id"], user)
-    return render(request, "boards/project.html", await _project_context(access, user))
+    try:
+        access = await project_access(request.path_params["id"], user)
+    except NotFound:
+        invitation = await invitations.pending(request.path_params["id"],
+                                               user.id if user else None)
+        if invitation is None:
+            raise
+        return render(request, "boards/invitation.html", {"invitation": invitation})
+    context = await _project_context(access, user)
+    context["notice"] = NOTICES.get(request.query_params.get("done", ""), "")
+    return render(request, "boards/project.html", context)
 
 
 async def _project_form(request: Request, action: Any) -> Response:
@@ -103,10 +123,41 @@ async def project_settings(request: Request) -> Response:
 
 async def project_members(request: Request) -> Response:
     async def action(user: User, project_id: int, form: Any) -> str:
-        await service.set_member(hub_of(request), user, project_id,
-                                 {"username": form_text(form, "username").strip(),
-                                  "role": form_text(form, "role") or "member"})
-        return f"/projects/{project_id}#members"
+        _, state = await service.set_member(hub_of(request), user, project_id,
+                                            {"username": form_text(form, "username").strip(),
+                                             "role": form_text(form, "role") or "member"})
+        done = "?done=invited" if state == "invited" else ""
+        return f"/projects/{project_id}{done}#members"
+
+    return await _project_form(request, action)
+
+
+async def project_invitation(request: Request) -> Response:
+    """Accept or decline an invitation back (from the project page or the notifications
+    page): a plain form, `accept` true or false."""
+    await check_csrf(request)
+    user = await require_user(request)
+    project_id = request.path_params["id"]
+    form = await request.form()
+    try:
+        answered = await invitations.answer(hub_of(request), user, project_id,
+                                            {"accept": form_text(form, "accept")})
+    except NotFound:
+        # Accepted already (another tab, or the notification's form used twice): the project
+        # is the answer; otherwise there is no invitation, and the page says so.
+        if (await project_access(project_id, user)).role is None:
+            raise
+        return redirect(f"/projects/{project_id}")
+    if answered["state"] == "member":
+        return redirect(f"/projects/{project_id}?done=joined")
+    return redirect("/projects")
+
+
+async def project_mute(request: Request) -> Response:
+    async def action(user: User, project_id: int, form: Any) -> str:
+        muted = await invitations.set_muted(hub_of(request), user, project_id,
+                                            {"muted": form_text(form, "muted")})
+        return f"/projects/{project_id}?done={'muted' if muted else 'unmuted'}"
 
     return await _project_form(request, action)
 
@@ -169,6 +220,8 @@ routes = [
     Route("/projects/{id:id}/members", project_members, methods=["POST"]),
     Route("/projects/{id:id}/members/{user_id:id}/remove", project_member_remove,
           methods=["POST"]),
+    Route("/projects/{id:id}/invitation", project_invitation, methods=["POST"]),
+    Route("/projects/{id:id}/mute", project_mute, methods=["POST"]),
     Route("/projects/{id:id}/delete", project_delete, methods=["GET", "POST"]),
     Route("/me/tasks", my_tasks_page, methods=["GET"]),
     *board_pages.routes,

@@ -20,7 +20,7 @@ from collab.fields import check_storable, choice_field, text_field
 from collab.realtime import Actor, Hub
 from collab.web import iso, person
 
-from . import ranks, reads
+from . import invitations, ranks, reads
 from .access import Access, board_access, project_access
 from .cards import (
     comment_card,
@@ -130,6 +130,7 @@ async def delete_project(hub: Hub, actor: Actor | User, project_id: int) -> None
             table = model.ormar_config.table
             await conn.execute(sa.delete(table).where(table.c.board_id == board_id))
         await conn.execute(sa.delete(_members).where(_members.c.project_id == project_id))
+        await invitations.forget_project(conn, project_id)
         await conn.execute(sa.delete(Board.ormar_config.table)
                            .where(Board.ormar_config.table.c.id == board_id))
         await conn.execute(sa.delete(Project.ormar_config.table)
@@ -169,16 +170,23 @@ async def _owners(conn: Any, project_id: int) -> set[int]:
 
 
 async def set_member(hub: Hub, actor: Actor | User, project_id: int, data: dict[str, Any]
-                     ) -> tuple[dict[str, Any], bool]:
-    """Owners add a member with a role, or change a member's role; (member, created)."""
+                     ) -> tuple[dict[str, Any], str]:
+    """Owners add a member with a role, or change a member's role; (member, state), the state
+    "added", "changed", "unchanged", or "invited" for someone who left the project themself
+    (they become a member only by accepting: `invitations`)."""
     access = await project_access(project_id, actor)
     access.require_owner(actor)
     role = choice_field(data, "role", ROLES, default="member")
     user = await _user_named(data.get("username"))
+    shown = {**person(user), "role": role}
     async with board_transaction(hub, access.board_id) as tx:
         existing = (await tx.conn.execute(sa.select(_members.c.id, _members.c.role).where(
             _members.c.project_id == project_id, _members.c.user_id == user.id))).first()
-        if existing is None:
+        if existing is None and await invitations.invite_back(tx, access, user, role,
+                                                              _actor(actor)):
+            invited = True
+        elif existing is None:
+            invited = False
             await tx.conn.execute(sa.insert(_members).values(
                 project_id=project_id, user_id=user.id, role=role, added_at=utcnow()))
         elif existing.role != role:
@@ -188,18 +196,23 @@ async def set_member(hub: Hub, actor: Actor | User, project_id: int, data: dict[
                                   .values(role=role))
             if role == "viewer":
                 await _unassign(tx, access, user.id, _actor(actor))
+    if existing is None and invited:
+        await audit(actor, "project.member", f"project:{project_id}",
+                    f"{user.username}: invited back as {role}")
+        return {"state": "invited", **shown}, "invited"
     before = existing.role if existing is not None else "none"
     if before != role:
         await audit(actor, "project.member", f"project:{project_id}",
                     f"{user.username}: {before} -> {role}")
         await hub.access_changed(user.id)
-    return ({**person(user), "role": role},
-            existing is None)
+    state = "added" if existing is None else "changed" if before != role else "unchanged"
+    return {"state": "member", **shown}, state
 
 
 async def remove_member(hub: Hub, actor: Actor | User, project_id: int, user_id: int) -> None:
-    """Owners remove anyone; a member may leave. The last owner stays. Their sockets on the
-    board are checked again at once (a private board is then gone for them)."""
+    """Owners remove anyone; a member may leave (then only an invitation they accept brings
+    them back: `invitations`). The last owner stays. Their sockets on the board are checked
+    again at once (a private board is then gone for them)."""
     if actor is None:
         raise Unauthenticated("sign in first")
     access = await project_access(project_id, actor)
@@ -213,6 +226,8 @@ async def remove_member(hub: Hub, actor: Actor | User, project_id: int, user_id:
         if row.role == "owner" and await _owners(tx.conn, project_id) == {user_id}:
             raise Conflict("a project needs an owner: make someone else owner first")
         await tx.conn.execute(sa.delete(_members).where(_members.c.id == row.id))
+        if actor.id == user_id:
+            await invitations.note_departure(tx.conn, project_id, user_id)
         await _unassign(tx, access, user_id, _actor(actor))
     await audit(actor, "project.member", f"project:{project_id}", f"user:{user_id}: removed")
     await hub.access_changed(user_id)

@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from collab.accounts.auth import current_user, require_user
 from collab.errors import Invalid
-from collab.web import hub_of, int_param, read_json
+from collab.web import hub_of, id_param, read_json
 
 from . import diff, reading, search, service
 
@@ -41,11 +41,9 @@ async def entry(request: Request) -> JSONResponse:
     if request.method == "PUT":
         user = await require_user(request)
         await service.update_entry(hub_of(request), user, _id(request), await read_json(request))
-        return JSONResponse(await reading.entry_view(_id(request), user,
-                                                     (await service.load(_id(request), user))
-                                                     .row.latest_revision))
+        return JSONResponse(await reading.entry_view(_id(request), user, newest=True))
     viewer = await current_user(request)
-    number = int_param(request, "revision", None, minimum=1, maximum=1_000_000)
+    number = id_param(request, "revision")
     return JSONResponse(await reading.entry_view(_id(request), viewer, number))
 
 
@@ -61,8 +59,7 @@ async def _step(request: Request, action: str) -> JSONResponse:
         state = await service.claim(hub, user, _id(request))
     else:
         state = await service.withdraw(hub, user, _id(request))
-    view = await reading.entry_view(_id(request), user,
-                                    (await service.load(_id(request), user)).row.latest_revision)
+    view = await reading.entry_view(_id(request), user, newest=True)
     return JSONResponse({**view, "state": state})
 
 
@@ -85,15 +82,14 @@ async def withdraw(request: Request) -> JSONResponse:
 async def feature(request: Request) -> JSONResponse:
     user = await require_user(request)
     featured = await service.set_featured(user, _id(request), await read_json(request))
-    # Like the workflow's steps, it answers the entry (its newest revision).
-    view = await reading.entry_view(_id(request), user,
-                                    (await service.load(_id(request), user)).row.latest_revision)
+    # Like the workflow's steps, it answers the entry (the newest revision the caller may see).
+    view = await reading.entry_view(_id(request), user, newest=True)
     return JSONResponse({**view, "featured": featured})
 
 
 def revision_pair(request: Request) -> tuple[int, int]:
-    a = int_param(request, "from", None, minimum=1, maximum=1_000_000)
-    b = int_param(request, "to", None, minimum=1, maximum=1_000_000)
+    a = id_param(request, "from")
+    b = id_param(request, "to")
     if a is None or b is None:
         raise Invalid("give two revision numbers: ?from=A&to=B", extra={"field": "from"})
     return a, b

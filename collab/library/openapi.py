@@ -10,6 +10,7 @@ from collab.openapi import (
     STRING,
     TIME,
     array,
+    id_query,
     obj,
     op,
     path_id,
@@ -131,7 +132,7 @@ PATHS: dict[str, Any] = {
     "/api/library/{id}": {
         "get": op("An entry: its published revision (drafts only to their author and experts)",
                   tag=TAG, response=ref("LibraryEntry"), errors=(404, 422),
-                  params=[path_id(), query("revision", INTEGER, "another revision")]),
+                  params=[path_id(), id_query("revision", "another revision")]),
         "put": op("Edit (author); on a published entry this starts a new revision", tag=TAG,
                   response=ref("LibraryEntry"), body=ref("LibraryEdit"), auth="required",
                   errors=ENTRY_ERRORS, params=[path_id()],
@@ -153,8 +154,8 @@ PATHS: dict[str, Any] = {
     },
     "/api/library/{id}/diff": {
         "get": op("The differences between two revisions", tag=TAG, errors=(404, 422),
-                  params=[path_id(), {**query("from", INTEGER), "required": True},
-                          {**query("to", INTEGER), "required": True}],
+                  params=[path_id(), {**id_query("from"), "required": True},
+                          {**id_query("to"), "required": True}],
                   response=obj({"id": ID, "kind": KIND, "from": INTEGER, "to": INTEGER,
                                 "changes": array(obj({
                                     "field": STRING, "label": STRING, "list": BOOLEAN,

@@ -24,7 +24,7 @@ from collab.accounts.auth import current_user, require_user
 from collab.accounts.models import User
 from collab.errors import CollabError, Conflict, Forbidden, Invalid, NotFound
 from collab.searching import everywhere
-from collab.web import check_csrf, form_text, hub_of, int_param, is_htmx, page_param, render
+from collab.web import check_csrf, form_text, hub_of, id_param, is_htmx, page_param, render
 
 from . import content as c
 from . import diff, reading, search, service
@@ -180,7 +180,7 @@ def _last_reviewed(view: dict[str, Any], user: User | None) -> int | None:
 async def entry_page(request: Request, notice: str = "", error: str = "",
                      status: int = 200) -> Response:
     user = await current_user(request)
-    number = int_param(request, "revision", None, minimum=1, maximum=1_000_000)
+    number = id_param(request, "revision")
     view = await reading.entry_view(_id(request), user, number)
     context = {"entry": view, **_permissions(view, user), "notice": notice, "error": error,
                "last_reviewed": _last_reviewed(view, user),
@@ -242,10 +242,7 @@ async def _workflow(request: Request, action: str) -> Response:
 async def _entry_error(request: Request, entry_id: int, exc: CollabError,
                        form: FormData) -> Response:
     user = await current_user(request)
-    found = await service.load(entry_id, user)
-    privileged = service.sees_unpublished(user, found.author_id)
-    view = await reading.entry_view(entry_id, user,
-                                    found.row.latest_revision if privileged else None)
+    view = await reading.entry_view(entry_id, user, newest=True)
     context = {"entry": view, **_permissions(view, user), "notice": "", "error": exc.message,
                "kind_labels": c.KIND_LABELS, "level_labels": c.LEVEL_LABELS,
                "state_labels": service.STATE_LABELS, "outcome_text": c.outcome_text,
@@ -343,8 +340,8 @@ async def diff_page(request: Request) -> Response:
     found = await service.load(_id(request), user)
     view = await reading.entry_view(found.id, user)
     numbers = [r["number"] for r in view["revisions"]]
-    a = int_param(request, "from", None, minimum=1, maximum=1_000_000)
-    b = int_param(request, "to", None, minimum=1, maximum=1_000_000)
+    a = id_param(request, "from")
+    b = id_param(request, "to")
     if a is None or b is None:
         b = numbers[-1]
         a = numbers[-2] if len(numbers) > 1 else b

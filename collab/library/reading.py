@@ -51,20 +51,25 @@ def html_of(kind: str, content: dict[str, Any]) -> dict[str, str]:
     return {f"{name}_html": render_markdown(content.get(name) or "") for name in names}
 
 
-async def entry_view(entry_id: int, viewer: Person | None, number: int | None = None
-                     ) -> dict[str, Any]:
+async def entry_view(entry_id: int, viewer: Person | None, number: int | None = None, *,
+                     newest: bool = False) -> dict[str, Any]:
     """An entry as `GET /api/library/{id}` answers: the published revision (or, to its author
     and reviewers, the newest one if never published), its revisions and, to them, its
-    history."""
+    history.
+
+    `newest`: the newest revision the viewer may see, as a workflow step answers: the one in
+    the works for its author and reviewers, the published one for anyone else (a moderator
+    featuring an entry under revision). Asking for the newest by number told such a moderator
+    that a draft revision exists ("no revision 2 you may see")."""
     async with db.database.connection() as conn:
         entry = await load_in(conn, entry_id, viewer)
         row = entry.row
         privileged = sees_unpublished(viewer, entry.author_id)
         if number is None:
-            number = row.published_revision if row.published_revision is not None \
-                else row.latest_revision
+            number = row.latest_revision if newest and privileged \
+                or row.published_revision is None else row.published_revision
         if not visible_revision(entry, viewer, number):
-            raise NotFound(f"entry {entry_id} has no revision {number} you may see")
+            raise NotFound(f"entry {entry_id} has no revision {number}")
         rev = await revision_row(conn, entry_id, number)
         if rev is None:
             raise NotFound(f"entry {entry_id} has no revision {number}")
@@ -133,7 +138,7 @@ async def _history(conn: Any, entry_id: int) -> list[dict[str, Any]]:
 async def revision_content(entry: Loaded, viewer: Person | None, number: int
                            ) -> dict[str, Any]:
     if not visible_revision(entry, viewer, number):
-        raise NotFound(f"entry {entry.id} has no revision {number} you may see")
+        raise NotFound(f"entry {entry.id} has no revision {number}")
     async with db.database.connection() as conn:
         rev = await revision_row(conn, entry.id, number)
     if rev is None:

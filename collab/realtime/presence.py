@@ -65,18 +65,26 @@ class Presence:
     async def start(self) -> None:
         if self._url:
             from redis import asyncio as aioredis
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+            from redis.exceptions import ConnectionError as RedisConnectionError
 
             # A bounded pool that callers queue for: a crowd of a thousand joining at once
             # otherwise opened a thousand Redis connections (each one a handshake and, in
             # redis-py, a package-metadata lookup), then closed them.
+            # After Redis restarts, every pooled connection is dead and the first command on
+            # each failed ("Connection closed by server"): a member joining then was counted
+            # locally only. A command that finds its connection closed is tried once more on
+            # a fresh one. Timeouts are not retried: a stalled Redis would cost twice as long.
             pool = aioredis.BlockingConnectionPool.from_url(
                 self._url, max_connections=REDIS_CONNECTIONS, timeout=5,
-                socket_connect_timeout=2, socket_timeout=2)
+                socket_connect_timeout=2, socket_timeout=2,
+                retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)))
             self._redis = aioredis.Redis.from_pool(pool)
             try:
                 await self._announce()
             except Exception as exc:
-                log.warning("presence could not announce this process (%s)", exc)
+                log.warning("presence could not announce this process (%r)", exc)
 
     async def stop(self) -> None:
         if self._redis is not None:
@@ -134,7 +142,7 @@ class Presence:
             await pipe.execute()
             return not others
         except Exception as exc:
-            log.warning("presence add failed (%s): counted locally only", exc)
+            log.warning("presence add failed (%r): counted locally only", exc)
             return True
 
     async def remove(self, channel: str, actor: Actor) -> bool:
@@ -165,7 +173,7 @@ class Presence:
                                              b"(" + name + b"\x01")
             return True
         except Exception as exc:
-            log.warning("presence remove failed: %s", exc)
+            log.warning("presence remove failed: %r", exc)
             return True
 
     async def _elsewhere(self, channel: str, user_id: int) -> bool:
@@ -190,7 +198,7 @@ class Presence:
             try:
                 return await self._page_redis(channel, after, limit)
             except Exception as exc:
-                log.warning("presence list failed (%s): listing local members", exc)
+                log.warning("presence list failed (%r): listing local members", exc)
         return self._page_local(channel, after, limit)
 
     def _page_local(self, channel: str, after: str | None, limit: int | None) -> Present:

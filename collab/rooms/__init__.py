@@ -4,6 +4,7 @@ from collab.domain import Domain, NavEntry
 
 from . import api, pages, seed, site
 from .channels import RoomChannel, ThreadChannel
+from .migrations import MIGRATIONS
 from .openapi import PATHS, SCHEMAS
 from .search import SOURCE
 
@@ -16,6 +17,7 @@ DOMAIN = Domain(
         NavEntry("Flags", "/moderation/flags", roles=("moderator", "admin"), order=90),
     ],
     seed=seed.seed,
+    migrations=MIGRATIONS,
     search=SOURCE,
     describe_actions=site.describe_actions,
     whats_new=site.whats_new,

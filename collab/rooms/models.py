@@ -53,6 +53,9 @@ class Post(ormar.Model):
     created_at: dt.datetime = ormar.DateTime(default=utcnow)
     edited_at: dt.datetime | None = ormar.DateTime(nullable=True)
     deleted: bool = ormar.Boolean(default=False)
+    # The post of the same thread this one answers, if any (not a foreign key: a post is
+    # never deleted, only marked so).
+    reply_to: int | None = ormar.Integer(nullable=True)
 
 
 class Flag(ormar.Model):
@@ -68,3 +71,18 @@ class Flag(ormar.Model):
     resolved: bool = ormar.Boolean(default=False, index=True)
     resolution: str = ormar.String(max_length=20, default="")
     resolved_by_id: int | None = ormar.Integer(nullable=True)
+
+
+class ThreadRead(ormar.Model):
+    """How far a member has read a thread: the seq of the last post a page showed them."""
+
+    ormar_config = base_config.copy(
+        tablename="thread_reads",
+        constraints=[ormar.UniqueColumns("user_id", "thread_id", name="uq_thread_reads")],
+    )
+
+    id: int = ormar.Integer(primary_key=True)
+    user_id: int = ormar.Integer()
+    thread_id: int = ormar.Integer(index=True)
+    last_read_seq: int = ormar.BigInteger(default=0)
+    read_at: dt.datetime = ormar.DateTime(default=utcnow)

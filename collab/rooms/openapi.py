@@ -12,6 +12,7 @@ from collab.openapi import (
     STRING,
     TIME,
     array,
+    id_query,
     obj,
     op,
     path_id,
@@ -72,12 +73,20 @@ PATHS: dict[str, Any] = {
     },
     "/api/threads/{id}": {
         "get": op("A thread and its posts in seq order", tag=TAG,
-                  params=[path_id(), query("after", {"type": "integer", "minimum": 0}), _limit],
+                  params=[path_id(), id_query("after", minimum=0), _limit],
                   errors=(401, 404, 422),
                   response={"allOf": [ref("Thread"), obj(
                       {"posts": array(ref("Post")), "next_after": {"type": ["integer", "null"]},
-                       "seq": INTEGER, "epoch": STRING},
+                       "seq": INTEGER, "epoch": STRING,
+                       "last_read_seq": {"type": ["integer", "null"],
+                                         "description": "signed-in callers: read up to"}},
                       ["posts", "next_after", "seq", "epoch"])]}),
+    },
+    "/api/threads/{id}/read": {
+        "post": op("Mark the thread read up to a seq (never lowered)", tag=TAG, auth="required",
+                   params=[path_id()], errors=(401, 404, 422),
+                   body=obj({"seq": {"type": "integer", "minimum": 0}}, ["seq"]),
+                   response=obj({"last_read_seq": INTEGER}, ["last_read_seq"])),
     },
     "/api/flags": {
         "get": op("Open flags (moderators)", tag=TAG, auth="required",

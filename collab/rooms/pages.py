@@ -28,10 +28,12 @@ from collab.web import (
     page_param,
     positive_param,
     render,
+    shown_name,
     sign_in_redirect,
 )
 
-from . import service
+from . import reading, service
+from .activity import thread_bumped
 from .models import Post, Thread
 
 THREADS_PER_PAGE = 20
@@ -95,6 +97,10 @@ async def _room_context(request: Request, room_id: int, user: User | None) -> di
                      .offset((page - 1) * THREADS_PER_PAGE).limit(THREADS_PER_PAGE + 1).all())
     more = len(threads) > THREADS_PER_PAGE
     items = [service.thread_dict(t) for t in threads[:THREADS_PER_PAGE]]
+    if user is not None:
+        unread = await reading.unread_counts(user.id, [t["id"] for t in items])
+        for item in items:
+            item["unread"] = unread.get(item["id"], 0)
     return {"room": service.room_dict(room), "page": page, "has_next": more,
             "pinned": [t for t in items if t["pinned"]],
             "threads": [t for t in items if not t["pinned"]],
@@ -138,10 +144,20 @@ async def _thread_context(request: Request, thread_id: int, user: User | None) -
     older = len(posts) > POSTS_PER_PAGE
     posts = posts[-POSTS_PER_PAGE:]
     present = await hub.present(channel)
+    first_unread, unread = None, 0
+    if user is not None and before is None and posts:
+        # "New since your last visit" is against what the member had read before this page;
+        # what it shows is read from now on.
+        seen = await reading.last_read(user.id, thread.id)
+        if seen is not None:
+            fresh = [p for p in posts
+                     if p.seq > seen and not p.deleted and p.author.id != user.id]
+            first_unread, unread = (fresh[0].id if fresh else None), len(fresh)
+        await reading.mark_read(user.id, thread.id, posts[-1].seq)
     return {
         "thread": service.thread_dict(thread),
         "room": service.room_dict(thread.room),
-        "posts": [service.post_dict(p, p.author) for p in posts],
+        "posts": await service.post_dicts(posts),
         "older_before": posts[0].seq if older and posts else None,
         # Only the newest page is live: older pages are history and get no socket.
         "live": before is None,
@@ -151,14 +167,38 @@ async def _thread_context(request: Request, thread_id: int, user: User | None) -
         "members": present.members, "present_count": present.count,
         "is_moderator": is_moderator(user),
         "reply": "",
+        "first_unread_id": first_unread,
+        "unread_count": unread,
     }
 
 
+QUOTE_CHARS = 2_000
+
+
 async def thread_page(request: Request) -> Response:
-    """The latest posts of a thread (or older ones with `?before=SEQ`), live over `/ws/html`."""
+    """The latest posts of a thread (or older ones with `?before=SEQ`), live over `/ws/html`.
+    `?reply_to=POST` and `?quote=POST` fill the reply form (the links under each post)."""
     user = await current_user(request)
-    context = await _thread_context(request, request.path_params["id"], user)
+    thread_id = request.path_params["id"]
+    context = await _thread_context(request, thread_id, user)
+    for name in ("reply_to", "quote"):
+        if user is None or request.query_params.get(name) in (None, ""):
+            continue
+        try:
+            target = await service.replied_post(thread_id, request.query_params[name])
+        except Invalid:
+            continue  # a post that is gone or elsewhere: an empty reply form
+        context["replying_to"] = service.reply_target(target)
+        if name == "quote":
+            context["reply"] = quoted(target)
     return render(request, "rooms/thread.html", context)
+
+
+def quoted(post: Post) -> str:
+    """The post's Markdown as a block quote that names its author, for a reply to go under."""
+    body = post.body[:QUOTE_CHARS] + ("…" if len(post.body) > QUOTE_CHARS else "")
+    lines = [f"> {line}".rstrip() for line in body.splitlines()]
+    return f"> **{shown_name(post.author)}** wrote:\n>\n" + "\n".join(lines) + "\n\n"
 
 
 async def new_post(request: Request) -> Response:
@@ -168,14 +208,19 @@ async def new_post(request: Request) -> Response:
     thread_id = request.path_params["id"]
     form = await request.form()
     body = form_text(form, "body")
+    data = {"body": body, "reply_to": form_text(form, "reply_to")}
     try:
-        await service.create_post(hub_of(request), actor_of(user), thread_id, {"body": body})
+        _seq, post_id = await service.create_post(hub_of(request), actor_of(user), thread_id,
+                                                  data)
+        thread_bumped(hub_of(request), thread_id)
     except CollabError as exc:
         if isinstance(exc, NotFound | Unauthenticated):
             raise
         context = await _thread_context(request, thread_id, user)
         context.update(reply=body, error=exc.message)
         return render(request, "rooms/thread.html", context, status_code=exc.status)
+    if data["reply_to"]:
+        return RedirectResponse(_thread_url(thread_id, post_id), status_code=303)
     return RedirectResponse(_thread_url(thread_id) + "#reply", status_code=303)
 
 

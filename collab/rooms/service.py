@@ -15,7 +15,7 @@ from collab.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticate
 from collab.fields import bool_field, id_field, text_field
 from collab.markdown import render_markdown
 from collab.realtime import Actor, Hub
-from collab.web import author_or_moderator, is_moderator, iso, person, role_badge
+from collab.web import author_or_moderator, is_moderator, iso, parse_id, person, role_badge
 
 from . import posting
 from .models import Flag, Post, Room, Thread
@@ -80,13 +80,38 @@ def thread_dict(thread: Thread) -> dict[str, Any]:
             "post_count": thread.post_count, "locked": thread.locked, "pinned": thread.pinned}
 
 
-def post_dict(post: Post, author: User | Actor) -> dict[str, Any]:
+def post_dict(post: Post, author: User | Actor,
+              reply_to: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"id": post.id, "thread_id": post.thread.id, "seq": post.seq,
             "body": "" if post.deleted else post.body,
             "body_html": "" if post.deleted else post.body_html,
             "author": {**person(author), "badge": role_badge(author)},
             "created_at": iso(post.created_at), "edited_at": iso(post.edited_at),
-            "deleted": post.deleted}
+            "deleted": post.deleted, "reply_to": reply_to}
+
+
+def reply_target(post: Post) -> dict[str, Any]:
+    """What a reply shows of the post it answers: its id and its author."""
+    return {"id": post.id, "author": person(post.author)}
+
+
+async def post_dicts(posts: list[Post]) -> list[dict[str, Any]]:
+    """A page of posts, each with the post it answers (read in one query for the page)."""
+    wanted = {p.reply_to for p in posts if p.reply_to}
+    targets = {t.id: reply_target(t) for t in await Post.objects.select_related("author")
+               .filter(id__in=list(wanted)).all()} if wanted else {}
+    return [post_dict(p, p.author, targets.get(p.reply_to) if p.reply_to else None)
+            for p in posts]
+
+
+async def replied_post(thread_id: int, value: Any) -> Post:
+    """The post of `thread_id` a reply answers (`reply_to`), or `invalid`."""
+    post_id = parse_id(value)
+    post = await Post.objects.select_related("author").get_or_none(
+        id=post_id, thread=thread_id) if post_id is not None else None
+    if post is None or post.deleted:
+        raise Invalid("reply_to must be a post of this thread", extra={"field": "reply_to"})
+    return post
 
 
 async def get_thread(thread_id: int, viewer: Actor | User | None) -> Thread:
@@ -184,9 +209,12 @@ async def create_post(hub: Hub, actor: Actor | None, thread_id: int, data: dict[
     if actor is None:
         raise Unauthenticated("sign in to post")
     body = text_field(data, "body", MAX_BODY)
+    reply_to = None
+    if data.get("reply_to") not in (None, ""):
+        reply_to = reply_target(await replied_post(thread_id, data["reply_to"]))
     body_html = render_markdown(body)
     return await posting.insert_post(hub, actor, is_moderator(actor), thread_id, body,
-                                     body_html)
+                                     body_html, reply_to)
 
 
 async def _own_post(actor: Actor | None, thread_id: int, data: dict[str, Any],
@@ -214,7 +242,7 @@ async def edit_post(hub: Hub, actor: Actor | None, thread_id: int, data: dict[st
         if post.author.id != actor.id:
             await audit(actor, "post.edit", f"post:{post.id}", f"thread:{thread_id}")
         channel, subject = f"thread:{thread_id}", f"post:{post.id}"
-        data = post_dict(post, post.author)
+        [data] = await post_dicts([post])
         # Replay shows the post as it is now, never its earlier body.
         await tx.redact(channel, subject, {k: data[k] for k in ("body", "body_html",
                                                                 "edited_at")})

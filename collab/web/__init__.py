@@ -20,6 +20,7 @@ from .toolkit import (
     author_or_moderator,
     form_text,
     hub_of,
+    id_param,
     int_param,
     is_moderator,
     page_param,
@@ -32,7 +33,7 @@ from .toolkit import (
 __all__ = [
     "CSP", "CSRF_FIELD", "CSRF_HEADER", "STATIC_DIR", "TEMPLATES_DIR", "SecurityHeadersMiddleware",
     "author_or_moderator", "check_csrf", "collab_error_handler", "csrf_token", "error_response",
-    "form_text", "http_error_handler", "hub_of", "int_param", "is_htmx", "is_moderator", "iso",
+    "form_text", "http_error_handler", "hub_of", "id_param", "int_param", "is_htmx", "is_moderator", "iso",
     "page_param", "parse_id", "person", "positive_param", "read_json", "render", "render_fragment",
     "role_badge", "server_error_handler", "shown_name", "sign_in_redirect", "templates",
     "wants_json", "when",

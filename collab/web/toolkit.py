@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from collab.errors import Invalid, NotFound, TooLarge
+from collab.fields import cursor_field
 
 if TYPE_CHECKING:
     from collab.realtime import Hub
@@ -90,6 +91,14 @@ def int_param(request: Request, name: str, default: int | None = None, *,
     if value < minimum:
         raise Invalid(f"{name} must be at least {minimum}", extra={"field": name})
     return min(value, maximum) if maximum is not None else value
+
+
+def id_param(request: Request, name: str, *, minimum: int = 1) -> int | None:
+    """An id-like query parameter (a cursor such as `before`/`after`, a revision number): None
+    when absent, else `cursor_field`'s rule (ASCII digits up to 2^31 - 1), else `invalid`.
+    Every API route reads such parameters through here; pages that would rather show the first
+    page for a malformed link use `positive_param`, the same rule without the error."""
+    return cursor_field(request.query_params, name, minimum=minimum)
 
 
 def page_param(request: Request) -> int:

@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from collab.accounts.auth import current_user, require_user
 from collab.errors import Invalid
-from collab.web import hub_of, int_param, read_json
+from collab.web import hub_of, id_param, int_param, read_json
 
 from . import room, service
 from .models import Webinar
@@ -90,8 +90,8 @@ async def messages(request: Request) -> JSONResponse:
     viewer = await current_user(request)
     found = await service.get_webinar(request.path_params["id"], viewer)
     limit = int_param(request, "limit", 100, minimum=1, maximum=room.MAX_PAGE) or 100
-    before = int_param(request, "before", None, minimum=1, maximum=2**63 - 1)
-    after = int_param(request, "after", None, minimum=0, maximum=2**63 - 1)
+    before = id_param(request, "before")
+    after = id_param(request, "after", minimum=0)
     items = await room.messages(found.id, before=before, after=after, limit=limit)
     return JSONResponse({"webinar_id": found.id, "messages": items})
 

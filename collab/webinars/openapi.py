@@ -12,6 +12,7 @@ from collab.openapi import (
     STRING,
     TIME,
     array,
+    id_query,
     obj,
     op,
     path_id,
@@ -109,8 +110,7 @@ PATHS: dict[str, Any] = {
         "parameters": [path_id()],
         "get": op("The chat, oldest first (newest page, or before/after a message id)",
                   tag=TAG, params=[
-                      query("before", {"type": "integer", "minimum": 1}),
-                      query("after", {"type": "integer", "minimum": 0}),
+                      id_query("before"), id_query("after", minimum=0),
                       query("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
                   ], response=obj({"webinar_id": ID, "messages": array(ref("WebinarMessage"))}),
                   errors=[401, 404, 422]),

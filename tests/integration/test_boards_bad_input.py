@@ -203,3 +203,31 @@ async def test_one_key_sent_at_once_on_several_sockets_is_done_once_and_acked_al
         board = get_board(api, p.board_id, p.owner)
         assert [c["title"] for c in board["columns"]] == titles
         assert all(not c["cards"] for c in board["columns"])
+
+
+async def test_one_assignee_named_twice_in_different_case_is_assigned_once(
+    live_server: ServerFactory, database_url: str
+) -> None:
+    """Issue 21, item 8: `[name, NAME]` answered `conflict` "the board is busy … retry" after
+    five internal retries (`retry: true` on PostgreSQL), so a client that follows the contract
+    retried forever. User names compare case-folded: the second is the same member."""
+    from .test_boards_helpers import add_member
+
+    server = live_server(database_url=database_url)
+    with Api(server.base_url) as api:
+        p = setup_project(api)
+        mate = api.register()
+        add_member(api, p.owner, int(p.project["id"]), mate)
+        twice = [mate.username, mate.username.upper(), f" {mate.username.lower()} "]
+        async with await WSClient.connect(server.ws_url, token=p.owner.token) as me:
+            made = await ok(me, p.channel, "card.create", column_id=p.columns[0],
+                            title="Twice", assignees=twice)
+            card_id = made["data"]["id"]
+            [card] = [c for c in get_board(api, p.board_id, p.owner)["columns"][0]["cards"]
+                      if c["id"] == card_id]
+            assert card["assignees"] == [mate.username]
+            await ok(me, p.channel, "card.update", card_id=card_id, version=card["version"],
+                     assignees=[p.owner.username.upper(), *twice, p.owner.username])
+            [card] = [c for c in get_board(api, p.board_id, p.owner)["columns"][0]["cards"]
+                      if c["id"] == card_id]
+            assert card["assignees"] == [p.owner.username, mate.username]

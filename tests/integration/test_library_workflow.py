@@ -229,6 +229,38 @@ def test_featuring_answers_the_entry(api: Api, people: dict[str, User]) -> None:
     assert ok(call(api, "GET", path))["featured"] is True
 
 
+def test_a_moderator_featuring_an_entry_under_revision_sees_the_published_one(
+        api: Api, admin: User, people: dict[str, User]) -> None:
+    """Issue 21, item 7: the answer was 404 "entry N has no revision 2 you may see", which told
+    a moderator (not a reviewer) that a draft revision exists."""
+    writer, expert = people["author"], people["expert"]
+    moderator = api.register()
+    grant(api, admin, moderator, "moderator")
+    word = uuid.uuid4().hex[:8]
+    entry_id = ok(call(api, "POST", "/api/library", writer, new_article(word)), 201)["id"]
+    path = f"/api/library/{entry_id}"
+    for step, who in (("submit", writer), ("claim", expert)):
+        ok(call(api, "POST", f"{path}/{step}", who))
+    ok(call(api, "POST", f"{path}/review", expert, {"decision": "approve"}))
+    ok(call(api, "PUT", path, writer, {"title": f"Secret draft title {word}"}))
+    shown_before = ok(call(api, "GET", path, moderator))
+    for featured in (True, False):
+        answer = ok(call(api, "POST", f"{path}/feature", moderator, {"featured": featured}))
+        assert answer["featured"] is featured and answer["revision"] == 1
+        assert (answer["state"], answer["latest_revision"]) == ("published", 1)
+        assert "Secret draft" not in str(answer)
+        assert {k: v for k, v in answer.items() if k != "featured"} \
+            == {k: v for k, v in shown_before.items() if k != "featured"}
+    # The author still gets the revision in the works back, as from every other step.
+    mine = ok(call(api, "GET", f"{path}?revision=2", writer))
+    assert mine["title"] == f"Secret draft title {word}"
+    # Asking for it by number tells nothing either: a revision that does not exist answers
+    # the same words.
+    hidden = refused(call(api, "GET", f"{path}?revision=2", moderator), 404, "not_found")
+    missing = refused(call(api, "GET", f"{path}?revision=3", moderator), 404, "not_found")
+    assert hidden.replace("2", "N") == missing.replace("3", "N")
+
+
 def test_lists_my_drafts_and_the_review_queue(api: Api, people: dict[str, User]) -> None:
     author, member, expert = people["author"], people["member"], people["expert"]
     entry_id = ok(call(api, "POST", "/api/library", author,

@@ -4,6 +4,7 @@ the live room on two processes over Redis, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -114,7 +115,8 @@ def _calendar(text: bytes) -> Calendar:
 def test_calendar_files_parse_with_utc_times(server: LiveServer, api: Api, admin: User) -> None:
     made = create_webinar(api, admin.token, title="Budgets; commas, and \\ slashes",
                           starts_at="2031-01-15T09:30", ends_at="2031-01-15T11:00",
-                          timezone="America/New_York", description="Line one\nLine two",
+                          timezone="America/New_York",
+                          description="Line **one**\nLine [two](https://example.org/two)",
                           speakers=["Priya"])
     past = create_webinar(api, admin.token, starts_at=at(-180), ends_at=at(-120))
     hidden = create_webinar(api, admin.token, starts_at=at(600), visibility="members")
@@ -130,7 +132,10 @@ def test_calendar_files_parse_with_utc_times(server: LiveServer, api: Api, admin
     assert start == dt.datetime(2031, 1, 15, 14, 30, tzinfo=dt.UTC)
     assert end == dt.datetime(2031, 1, 15, 16, 0, tzinfo=dt.UTC)
     assert "DTSTART:20310115T143000Z" in r.text.replace("\r\n", "\n")
-    assert "Line one" in str(event["DESCRIPTION"]) and f"/webinars/{made['id']}" in str(event["URL"])
+    # The description as text, not Markdown: a link keeps its address after its words.
+    assert str(event["DESCRIPTION"]).startswith(
+        "Line one\nLine two (https://example.org/two)\n\nSpeakers: Priya"), event["DESCRIPTION"]
+    assert f"/webinars/{made['id']}" in str(event["URL"])
 
     feed = _calendar(api.http.get("/webinars.ics").content)
     uids = {str(e["UID"]) for e in feed.walk("VEVENT")}
@@ -240,3 +245,56 @@ async def test_a_webinar_made_members_only_drops_its_anonymous_readers_in_every_
     finally:
         for s in (*readers, talker):
             await s.close()
+
+
+_PROPERTY_LINE = re.compile(r"[A-Z][A-Z0-9-]*(;[^:\r\n]*)?:")
+
+
+def _lines_a_lax_parser_sees(text: str) -> list[str]:
+    """The lines of a calendar as a parser that splits on any line break sees them (CR alone,
+    LF alone, and what Python's splitlines takes for one), after unfolding (RFC 5545, 3.1)."""
+    unfolded = re.sub(r"\r\n[ \t]", "", text)
+    return [line for line in unfolded.splitlines() if line]
+
+
+def test_line_breaks_and_control_characters_never_reach_a_calendar_line(
+        server: LiveServer, api: Api, admin: User) -> None:
+    """Issue 21, item 9: a bare CR in a title was written as-is into X-WR-CALNAME, so a parser
+    splitting on CR saw injected `BEGIN:VEVENT`/`UID:` lines; an LF crashed the writer."""
+    injected = "\rEND:VEVENT\rBEGIN:VEVENT\rUID:evil@attacker\rSUMMARY:Injected\r"
+    titles = [f"Budgets{injected}2031", "Budgets\nUID:evil-lf@attacker",
+              "Budgets\r\nUID:evil-crlf@attacker", "Budgets\x0bUID:evil-vt@attacker",
+              "Budgets\u2028UID:evil-ls@attacker\x85UID:evil-nel@attacker\x1c\x7f"]
+    made = [create_webinar(api, admin.token, title=title, starts_at=at(60 * 24 * 400 + n),
+                           description=f"One{injected}two\r\nthree\x0bfour\u2029five")
+            for n, title in enumerate(titles)]
+    expected = dict(zip(titles, [
+        "Budgets END:VEVENT BEGIN:VEVENT UID:evil@attacker SUMMARY:Injected 2031",
+        "Budgets UID:evil-lf@attacker", "Budgets UID:evil-crlf@attacker",
+        "Budgets UID:evil-vt@attacker", "Budgets UID:evil-ls@attacker UID:evil-nel@attacker "],
+        strict=True))
+    feed = api.http.get("/webinars.ics")
+    assert feed.status_code == 200
+    for webinar, title in zip(made, titles, strict=True):
+        r = api.http.get(f"/webinars/{webinar['id']}.ics")
+        assert r.status_code == 200, r.text[:300]
+        for text in (r.text, feed.text):
+            lines = _lines_a_lax_parser_sees(text)
+            bad = [line for line in lines if not _PROPERTY_LINE.match(line)]
+            assert not bad, bad
+            assert not [line for line in lines if line.startswith("UID:evil")], lines
+            assert "SUMMARY:Injected" not in lines
+        lax = _lines_a_lax_parser_sees(r.text)
+        assert lax.count("BEGIN:VEVENT") == 1 and lax.count("END:VEVENT") == 1, lax
+        [event] = Calendar.from_ical(r.content).walk("VEVENT")
+        assert str(event["UID"]) == f"webinar-{webinar['id']}@127.0.0.1"
+        # The words are kept, as text on one line: every break is a space.
+        summary = str(event["SUMMARY"])
+        assert summary == expected[title], repr(summary)
+        assert str(Calendar.from_ical(r.content)["X-WR-CALNAME"]) == summary
+        # A description is its rendered text: its line breaks stay (LF, written as the escape
+        # \n); VT and PARAGRAPH SEPARATOR, which Markdown reads as spaces, are spaces.
+        assert str(event["DESCRIPTION"]).startswith(
+            "One\nEND:VEVENT\nBEGIN:VEVENT\nUID:evil@attacker\nSUMMARY:Injected\n"
+            "two\nthree four five\n\nDetails and registration: "), repr(event["DESCRIPTION"])
+    assert len(Calendar.from_ical(feed.content).walk("VEVENT")) >= len(made)

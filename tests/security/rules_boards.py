@@ -9,7 +9,11 @@ the code and docs/protocol.md (Boards) decide:
 - a public one is read by anyone, but changed only by its owners and members and managed only
   by its owners: its write rows are NOBODY too (403 for a signed-in stranger, 401 or the
   sign-in page for anonymous);
-- anyone signed in may start a project and see their own tasks.
+- anyone signed in may start a project and see their own tasks;
+- leaving (`members/me`) needs membership and answering an invitation needs one (none of the
+  principals is invited): NOBODY; muting needs to see the project: NOBODY on a private one,
+  every signed-in principal on a public one. Viewers, members, owners and invitees of a
+  project are tried route by route in tests/integration/test_boards_invitations.py.
 """
 
 from __future__ import annotations
@@ -97,6 +101,17 @@ HTTP: list[HttpRule] = [
                                            f"{with_mate(w)[1]}")),
     HttpRule("GET", "/api/channels/{channel}/presence", NOBODY,
              lambda w, p: api(p, "GET", f"/api/channels/board:{private(w)['board']}/presence")),
+    HttpRule("DELETE", "/api/projects/{id}/members/me", NOBODY,
+             lambda w, p: api(p, "DELETE", f"/api/projects/{public(w)['id']}/members/me")),
+    HttpRule("POST", "/api/projects/{id}/invitation", NOBODY,
+             lambda w, p: api(p, "POST", f"/api/projects/{public(w)['id']}/invitation",
+                              {"accept": True})),
+    HttpRule("PUT", "/api/projects/{id}/mute", NOBODY,
+             lambda w, p: api(p, "PUT", f"/api/projects/{private(w)['id']}/mute",
+                              {"muted": True})),
+    HttpRule("PUT", "/api/projects/{id}/mute", MEMBERS,
+             lambda w, p: api(p, "PUT", f"/api/projects/{public(w)['id']}/mute",
+                              {"muted": True})),
     HttpRule("GET", "/api/boards/{id}", NOBODY,
              lambda w, p: api(p, "GET", f"/api/boards/{private(w)['board']}")),
     HttpRule("GET", "/api/cards/{id}", NOBODY,
@@ -116,6 +131,12 @@ HTTP: list[HttpRule] = [
     HttpRule("POST", "/projects/{id}/members/{user_id}/remove", NOBODY,
              lambda w, p: form(p, f"/projects/{with_mate(w)[0]['id']}/members/"
                                   f"{with_mate(w)[1]}/remove")),
+    HttpRule("POST", "/projects/{id}/invitation", NOBODY,
+             lambda w, p: form(p, f"/projects/{public(w)['id']}/invitation", {"accept": "true"})),
+    HttpRule("POST", "/projects/{id}/mute", NOBODY,
+             lambda w, p: form(p, f"/projects/{private(w)['id']}/mute", {"muted": "true"})),
+    HttpRule("POST", "/projects/{id}/mute", MEMBERS,
+             lambda w, p: form(p, f"/projects/{public(w)['id']}/mute", {"muted": "true"})),
     HttpRule("GET", "/projects/{id}/delete", NOBODY,
              lambda w, p: p.http.get(f"/projects/{public(w)['id']}/delete")),
     HttpRule("POST", "/projects/{id}/delete", NOBODY,

@@ -163,6 +163,8 @@ HTTP = [
         p, "POST", f"/api/rooms/{public_room(w)}/threads", {"title": "T", "body": "B"})),
     HttpRule("GET", "/api/threads/{id}", MEMBERS,
              lambda w, p: api(p, "GET", f"/api/threads/{members_thread(w)}")),
+    HttpRule("POST", "/api/threads/{id}/read", MEMBERS,
+             lambda w, p: api(p, "POST", f"/api/threads/{members_thread(w)}/read", {"seq": 0})),
     HttpRule("GET", "/api/flags", MODERATORS, lambda w, p: api(p, "GET", "/api/flags")),
     HttpRule("POST", "/api/flags/{id}", MODERATORS, lambda w, p: api(
         p, "POST", f"/api/flags/{a_flag(w)}", {"action": "dismiss"})),

@@ -59,15 +59,18 @@ RECORDED = [
 ]
 
 
-def test_every_version_an_existing_database_recorded_keeps_its_name_and_place() -> None:
-    assert [version for version, _ in MIGRATIONS][:len(RECORDED)] == RECORDED
+def test_every_version_an_existing_database_recorded_keeps_its_name_and_order() -> None:
+    # Later steps of a domain may come between (a fresh database runs them in list order, an
+    # existing one after everything it has), but none of these is renamed, dropped or moved.
+    versions = [version for version, _ in MIGRATIONS]
+    assert [v for v in versions if v in RECORDED] == RECORDED
 
 
 async def test_a_database_migrated_by_the_earlier_layout_is_up_to_date(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
-    # What the earlier code left: every step it had, recorded under its name.
-    await migrate(url, [(version, lambda conn: None) for version in RECORDED])
-    later = [version for version, _ in MIGRATIONS][len(RECORDED):]
+    # What the earlier code left: every step it had, run and recorded under its name.
+    await migrate(url, [(version, step) for version, step in MIGRATIONS if version in RECORDED])
+    later = [version for version, _ in MIGRATIONS if version not in RECORDED]
     assert await migrate(url) == later
 
 
