@@ -4,11 +4,11 @@ This is everything a domain may import from `realtime`.
 """
 
 from .channels import Ack, Actor, Call, ChannelKind, handles
-from .door import Change, Step, Stmt, Written
+from .door import Also, Change, Redaction, Step, Stmt, Written
 from .events import Event
 from .hub import Hub, Position
 from .presence import HEAD as PRESENCE_HEAD
 from .presence import Present
 
-__all__ = ["PRESENCE_HEAD", "Ack", "Actor", "Call", "Change", "ChannelKind", "Event", "Hub",
-           "Position", "Present", "Step", "Stmt", "Written", "handles"]
+__all__ = ["PRESENCE_HEAD", "Ack", "Actor", "Also", "Call", "Change", "ChannelKind", "Event",
+           "Hub", "Position", "Present", "Redaction", "Step", "Stmt", "Written", "handles"]

@@ -111,6 +111,8 @@ def _fresh_credentials(world: World) -> dict[str, str]:
 
 HTTP = [
     HttpRule("GET", "/healthz", ALL, lambda w, p: p.http.get("/healthz")),
+    # Served by client address (METRICS_ALLOW), not by role: the matrix runs on loopback.
+    HttpRule("GET", "/metrics", ALL, lambda w, p: p.http.get("/metrics")),
     HttpRule("GET", "/api/openapi.json", ALL, lambda w, p: p.http.get("/api/openapi.json")),
     HttpRule("GET", "/static/{path}", ALL, lambda w, p: p.http.get("/static/live.js")),
     # accounts
