@@ -183,3 +183,46 @@ async def test_a_kind_the_member_turned_off_is_not_sent_nor_counted_as_dropped(
     assert _notes(server, quiet, card["id"]) == 0
     assert _notes(server, keen, card["id"]) == 1
     assert value(scrape(server), "collab_notifications_dropped_total") == 0
+
+
+async def test_two_pages_of_a_member_agree_on_the_unread_count_after_one_marks_read(
+        server: LiveServer) -> None:
+    with Api(server.base_url) as api:
+        p, [mate, other] = _project_with(api, 2)
+        async with await WSClient.connect(server.ws_url, token=p.owner.token) as owner, \
+                await WSClient.connect(server.ws_url, token=mate.token) as first, \
+                await WSClient.connect(server.ws_url, token=mate.token) as second:
+            for page in (first, second):
+                await page.join_ok(f"user:{mate.id}")
+            card = (await ok(owner, p.channel, "card.create", column_id=p.columns[0],
+                             title="Read me"))["data"]
+            for n in range(3):
+                await ok(owner, p.channel, "card.comment", card_id=card["id"],
+                         body=f"@{mate.username} look {n}, and @{other.username}")
+            notes = await first.events(f"user:{mate.id}", 3, type="notification")
+            await second.events(f"user:{mate.id}", 3, type="notification")
+            listed = api.http.get("/api/notifications", headers=mate.auth).json()
+            assert listed["unread"] == 3 and [n["read"] for n in listed["results"]] == [False] * 3
+            assert listed["results"][0]["actor"]["username"] == p.owner.username
+            # Marking one read: both pages hear the new count.
+            r = api.http.post("/api/notifications/read", json={"ids": [notes[0]["data"]["id"]]},
+                              headers=mate.auth)
+            assert r.status_code == 200 and r.json() == {"unread": 2}
+            for page in (first, second):
+                [heard] = await page.events(f"user:{mate.id}", 1, type="notifications.read")
+                assert heard["data"] == {"unread": 2}
+            # Another member's ids are left alone; "all" clears the caller's.
+            theirs = api.http.get("/api/notifications", headers=other.auth).json()["results"]
+            api.http.post("/api/notifications/read", json={"ids": [theirs[0]["id"]]},
+                          headers=mate.auth)
+            assert api.http.get("/api/notifications?unread=1",
+                                headers=other.auth).json()["unread"] == 3
+            r = api.http.post("/api/notifications/read", json={"all": True}, headers=mate.auth)
+            assert r.json() == {"unread": 0}
+            for bad in ({}, {"ids": []}, {"ids": ["x"]}, {"ids": [0]}, {"all": "yes"},
+                        {"ids": list(range(1, 502))}):
+                r = api.http.post("/api/notifications/read", json=bad, headers=mate.auth)
+                assert r.status_code == 422, bad
+            assert api.http.get("/api/notifications").status_code == 401
+            assert api.http.get("/api/notifications?before=99999999999",
+                                headers=mate.auth).status_code == 422

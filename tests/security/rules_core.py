@@ -153,6 +153,12 @@ HTTP = [
     HttpRule("GET", "/members/{username}", ALL,
              lambda w, p: p.http.get(f"/members/{w.owner.username}")),
     HttpRule("GET", "/notifications", MEMBERS, lambda w, p: p.http.get("/notifications")),
+    HttpRule("POST", "/notifications/read", MEMBERS,
+             lambda w, p: p.http.post("/notifications/read", data={"csrf_token": p.csrf})),
+    HttpRule("GET", "/api/notifications", MEMBERS,
+             lambda w, p: api(p, "GET", "/api/notifications")),
+    HttpRule("POST", "/api/notifications/read", MEMBERS,
+             lambda w, p: api(p, "POST", "/api/notifications/read", {"all": True})),
     # forum API
     HttpRule("GET", "/api/rooms", ALL, lambda w, p: api(p, "GET", "/api/rooms")),
     HttpRule("POST", "/api/rooms", MODERATORS, lambda w, p: api(
