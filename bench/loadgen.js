@@ -56,7 +56,12 @@ const cfg = Object.assign(
     settleSeconds: 1,
     dumpFrames: 0, // log this many received frames to stderr (the loadgen log), to debug
   },
-  JSON.parse(process.argv[2] || "{}"),
+  // "@FILE": the config is in FILE (10,000 attendees' URLs do not fit in one argument).
+  JSON.parse(
+    (process.argv[2] || "{}").startsWith("@")
+      ? require("fs").readFileSync(process.argv[2].slice(1), "utf8")
+      : process.argv[2] || "{}",
+  ),
 );
 
 // ---- stdio barrier with the driver --------------------------------------------------------

@@ -473,9 +473,12 @@ class Loadgen:
         if not (BENCH / "node_modules" / "ws").is_dir():
             raise LoadgenError("bench/node_modules/ws is missing: run `npm ci` in bench/")
         self.log_path = logdir / f"loadgen-{cfg['mode']}.log"
+        # In a file: one argument holds at most 128 KiB, less than 10,000 attendees' URLs.
+        cfg_path = logdir / f"loadgen-{cfg['mode']}-{time.monotonic_ns()}.json"
+        cfg_path.write_text(json.dumps(cfg))
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
-                pinned(["node", str(BENCH / "loadgen.js"), json.dumps(cfg)], cpus), cwd=BENCH,
+                pinned(["node", str(BENCH / "loadgen.js"), f"@{cfg_path}"], cpus), cwd=BENCH,
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
         self.ps = psutil.Process(self.proc.pid)
         self.lines: queue.Queue[bytes] = queue.Queue()
@@ -1047,8 +1050,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--attendees", type=int, default=1000, help="webinar: signed-in attendees")
     p.add_argument("--chat-rate", type=float, default=50, help="webinar: chat messages/s")
     p.add_argument("--vote-rate", type=float, default=50, help="webinar: upvotes/s")
-    p.add_argument("--connect-concurrency", type=int, default=100,
-                   help="webinar: attendees connecting and joining at once")
+    p.add_argument("--connect-concurrency", type=int, default=0,
+                   help="webinar: attendees connecting and joining at once (0: all of them)")
+    p.add_argument("--processes", type=int, default=1, choices=(1, 2, 3, 4),
+                   help="webinar: server processes on one Redis (and, for collab, one "
+                        "database); attendees alternate between them")
     p.add_argument("--entries", type=int, default=10_000, help="library: entries imported")
     p.add_argument("--queries", type=int, default=300, help="library: queries per measurement")
     p.add_argument("--targets", default="reference,collab",

@@ -1,14 +1,17 @@
 """The webinar scenario of bench/run.py: a crowd in one live room, chatting and upvoting.
 
     python bench/run.py webinar --attendees 1000 --chat-rate 50 --vote-rate 50 --seconds 30
+    python bench/run.py webinar --attendees 10000 --processes 2 --chat-rate 1 --vote-rate 1
 
 Every attendee is a signed-in member on its own socket (presence counts members, so anonymous
 sockets would not exercise it). 1,000 members through the registration API would take minutes
 of Argon2 hashing, so they are written into the database with collab's own models by
 tests/support/members.py (one shared hash, a real token each) before collab starts serving.
 
-Figures: join time for the whole crowd and the presence frames each socket got meanwhile
-(coalesced: a few dozen, not one per arrival), events acknowledged per second, deliveries,
+Figures: the joins (`--connect-concurrency` at once; 0, the default, is the whole crowd at
+once): their time, the server CPU they cost (in all, and per join) and the presence frames and
+entries each socket got meanwhile (coalesced, and naming at most the first 100 members), then
+events acknowledged per second, deliveries,
 loss (acknowledged events × attendees − received), seq gaps, latency from each send to each
 receipt (p50/p99/max), server CPU. The ceiling server gets the same load (its sockets need no
 accounts; it has no presence).
@@ -51,46 +54,75 @@ def setup_webinar(server: Server, token: str) -> int:
     return int(made["id"])
 
 
+def _start(ctx: Context, target: str, processes: int) -> list[Server]:
+    """One server, or `processes` of them on one Redis (collab's also on one database)."""
+    if processes == 1:
+        return [ctx.start(target)]
+    database = ctx.sqlite_url(f"{target}-webinar")
+    servers: list[Server] = []
+    try:
+        for n in range(processes):
+            servers.append(ctx.start(target, f"{target}-{chr(97 + n)}", database))
+    except Exception:
+        for server in servers:
+            server.stop()
+        raise
+    return servers
+
+
 def scenario_webinar(ctx: Context, target: str) -> dict[str, Any]:
     a = ctx.args
-    server = ctx.start(target)
+    servers = _start(ctx, target, a.processes)
+    first = servers[0]
+    at_once = a.connect_concurrency or a.attendees
+
+    def cpu() -> float:
+        return sum(s.cpu_s() for s in servers)
+
     try:
         if target == "reference":
             channel = f"webinar:{random.randrange(10**9)}"
-            urls = [server.ws_url()] * a.attendees
+            urls = [servers[i % len(servers)].ws_url() for i in range(a.attendees)]
             questions = list(range(1, QUESTIONS + 1))
         else:
-            channel, token = server.setup_channel("webinar")
-            crowd = _members(ctx.sqlite_url(server.name), a.attendees)
-            urls = [server.ws_url(m["token"]) for m in crowd]
-            questions = asyncio.run(_ask(server.ws_url(token), channel, QUESTIONS))
+            channel, token = first.setup_channel("webinar")
+            crowd = _members(first.env["DATABASE_URL"], a.attendees)
+            # Attendees alternate between the processes, as a load balancer would spread them.
+            urls = [servers[i % len(servers)].ws_url(m["token"]) for i, m in enumerate(crowd)]
+            questions = asyncio.run(_ask(first.ws_url(token), channel, QUESTIONS))
         cfg = {"mode": "webinar", "channel": channel, "attendeeUrls": urls,
                "chatRate": a.chat_rate, "voteRate": a.vote_rate, "seconds": a.seconds,
                "questionIds": questions, "drainSeconds": a.drain,
-               "connectConcurrency": a.connect_concurrency}
+               "connectConcurrency": at_once}
         gen = ctx.loadgen(cfg)
         try:
-            cpu_join0 = server.cpu_s()
-            profilers = ctx.profile([server], "webinar-join")
-            ready = gen.phase("ready", 300)
+            rss0 = sum(s.rss() for s in servers)
+            cpu_join0 = cpu()
+            profilers = ctx.profile(servers, "webinar-join")
+            ready = gen.phase("ready", 600)
             ctx.stop_profiles(profilers)
-            cpu_join = server.cpu_s() - cpu_join0
-            cpu0 = server.cpu_s()
+            # The settle second after the last join is in it: presence frames still going out.
+            cpu_join = cpu() - cpu_join0
+            rss_joined = sum(s.rss() for s in servers)
+            cpu0 = cpu()
             gen_cpu0 = gen.cpu_s()
-            other = OtherLoad([server.cpu_s, gen.cpu_s, ctx.redis.cpu_s])
-            profilers = ctx.profile([server], "webinar")
+            other = OtherLoad([s.cpu_s for s in servers] + [gen.cpu_s, ctx.redis.cpu_s])
+            profilers = ctx.profile(servers, "webinar")
             gen.go()
             done = gen.phase("done", a.seconds + a.drain + 120)
             ctx.stop_profiles(profilers)
-            cpu = server.cpu_s() - cpu0
+            used = cpu() - cpu0
             window = max(done["window_s"], 1e-9)
+            joined = max(ready["attendees"], 1)
             done.update({
+                "processes": len(servers), "joins_at_once": min(at_once, a.attendees),
                 "join_s": ready["join_s"], "joined": ready["attendees"],
                 "join_failed": ready["failed"], "presence_frames": ready["presence_frames"],
                 "presence_entries_mean": ready["presence_entries_mean"],
-                "server_cpu_join_s": cpu_join, "server_cpu_s": cpu,
-                "server_cpu_util": cpu / window,
-                "us_per_delivery": cpu / done["received"] * 1e6 if done["received"] else None,
+                "server_cpu_join_s": cpu_join, "ms_cpu_per_join": cpu_join / joined * 1e3,
+                "rss_before_mib": rss0 / 2**20, "rss_joined_mib": rss_joined / 2**20,
+                "server_cpu_s": used, "server_cpu_util": used / window,
+                "us_per_delivery": used / done["received"] * 1e6 if done["received"] else None,
                 "loadgen_cpu_util": (gen.cpu_s() - gen_cpu0) / window,
                 "other_cpu_util": other.cores(),
             })
@@ -98,10 +130,12 @@ def scenario_webinar(ctx: Context, target: str) -> dict[str, Any]:
             gen.close()
         return done
     except Exception:
-        print(f"--- {server.name} log tail ---\n{server.log_tail()}", file=sys.stderr)
+        for server in servers:
+            print(f"--- {server.name} log tail ---\n{server.log_tail()}", file=sys.stderr)
         raise
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()
 
 
 async def _ask(url: str, channel: str, n: int) -> list[int]:
@@ -126,13 +160,20 @@ def print_webinar(results: dict[str, dict[str, Any]], args: Any) -> None:
     def lost(r: dict[str, Any]) -> Any:
         return r["loss"] if r.get("drained", True) else f"{r['loss']:,} (drain cut)"
 
-    table(f"webinar: {args.attendees:,} attendees, {args.chat_rate:g} chat messages/s and "
-          f"{args.vote_rate:g} upvotes/s for {args.seconds:g} s", [
+    table(f"webinar: {args.attendees:,} attendees on {args.processes} process(es), "
+          f"{args.chat_rate:g} chat messages/s and {args.vote_rate:g} upvotes/s for "
+          f"{args.seconds:g} s", [
+              ("server processes", lambda r: r["processes"], 0),
               ("attendees joined (failed)", lambda r: f"{r['joined']:,} ({r['join_failed']})", 0),
+              ("joins at once", lambda r: r["joins_at_once"], 0),
               ("join time s", lambda r: r["join_s"], 2),
               ("presence frames / socket max", lambda r: r["presence_frames"]["max"], 0),
               ("presence frames / socket p50", lambda r: r["presence_frames"]["p50"], 0),
-              ("server CPU s while joining", lambda r: r["server_cpu_join_s"], 2),
+              ("presence entries / socket mean", lambda r: r["presence_entries_mean"], 1),
+              ("server CPU s for the joins", lambda r: r["server_cpu_join_s"], 2),
+              ("server ms CPU / join", lambda r: r["ms_cpu_per_join"], 2),
+              ("server RSS before / joined MiB",
+               lambda r: f"{r['rss_before_mib']:.0f} / {r['rss_joined_mib']:.0f}", 0),
               ("events acked (events/s)", lambda r: r["events_per_s"], 1),
               ("refused sends", lambda r: ", ".join(f"{k}: {v}" for k, v in
                                                    r["refused"].items()) or "none", 0),

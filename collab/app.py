@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from collab import db, logs, metrics, openapi, web
 from collab.accounts.auth import SESSION_COOKIE, reauthenticate, socket_authenticator
+from collab.accounts.credentials import flush_touches
 from collab.accounts.middleware import SessionUserMiddleware
 from collab.accounts.service import use_test_hashing
 from collab.accounts.signin import SignInLimiter
@@ -129,6 +130,10 @@ def create_app(settings: Settings | None = None,
             yield
         finally:
             await hub.stop()
+            try:
+                await flush_touches()  # tokens' last use waiting for its batch
+            except Exception:
+                log.warning("recording tokens' last use failed at shutdown", exc_info=True)
             await db.disconnect()
             await looplag.stop()
 

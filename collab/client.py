@@ -80,7 +80,10 @@ class Client:
         self.min_delay, self.max_delay = min_delay, max_delay
         self.open_timeout = open_timeout
         self.positions: dict[str, Position] = {}
+        # channel -> the first members by username (at most 100: GET
+        # /api/channels/{channel}/presence pages the rest), and how many are present in all
         self.presence: dict[str, dict[int, dict[str, Any]]] = {}
+        self.present_count: dict[str, int] = {}
         self.reconnects = 0
         self._queue: asyncio.Queue[Frame] = asyncio.Queue(max_queue)
         self._waiting: dict[str, asyncio.Future[Frame]] = {}
@@ -206,6 +209,8 @@ class Client:
             members[user["id"]] = user
         for user in frame.get("leaves") or ():
             members.pop(user["id"], None)
+        if "present_count" in frame:
+            self.present_count[frame.get("channel", "")] = int(frame["present_count"])
 
     # -- requests ---------------------------------------------------------------------------
     async def _request(self, frame: Frame, timeout: float, resend: bool = False) -> Frame:
@@ -246,6 +251,7 @@ class Client:
             position.seq = reply["seq"]
         position.epoch = reply.get("epoch") or position.epoch
         self.presence[channel] = {m["id"]: m for m in reply.get("presence") or ()}
+        self.present_count[channel] = int(reply.get("present_count") or 0)
         return reply
 
     async def join(self, channel: str, since: int | None = None, epoch: str | None = None,
@@ -256,6 +262,7 @@ class Client:
     async def leave(self, channel: str, timeout: float = 10.0) -> None:
         self.positions.pop(channel, None)
         self.presence.pop(channel, None)
+        self.present_count.pop(channel, None)
         reply = await self._request({"op": "leave", "ref": self._ref(), "channel": channel},
                                     timeout)
         if reply.get("op") == "error":

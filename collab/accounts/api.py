@@ -1,4 +1,4 @@
-"""/api/users, /api/tokens, /api/me."""
+"""/api/users, /api/tokens, /api/me, and who is present in a channel."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from collab.errors import Forbidden, NotFound
+from collab.errors import Forbidden, Invalid, NotFound
 from collab.fields import text_field
-from collab.web import hub_of, read_json
+from collab.realtime import PRESENCE_HEAD
+from collab.web import hub_of, int_param, read_json
 from collab.web.writelimit import client_address
 
-from .auth import require_user
+from .auth import actor_of, current_user, require_user
 from .credentials import end_everything, issue_token, list_tokens, revoke_token
 from .service import (
     check_credentials,
@@ -99,6 +100,28 @@ async def suspension(request: Request) -> JSONResponse:
         await end_everything(user)
         await hub_of(request).access_changed(user.id)
     return JSONResponse({**user.me(), "suspended": user.suspended_at is not None})
+async def presence(request: Request) -> JSONResponse:
+    """`GET /api/channels/{channel}/presence?after=USERNAME&limit=N`: who is present, by
+    username, a page at a time (a crowd's `joined` frame names only the first hundred). Only
+    for those who may join the channel: its kind's own join check decides."""
+    hub = hub_of(request)
+    channel = request.path_params["channel"]
+    after = request.query_params.get("after") or None
+    if after is not None and not (len(after) <= 40 and after.isascii() and after.isprintable()):
+        raise Invalid("after must be a username (the last one of the page before)",
+                      extra={"field": "after"})
+    limit = int_param(request, "limit", PRESENCE_HEAD, minimum=1, maximum=PRESENCE_HEAD)
+    assert limit is not None
+    kind, id = hub.kind_for(channel)
+    user = await current_user(request)
+    await kind.join(actor_of(user) if user is not None else None, id)
+    if not kind.presence:
+        return JSONResponse({"members": [], "present_count": 0, "next": None})
+    present = await hub.present(channel, after, limit + 1)
+    members = present.members[:limit]
+    more = len(present.members) > limit
+    return JSONResponse({"members": members, "present_count": present.count,
+                         "next": members[-1]["username"] if more else None})
 
 
 routes = [
@@ -109,4 +132,5 @@ routes = [
     Route("/api/users/{username}/roles", user_roles, methods=["PUT"]),
     Route("/api/users/{username}/suspend", suspension, methods=["POST"]),
     Route("/api/users/{username}/unsuspend", suspension, methods=["POST"]),
+    Route("/api/channels/{channel}/presence", presence, methods=["GET"]),
 ]

@@ -13,7 +13,14 @@ from starlette.requests import HTTPConnection, Request
 from collab.errors import Forbidden, Unauthenticated
 from collab.realtime import Actor
 
-from .credentials import session_owner, session_user, token_and_user, token_owner, user_for_token
+from .credentials import (
+    Member,
+    session_owner,
+    session_user,
+    token_member,
+    token_owner,
+    user_for_token,
+)
 from .models import User
 
 _UNSET = object()
@@ -52,7 +59,7 @@ async def require_user(request: Request) -> User:
     return user
 
 
-def actor_of(user: User, credential: str | None = None) -> Actor:
+def actor_of(user: User | Member, credential: str | None = None) -> Actor:
     return Actor(id=user.id, username=user.username, display_name=user.display_name,
                  roles=user.role_set, credential=credential)
 
@@ -114,7 +121,7 @@ def socket_authenticator(secret_key: str, allowed_origins: tuple[str, ...]) -> A
             query = parse_qs(scope.get("query_string", b"").decode())
             token = (query.get("token") or [None])[0]
         if token:
-            found = await token_and_user(token)
+            found = await token_member(token)
             if found is None:
                 raise Unauthenticated("the API token is not valid")
             return actor_of(found[1], f"token:{found[0]}")

@@ -1,16 +1,23 @@
 """What signs a member in: API tokens (bearer) and browser sessions (the cookie names a row).
 
 Both are random secrets of which only the SHA-256 is stored, both end on the server (a revoked
-token, a signed-out session), and both record their last use at most once a minute.
+token, a signed-out session), and both record their last use at most once a minute. A token's
+use is written in batches (`TOUCH_BATCH_SECONDS`): a thousand attendees opening their sockets
+at once are a thousand reads and one write, not a thousand writes queued on the database.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
+import logging
 import secrets
-from typing import Any
+from typing import Any, NamedTuple
 
+import sqlalchemy as sa
+
+from collab import db
 from collab.clock import utcnow
 from collab.errors import NotFound
 
@@ -23,6 +30,13 @@ TOUCH_EVERY = dt.timedelta(minutes=1)
 # (Starlette's SessionMiddleware keeps the cookie 14 days after the last response).
 SESSION_IDLE = dt.timedelta(days=14)
 MAX_SECRET = 200
+TOUCH_BATCH_SECONDS = 5.0
+TOUCH_BATCH_ROWS = 500  # ids per UPDATE (well inside SQLite's bound parameters)
+
+log = logging.getLogger("collab.accounts")
+# Token row id -> when it was used, waiting for the next batch.
+_touched: dict[int, dt.datetime] = {}
+_flush_task: asyncio.Task[None] | None = None
 
 
 def secret_hash(secret: str) -> str:
@@ -65,8 +79,76 @@ async def token_and_user(token: Any) -> tuple[str, User] | None:
     if row is None or not _live_token(row, now):
         return None
     if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
-        await ApiToken.objects.filter(id=row.id).update(last_used_at=now)
+        _touch(row.id, now)
     return token_hash, row.user
+
+
+def _touch(row_id: int, now: dt.datetime) -> None:
+    global _flush_task
+    _touched[row_id] = now
+    if _flush_task is None or _flush_task.done():
+        _flush_task = asyncio.get_running_loop().create_task(_flush_later())
+
+
+async def _flush_later() -> None:
+    await asyncio.sleep(TOUCH_BATCH_SECONDS)
+    try:
+        await flush_touches()
+    except Exception:  # the database is away: a last-use time is not worth an error
+        log.warning("recording tokens' last use failed", exc_info=True)
+
+
+async def flush_touches() -> None:
+    """Write the tokens' last use that is waiting (before listing tokens, and at shutdown)."""
+    if not _touched:
+        return
+    pending = sorted(_touched.items())
+    _touched.clear()
+    table = ApiToken.ormar_config.table
+    async with db.write_transaction():
+        conn = db.database.get_transaction_connection()
+        for start in range(0, len(pending), TOUCH_BATCH_ROWS):
+            chunk = pending[start:start + TOUCH_BATCH_ROWS]
+            # One time per batch: the latest use in it, to the minute the column promises.
+            await conn.execute(sa.update(table).where(table.c.id.in_([i for i, _ in chunk]))
+                               .values(last_used_at=max(when for _, when in chunk)))
+
+
+# One statement, built once: a socket's sign-in reads the token and its member in one round
+# trip, without the ORM's per-call query building and model validation (most of a join's CPU
+# when a webinar's crowd arrives at once).
+_tokens, _users = ApiToken.ormar_config.table, User.ormar_config.table
+_TOKEN_MEMBER = (
+    sa.select(_tokens.c.id, _tokens.c.expires_at, _tokens.c.last_used_at, _users.c.id,
+              _users.c.username, _users.c.display_name, _users.c.roles)
+    .select_from(_tokens.join(_users, _users.c.id == _tokens.c.user))
+    .where(_tokens.c.token_hash == sa.bindparam("token_hash")))
+
+
+class Member(NamedTuple):
+    """Who a socket's token names: what the hub's `Actor` is made from."""
+
+    id: int
+    username: str
+    display_name: str
+    role_set: frozenset[str]
+
+
+async def token_member(token: Any) -> tuple[str, Member] | None:
+    """`token_and_user` for sockets: the token's hash and its member, read with one prepared
+    statement; its last use is recorded in the same batches."""
+    if not _plausible(token):
+        return None
+    token_hash = secret_hash(token)
+    async with db.database.connection() as conn:
+        row = (await conn.execute(_TOKEN_MEMBER, {"token_hash": token_hash})).first()
+    now = utcnow()
+    if row is None or row[1] is None or row[1] <= now:
+        return None
+    if row[2] is None or now - row[2] >= TOUCH_EVERY:
+        _touch(row[0], now)
+    return token_hash, Member(row[3], row[4], row[5],
+                              frozenset(r for r in (row[6] or "").split(",") if r))
 
 
 async def user_for_token(token: Any) -> User | None:
@@ -81,6 +163,7 @@ async def token_owner(token_hash: str) -> User | None:
 
 
 async def list_tokens(user: User) -> list[ApiToken]:
+    await flush_touches()
     now = utcnow()
     rows = await ApiToken.objects.filter(user=user.id).order_by("id").all()
     return [row for row in rows if _live_token(row, now)]

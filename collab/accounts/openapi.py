@@ -2,7 +2,19 @@
 
 from typing import Any
 
-from collab.openapi import ID, NULLABLE_TIME, STRING, TIME, array, obj, op, path_id, ref
+from collab.openapi import (
+    ID,
+    INTEGER,
+    NULLABLE_TIME,
+    STRING,
+    TIME,
+    array,
+    obj,
+    op,
+    path_id,
+    query,
+    ref,
+)
 
 TAG = "accounts"
 USERNAME = {"type": "string", "pattern": "^[A-Za-z0-9_.-]{3,40}$",
@@ -25,6 +37,12 @@ SCHEMAS: dict[str, Any] = {
     "Suspension": obj({"id": ID, "username": STRING, "display_name": STRING,
                        "roles": array(ROLE), "suspended": {"type": "boolean"}},
                       ["id", "username", "display_name", "roles", "suspended"]),
+    "Presence": obj({
+        "members": {**array(ref("User")), "maxItems": 100},
+        "present_count": {**INTEGER, "description": "Everyone present (members, not sockets)."},
+        "next": {"type": ["string", "null"],
+                 "description": "Pass as `after` for the next page; null on the last one."},
+    }, ["members", "present_count", "next"]),
     "IssuedToken": {"allOf": [ref("Token"), obj(
         {"token": {"type": "string", "description": "The secret: shown only in this answer."}},
         ["token"])]},
@@ -95,5 +113,20 @@ PATHS: dict[str, Any] = {
             response=ref("Suspension"), auth="required", errors=[403, 404, 409],
             params=_USERNAME,
             description="They may sign in again (their old sessions and tokens stay ended)."),
+    },
+    "/api/channels/{channel}/presence": {
+        "get": op(
+            "Who is present in a channel, by username, a page at a time", tag=TAG,
+            response=ref("Presence"), errors=[401, 403, 404, 422],
+            params=[{"name": "channel", "in": "path", "required": True, "schema": STRING,
+                     "description": "KIND:ID, as joined over the socket, e.g. `webinar:7`."},
+                    query("after", STRING, "The last username of the page before."),
+                    query("limit", {**INTEGER, "minimum": 1, "maximum": 100},
+                          "At most this many members (100).")],
+            description="A crowd's `joined` frame names only its first 100 members; this "
+                        "pages the rest. Only for those who may join the channel (the "
+                        "channel kind's own check: anonymous readers where the kind lets them "
+                        "join, e.g. a public webinar). Kinds without presence (`room:`, "
+                        "`user:`) list nobody."),
     },
 }

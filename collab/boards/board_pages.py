@@ -117,10 +117,12 @@ async def board_context(request: Request, access: Access) -> dict[str, Any]:
     board = await reads.board(access.board_id)
     today = progress.today().isoformat()
     render_cards(board, access.can_write, today, csrf_token(request))
+    present = await hub.present(channel)
     return {"access": access, "board_id": access.board_id, "board": board, "seq": head.seq,
             "epoch": head.epoch,
             "columns": [{"id": c["id"], "title": c["title"]} for c in board],
-            "summary": summary(board), "members": await hub.members(channel),
+            "summary": summary(board), "members": present.members,
+            "present_count": present.count,
             "can_write": access.can_write, "today": today}
 
 

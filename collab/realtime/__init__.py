@@ -7,6 +7,8 @@ from .channels import Ack, Actor, Call, ChannelKind, handles
 from .door import Also, Change, Redaction, Step, Stmt, Written
 from .events import Event
 from .hub import Hub, Position
+from .presence import HEAD as PRESENCE_HEAD
+from .presence import Present
 
-__all__ = ["Ack", "Actor", "Also", "Call", "Change", "ChannelKind", "Event", "Hub", "Position",
-           "Redaction", "Step", "Stmt", "Written", "handles"]
+__all__ = ["PRESENCE_HEAD", "Ack", "Actor", "Also", "Call", "Change", "ChannelKind", "Event",
+           "Hub", "Position", "Present", "Redaction", "Step", "Stmt", "Written", "handles"]

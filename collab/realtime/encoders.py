@@ -17,6 +17,7 @@ from .wire import text_frame
 if TYPE_CHECKING:
     from .channels import ChannelKind
     from .events import Event
+    from .presence import Present
 
 Out = tuple[str, bytes | None]
 
@@ -26,11 +27,10 @@ class Renderer(Protocol):
 
     def event(self, kind: ChannelKind, event: Event) -> str | None: ...
 
-    def presence(self, kind: ChannelKind, channel: str, members: list[dict[str, Any]]
-                 ) -> str | None: ...
+    def presence(self, kind: ChannelKind, channel: str, present: Present) -> str | None: ...
 
     def joined(self, kind: ChannelKind, channel: str, seq: int, epoch: str,
-               members: list[dict[str, Any]]) -> str | None: ...
+               present: Present) -> str | None: ...
 
     def reset(self, channel: str, seq: int, epoch: str) -> str: ...
 
@@ -46,12 +46,13 @@ class JsonEncoder:
         return event.frame, event.wire
 
     def joined(self, kind: ChannelKind, channel: str, ref: str | None, seq: int, epoch: str,
-               members: list[dict[str, Any]]) -> str | None:
+               present: Present) -> str | None:
         return dumps({"op": "joined", "ref": ref, "channel": channel, "seq": seq,
-                      "epoch": epoch, "presence": members})
+                      "epoch": epoch, "presence": present.members,
+                      "present_count": present.count})
 
     def presence(self, kind: ChannelKind, channel: str, frame: str,
-                 members: list[dict[str, Any]] | None) -> str | None:
+                 present: Present) -> str | None:
         return frame
 
     def reset(self, channel: str, seq: int, epoch: str) -> str:
@@ -78,14 +79,13 @@ class HtmlEncoder:
         return html, event.html_wire(html)
 
     def joined(self, kind: ChannelKind, channel: str, ref: str | None, seq: int, epoch: str,
-               members: list[dict[str, Any]]) -> str | None:
-        return self.renderer.joined(kind, channel, seq, epoch, members)
+               present: Present) -> str | None:
+        return self.renderer.joined(kind, channel, seq, epoch, present)
 
     def presence(self, kind: ChannelKind, channel: str, frame: str,
-                 members: list[dict[str, Any]] | None) -> str | None:
-        if members is None:
-            return None
-        return self.renderer.presence(kind, channel, members)
+                 present: Present) -> str | None:
+        # Pages show the first members and the count ("130 here now"), rendered once.
+        return self.renderer.presence(kind, channel, present)
 
     def reset(self, channel: str, seq: int, epoch: str) -> str:
         return self.renderer.reset(channel, seq, epoch)

@@ -15,7 +15,7 @@ from collab.errors import CollabError, Invalid, TooLarge
 from .channels import Actor
 from .connection import Connection
 from .encoders import JSON
-from .wire import DirectWriter
+from .wire import DirectWriter, slim
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -52,6 +52,7 @@ class SocketEndpoint:
         if encoder is None:
             await send({"type": "websocket.close", "code": 1011})
             return
+        slim(send)  # before DirectWriter, which keeps the protocol's `writable`
         conn = Connection(self.hub, send, actor, encoder)
         if self.hub.settings.ws_direct_writes:
             conn.direct = DirectWriter.for_send(send)

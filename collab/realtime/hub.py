@@ -1,7 +1,7 @@
 """The hub: channel kinds, the doors for events, delivery, joins, presence, the bus.
 
-Domains use only its public face: `register`, `head`, `members`, `transaction`, `write`,
-`broadcast`, `access_changed` and `channel_access_changed`. The machinery lives
+Domains use only its public face: `register`, `head`, `members`, `present`, `transaction`,
+`write`, `broadcast`, `access_changed` and `channel_access_changed`. The machinery lives
 beside it: `ordering` (delivery in seq order and gap repair), `joining` (join, replay, leave),
 `crowd` (coalesced presence), `door` (group commit), `encoders` (JSON and HTML frames).
 """
@@ -28,7 +28,7 @@ from .encoders import HtmlEncoder, Renderer
 from .events import Event
 from .joining import Joins
 from .ordering import Delivery
-from .presence import Presence
+from .presence import HEAD, NOBODY, Presence, Present
 from .transaction import Transaction
 
 if TYPE_CHECKING:
@@ -153,12 +153,23 @@ class Hub:
         return Position(seq, epoch)
 
     async def members(self, channel: str) -> list[dict[str, Any]]:
-        """Who is in `channel` now (members, not sockets); empty if presence is unavailable."""
+        """Who is in `channel` now (members, not sockets), for a small channel such as a
+        thread; empty if presence is unavailable."""
         try:
             return await self.crowd.presence.members(channel)
         # Presence lives in Redis when scaled out; a page must still render while it is away.
         except Exception:
             return []
+
+    async def present(self, channel: str, after: str | None = None,
+                      limit: int = HEAD) -> Present:
+        """Members of `channel` by username, after the username `after` (from the first when
+        None), at most `limit`, with the count of all: what a crowd's page and the presence
+        API show. Nobody if presence is unavailable."""
+        try:
+            return await self.crowd.presence.page(channel, after, limit)
+        except Exception:
+            return NOBODY
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:

@@ -101,17 +101,14 @@ class Joins:
                             conn.push(out[0], out[1])
             if reset:
                 conn.enqueue(encoder.reset(channel, head, state.epoch))
-            if again:
-                members = await hub.crowd.presence.members(channel) if kind.presence else []
-            else:
-                members = await hub.crowd.arrive(state, conn.actor)
+            present = await hub.crowd.arrive(state, conn.actor, count_in=not again)
         except BaseException:
             if state.subs.get(conn) is sub:
                 del state.subs[conn]
             conn.channels.pop(channel, None)
             raise
         metrics.counts.joins += 1
-        joined = encoder.joined(kind, channel, ref, head, state.epoch, members)
+        joined = encoder.joined(kind, channel, ref, head, state.epoch, present)
         if joined:
             conn.enqueue(joined)
         sub.replaying = False
@@ -222,4 +219,5 @@ class Joins:
             if state is not None and not state.subs:
                 del channels[channel]
                 self._locks.pop(channel, None)
+                self.hub.crowd.forget(channel)
                 await self.hub.bus.unsubscribe(channel)

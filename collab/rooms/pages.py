@@ -143,7 +143,7 @@ async def _thread_context(request: Request, thread_id: int, user: User | None) -
     posts = await service.thread_posts(thread, before=before, limit=POSTS_PER_PAGE + 1)
     older = len(posts) > POSTS_PER_PAGE
     posts = posts[-POSTS_PER_PAGE:]
-    members = await hub.members(channel)
+    present = await hub.present(channel)
     first_unread, unread = None, 0
     if user is not None and before is None and posts:
         # "New since your last visit" is against what the member had read before this page;
@@ -164,7 +164,7 @@ async def _thread_context(request: Request, thread_id: int, user: User | None) -
         "paged": before is not None,
         "seq": head.seq,
         "epoch": head.epoch,
-        "members": members,
+        "members": present.members, "present_count": present.count,
         "is_moderator": is_moderator(user),
         "reply": "",
         "first_unread_id": first_unread,

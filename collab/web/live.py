@@ -8,10 +8,10 @@ a reset and a refused send become the elements the pages' scripts look for by id
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
 from collab.realtime.channels import ChannelKind
 from collab.realtime.events import Event
+from collab.realtime.presence import Present
 
 from .templates import render_fragment
 
@@ -29,16 +29,16 @@ class LiveFragments:
         return render_fragment(template, event=event, data=event.data, actor=event.actor or {},
                                **kind.fragment_context(event))
 
-    def presence(self, kind: ChannelKind, channel: str, members: list[dict[str, Any]]
-                 ) -> str | None:
+    def presence(self, kind: ChannelKind, channel: str, present: Present) -> str | None:
         if kind.presence_fragment is None:
             return None
-        return render_fragment(kind.presence_fragment, channel=channel, members=members,
+        return render_fragment(kind.presence_fragment, channel=channel,
+                               members=present.members, present_count=present.count,
                                **kind.presence_view)
 
     def joined(self, kind: ChannelKind, channel: str, seq: int, epoch: str,
-               members: list[dict[str, Any]]) -> str | None:
-        return self.presence(kind, channel, members) if kind.presence else None
+               present: Present) -> str | None:
+        return self.presence(kind, channel, present) if kind.presence else None
 
     def reset(self, channel: str, seq: int, epoch: str) -> str:
         return (f'<div id="{RESET_ID}" hx-swap-oob="true" data-reset="{seq}" '

@@ -54,8 +54,9 @@ async def full_view(request: Request, webinar: Webinar, viewer: Any) -> dict[str
     body["my_votes"] = sorted(await room.my_votes(webinar.id, viewer))
     body["my_poll_votes"] = {str(k): v for k, v in
                              (await room.my_poll_votes(webinar.id, viewer)).items()}
-    members = await hub.members(channel)
-    body["attendees"] = {"count": len(members), "members": members}
+    present = await hub.present(channel)
+    # The first members by username; GET /api/channels/webinar:ID/presence pages the rest.
+    body["attendees"] = {"count": present.count, "members": present.members}
     body["role"] = seat.role
     body["muted"] = seat.muted
     body["seq"], body["epoch"] = head.seq, head.epoch

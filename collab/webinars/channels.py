@@ -5,13 +5,13 @@ from __future__ import annotations
 from collab.errors import Forbidden, Unauthenticated
 from collab.fields import bool_field, id_field, int_field, text_field
 from collab.notifications import capped
-from collab.realtime import Ack, Actor, Call, ChannelKind, handles
+from collab.realtime import PRESENCE_HEAD, Ack, Actor, Call, ChannelKind, handles
 
 from . import live, moderation, service
 from .service import Seat
 
-# A crowd's presence list names this many and counts the rest.
-ATTENDEES_SHOWN = 50
+# A crowd's presence list names this many and counts the rest (all the hub gives it).
+ATTENDEES_SHOWN = PRESENCE_HEAD
 
 MAX_CHAT = 2000
 MAX_QUESTION = 1000

@@ -70,7 +70,10 @@ WEBINAR_ROOM = {"allOf": [ref("Webinar"), obj({
     "questions": array(ref("WebinarQuestion")), "polls": array(ref("WebinarPoll")),
     "my_votes": array(ID), "my_poll_votes": {"type": "object",
                                              "additionalProperties": INTEGER},
-    "attendees": obj({"count": INTEGER, "members": array(USER)}),
+    "attendees": obj({"count": INTEGER, "members": {
+        **array(USER), "maxItems": 100,
+        "description": "The first 100 by username; GET /api/channels/webinar:ID/presence "
+                       "pages the rest."}}),
     "role": {"type": ["string", "null"], "enum": ["host", "moderator", "member", None]},
     "muted": BOOLEAN, "seq": INTEGER, "epoch": STRING,
 })]}

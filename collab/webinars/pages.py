@@ -180,7 +180,7 @@ async def _room_context(request: Request, user: User | None, webinar_id: int,
     head = await hub.head(channel)
     backstage = await hub.head(f"backstage:{webinar.id}") if console else None
     questions = await room.questions(webinar.id, seat)
-    members = await hub.members(channel)
+    present = await hub.present(channel)
     context = {
         "webinar": service.webinar_dict(webinar, user,
                                         await service.is_registered(webinar.id, user)),
@@ -194,7 +194,7 @@ async def _room_context(request: Request, user: User | None, webinar_id: int,
         "polls": await room.polls(webinar.id),
         "my_votes": await room.my_votes(webinar.id, user),
         "my_poll_votes": await room.my_poll_votes(webinar.id, user),
-        "members": members, "shown": ATTENDEES_SHOWN,
+        "members": present.members, "present_count": present.count, "shown": ATTENDEES_SHOWN,
         "muted_ids": await room.muted_ids(webinar.id) if console else set(),
         "option_slots": MAX_OPTIONS, "back": "console" if console else "live",
     }

@@ -98,6 +98,17 @@ def forget(webinar_id: int) -> None:
     _premoderation.pop(webinar_id, None)
 
 
+# Built once: building a statement costs more CPU than running it, and a crowd's every
+# signed-in attendee runs this one as they join.
+_SEAT = (sa.select(_webinars.c.visibility, _webinars.c.host_id)
+         .where(_webinars.c.id == sa.bindparam("webinar")))
+_MEMBER_SEAT = _SEAT.add_columns(
+    sa.select(_participants.c.muted)
+    .where(_participants.c.webinar_id == sa.bindparam("webinar"),
+           _participants.c.user_id == sa.bindparam("user"))
+    .scalar_subquery().label("muted"))
+
+
 async def room_seat(webinar_id: int, actor: Actor | None) -> Seat:
     """Authorise a join of `webinar:ID` (and `send`s without a join): one query at most."""
     cached = _meta.get(webinar_id)
@@ -105,14 +116,10 @@ async def room_seat(webinar_id: int, actor: Actor | None) -> Seat:
         if cached[1] == "members":
             raise Unauthenticated("this webinar is for signed-in members")
         return Seat(webinar_id, None)
-    w, p = _webinars, _participants
-    query = sa.select(w.c.visibility, w.c.host_id).where(w.c.id == webinar_id)
-    if actor is not None:
-        muted = (sa.select(p.c.muted).where(p.c.webinar_id == webinar_id, p.c.user_id == actor.id)
-                 .scalar_subquery())
-        query = query.add_columns(muted.label("muted"))
+    query, params = ((_SEAT, {"webinar": webinar_id}) if actor is None else
+                     (_MEMBER_SEAT, {"webinar": webinar_id, "user": actor.id}))
     async with db.database.connection() as conn:
-        row = (await conn.execute(query)).first()
+        row = (await conn.execute(query, params)).first()
     if row is None:
         raise NotFound(f"no webinar {webinar_id}")
     if len(_meta) > 10_000:

@@ -99,6 +99,8 @@ HTTP: list[HttpRule] = [
     HttpRule("DELETE", "/api/projects/{id}/members/{user_id}", NOBODY,
              lambda w, p: api(p, "DELETE", f"/api/projects/{with_mate(w)[0]['id']}/members/"
                                            f"{with_mate(w)[1]}")),
+    HttpRule("GET", "/api/channels/{channel}/presence", NOBODY,
+             lambda w, p: api(p, "GET", f"/api/channels/board:{private(w)['board']}/presence")),
     HttpRule("DELETE", "/api/projects/{id}/members/me", NOBODY,
              lambda w, p: api(p, "DELETE", f"/api/projects/{public(w)['id']}/members/me")),
     HttpRule("POST", "/api/projects/{id}/invitation", NOBODY,

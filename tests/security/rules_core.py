@@ -15,6 +15,7 @@ from .matrix import (
     ALL,
     MEMBERS,
     MODERATORS,
+    NOBODY,
     HttpRule,
     Principal,
     SendRule,
@@ -130,6 +131,14 @@ HTTP = [
     HttpRule("GET", "/api/tokens", MEMBERS, lambda w, p: api(p, "GET", "/api/tokens")),
     HttpRule("DELETE", "/api/tokens/{id}", MEMBERS,
              lambda w, p: api(p, "DELETE", f"/api/tokens/{_spare_token(w, p)}")),
+    # Who is present: only those who may join the channel (the kind's own join check).
+    HttpRule("GET", "/api/channels/{channel}/presence", ALL,
+             lambda w, p: api(p, "GET", f"/api/channels/thread:{new_thread(w)}/presence")),
+    HttpRule("GET", "/api/channels/{channel}/presence", MEMBERS,
+             lambda w, p: api(p, "GET",
+                              f"/api/channels/thread:{members_thread(w)}/presence")),
+    HttpRule("GET", "/api/channels/{channel}/presence", NOBODY,
+             lambda w, p: api(p, "GET", f"/api/channels/user:{w.owner.id}/presence")),
     HttpRule("PUT", "/api/users/{username}/roles", ADMINS, lambda w, p: api(
         p, "PUT", f"/api/users/{w.api.register(unique_name('promoted')).username}/roles",
         {"roles": ["expert"]})),

@@ -149,6 +149,11 @@ HTTP = [
              lambda w, p: api(p, "GET", f"/api/webinars?when=upcoming&x={public_webinar(w)}")),
     HttpRule("POST", "/api/webinars", CREATORS, lambda w, p: api(p, "POST", "/api/webinars", {
         "title": unique_name("Webinar "), "starts_at": at(60), "visibility": "members"})),
+    HttpRule("GET", "/api/channels/{channel}/presence", ALL,
+             lambda w, p: api(p, "GET", f"/api/channels/webinar:{public_webinar(w)}/presence")),
+    HttpRule("GET", "/api/channels/{channel}/presence", MEMBERS,
+             lambda w, p: api(p, "GET",
+                              f"/api/channels/webinar:{members_webinar(w)}/presence")),
     HttpRule("GET", "/api/webinars/{id}", MEMBERS,
              lambda w, p: api(p, "GET", f"/api/webinars/{members_webinar(w)}")),
     # Host, site moderators and admins; an expert edits only their own.

@@ -12,7 +12,7 @@ import pytest
 from collab import db
 from collab.errors import Forbidden
 from collab.migrations import migrate
-from collab.realtime import Ack, Actor, Call, ChannelKind, Event, Hub, handles
+from collab.realtime import Ack, Actor, Call, ChannelKind, Event, Hub, Present, handles
 from collab.realtime.encoders import JSON, HtmlEncoder
 from collab.settings import Settings
 
@@ -43,11 +43,11 @@ class EchoRenderer:
         EchoRenderer.renders += 1
         return f'<p id="n{event.seq}">{event.data.get("n")}</p>'
 
-    def presence(self, kind: ChannelKind, channel: str, members: list[dict[str, Any]]) -> str:
-        return f'<ul id="presence">{len(members)}</ul>'
+    def presence(self, kind: ChannelKind, channel: str, present: Present) -> str:
+        return f'<ul id="presence">{present.count}</ul>'
 
     def joined(self, kind: ChannelKind, channel: str, seq: int, epoch: str,
-               members: list[dict[str, Any]]) -> str | None:
+               present: Present) -> str | None:
         return None
 
     def reset(self, channel: str, seq: int, epoch: str) -> str:

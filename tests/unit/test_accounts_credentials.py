@@ -59,6 +59,35 @@ async def test_a_revoked_or_expired_token_signs_nobody_in(database: str) -> None
         assert await credentials.token_and_user(bogus) is None
 
 
+async def test_a_crowd_of_tokens_is_checked_without_a_write_each(
+    database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A webinar's opening minute: 200 fresh tokens used at once are 200 reads and one batch
+    of writes, and the listing still shows when each was last used."""
+    users = [await create_user(f"crowd.{n}", "long enough password") for n in range(200)]
+    tokens = [(await credentials.issue_token(u, ttl_days=1))[0] for u in users]
+    writes: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE"):
+            writes.append(statement)
+
+    engine = db.database.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        monkeypatch.setattr(credentials, "TOUCH_BATCH_SECONDS", 3600.0)
+        for token in tokens:
+            assert await credentials.token_and_user(token) is not None
+        assert writes == [], "checking a token wrote to the database"
+        listed = await credentials.list_tokens(users[7])
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    assert len(writes) == 1, writes
+    assert listed[0].last_used_at is not None
+    rows = await ApiToken.objects.filter(last_used_at__isnull=True).count()
+    assert rows == 0
+
+
 async def test_an_ended_session_signs_nobody_in(database: str) -> None:
     user = await create_user("sess.user", "long enough password")
     secret = await credentials.start_session(user)
