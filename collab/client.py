@@ -14,7 +14,8 @@ What it takes care of (docs/protocol.md):
   `on_reset(channel, seq)` is called: reload that channel's state over HTTP; the client then
   follows it from `seq`.
 - **Safe retries**: every `send` carries a `key`; if the socket drops before the `ack`, the
-  same frame (same key) is sent again after the reconnect, and the server does it once.
+  same frame (same key) is sent again as soon as the channels are rejoined after the
+  reconnect (not after the per-try timeout), and the server does it once.
 - **Backpressure**: events wait in a bounded queue; when the consumer falls behind, the reader
   stops reading, the server closes the socket as a slow reader (4008), and the client rejoins
   with `since`: memory stays bounded and nothing is lost.
@@ -52,6 +53,10 @@ class ClientError(Exception):
         self.frame = frame
 
 
+class _Lost(Exception):
+    """A send went out on a socket that dropped before its answer came: send it again."""
+
+
 class Position:
     __slots__ = ("epoch", "seq")
 
@@ -79,6 +84,9 @@ class Client:
         self.reconnects = 0
         self._queue: asyncio.Queue[Frame] = asyncio.Queue(max_queue)
         self._waiting: dict[str, asyncio.Future[Frame]] = {}
+        # Sends awaiting their answer: ref -> the connection (`_generation`) they went out on.
+        self._sent_on: dict[str, int] = {}
+        self._generation = 0
         self._refs = itertools.count(1)
         self._ws: ClientConnection | None = None
         self._up = asyncio.Event()
@@ -134,16 +142,24 @@ class Client:
                     continue
                 break
             self.reconnects += 1
+            self._generation += 1
             self._up.set()
             delay = self.min_delay
             asyncio.get_running_loop().create_task(self._rejoin())
 
     async def _rejoin(self) -> None:
+        generation = self._generation
         for channel, position in list(self.positions.items()):
             try:
                 await self._join(channel, position.seq, position.epoch)
             except (ClientError, ConnectionError, TimeoutError) as exc:
                 log.warning("rejoining %s failed: %s", channel, exc)
+        # Sends that went out on an earlier socket will never be answered there: each goes
+        # again now (same key: the server does it once, or answers what it did).
+        for ref, sent_on in list(self._sent_on.items()):
+            future = self._waiting.get(ref)
+            if sent_on < generation and future is not None and not future.done():
+                future.set_exception(_Lost())
 
     # -- reading ----------------------------------------------------------------------------
     async def _read(self, ws: ClientConnection) -> None:
@@ -192,17 +208,22 @@ class Client:
             members.pop(user["id"], None)
 
     # -- requests ---------------------------------------------------------------------------
-    async def _request(self, frame: Frame, timeout: float) -> Frame:
+    async def _request(self, frame: Frame, timeout: float, resend: bool = False) -> Frame:
+        """Send `frame` and wait for the answer with its ref. With `resend`, a socket that
+        drops before the answer makes this raise `_Lost` once the channels are rejoined."""
         ref = frame["ref"]
         future = asyncio.get_running_loop().create_future()
         self._waiting[ref] = future
         try:
             async with asyncio.timeout(timeout):
                 await self._up.wait()
+                if resend:
+                    self._sent_on[ref] = self._generation
                 await self._ws.send(json.dumps(frame))  # type: ignore[union-attr]
                 return await future
         finally:
             self._waiting.pop(ref, None)
+            self._sent_on.pop(ref, None)
 
     def _ref(self) -> str:
         return f"c{next(self._refs)}"
@@ -256,8 +277,9 @@ class Client:
                      "data": data or {}, "key": key}
             remaining = deadline - loop.time()
             try:
-                reply = await self._request(frame, min(attempt_timeout, max(remaining, 0.01)))
-            except (ConnectionClosed, TimeoutError):
+                reply = await self._request(frame, min(attempt_timeout, max(remaining, 0.01)),
+                                            resend=True)
+            except (ConnectionClosed, TimeoutError, _Lost):
                 if loop.time() >= deadline:
                     raise TimeoutError(f"{type} on {channel} was not answered in {timeout} s"
                                        ) from None

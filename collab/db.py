@@ -138,18 +138,41 @@ def failure(exc: BaseException) -> CollabError | None:
     """What a database exception means for the client, or None when it is a programming error.
 
     A lost or unreachable database is `unavailable` (nothing was changed; retry); a row that
-    collides with another is `conflict`; a value the database refused is `invalid`.
+    collides with another is `conflict`; a value the database refused is `invalid`. The driver's
+    own error may sit under SQLAlchemy's wrappers (`orig`, `__cause__`): PostgreSQL starting up
+    or shutting down came as a DBAPIError around an adapter's `Error` around asyncpg's
+    CannotConnectNowError, so every link of that chain is looked at.
     """
     if isinstance(exc, CollabError):
         return exc
-    orig = getattr(exc, "orig", None) or exc
+    for link in _chain(exc):
+        found = _meaning(link)
+        if found is not None:
+            return found
+    if getattr(exc, "connection_invalidated", False):
+        return Unavailable("the database connection was lost; nothing was changed, retry")
+    return None
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and what it wraps, outermost first (a few links at most; cycles are cut)."""
+    links: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo and len(links) < 8:
+        link = todo.pop(0)
+        if link is None or any(link is seen for seen in links):
+            continue
+        links.append(link)
+        todo.extend((getattr(link, "orig", None), link.__cause__))
+    return links
+
+
+def _meaning(orig: BaseException) -> CollabError | None:
     name = type(orig).__name__
     module = type(orig).__module__
     if isinstance(orig, (OSError, ConnectionError, TimeoutError)) or (
             module.startswith("asyncpg") and name in _UNAVAILABLE):
         return Unavailable("the database is unavailable; nothing was changed, retry shortly")
-    if getattr(exc, "connection_invalidated", False):
-        return Unavailable("the database connection was lost; nothing was changed, retry")
     if isinstance(orig, sqlite3.OperationalError):
         return Unavailable(f"the database is busy or unavailable ({orig}); retry shortly")
     # SQLAlchemy's asyncpg adapter raises its own UniqueViolationError, an IntegrityError by

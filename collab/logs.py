@@ -7,6 +7,11 @@ at INFO (`"WebSocket /ws?token=…" [accepted]`), and the access log does the sa
 `install()` puts `RedactSecrets` on uvicorn's loggers; `create_app()` calls it, so both
 `collab serve` and a plain `uvicorn collab.app:app` redact. With another server or your own
 logging configuration, add `collab.logs.RedactSecrets` as a filter on your handlers.
+
+collab's own loggers (`collab.*`) had no handler: their warnings reached stderr through
+Python's last-resort handler, with neither time nor level, and their INFO lines not at all.
+Unless the process configured logging itself (a handler on the root logger), `install()` gives
+them one that writes `2026-01-31 12:00:00,123 WARNING collab.bus: …` to stderr, INFO and up.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 _SECRET_PARAM = re.compile(r"(?i)([?&;](?:access_)?token=)[^&\s\"';]*")
 REDACTED = "[redacted]"
 LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "collab")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def redact(text: str) -> str:
@@ -44,9 +50,23 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class _CollabHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The handler `install()` gives collab's loggers (told apart from an operator's own)."""
+
+
 def install() -> None:
-    """Add the filter to uvicorn's and collab's loggers (once)."""
+    """Add the filter to uvicorn's and collab's loggers, and a handler with time and level to
+    collab's unless logging is configured already (once)."""
     for name in LOGGERS:
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactSecrets) for f in logger.filters):
             logger.addFilter(RedactSecrets())
+    collab = logging.getLogger("collab")
+    if not collab.handlers and not logging.getLogger().handlers:
+        handler = _CollabHandler()  # stderr
+        handler.setFormatter(logging.Formatter(LOG_FORMAT))
+        handler.addFilter(RedactSecrets())
+        collab.addHandler(handler)
+        if collab.level == logging.NOTSET:
+            collab.setLevel(logging.INFO)
+        collab.propagate = False

@@ -52,6 +52,17 @@
     typingTimers[who] = setTimeout(function () { clearTyping(who); }, TYPING_SHOWN_MS);
   });
 
+  // A thread with a new post moves to the top of the room's list (below the pinned ones).
+  document.body.addEventListener('htmx:oobAfterSwap', function (evt) {
+    var match = evt.target && /^thread-(\d+)-activity$/.exec(evt.target.id || '');
+    if (!match) return;
+    var item = document.getElementById('thread-' + match[1]);
+    var list = document.getElementById('threads');
+    if (item && list && item.parentNode === list && list.firstElementChild !== item) {
+      list.insertBefore(item, list.firstElementChild);
+    }
+  });
+
   document.body.addEventListener('htmx:oobAfterSwap', function (evt) {
     var el = evt.target;
     if (el && (el.id === 'thread-locked' || el.id === 'thread-pinned')) {

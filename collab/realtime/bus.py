@@ -164,7 +164,7 @@ class Bus:
         try:
             await self.backend.subscribe(channel)
         except Exception as exc:
-            log.warning("bus subscribe %s failed (%s); will resubscribe on reconnect", channel, exc)
+            log.warning("bus subscribe %s failed (%r); will resubscribe on reconnect", channel, exc)
             self._mark_down()
 
     async def unsubscribe(self, channel: str) -> None:
@@ -174,7 +174,7 @@ class Bus:
         try:
             await self.backend.unsubscribe(channel)
         except Exception as exc:
-            log.warning("bus unsubscribe %s failed: %s", channel, exc)
+            log.warning("bus unsubscribe %s failed: %r", channel, exc)
 
     def publish_soon(self, channel: str, frame: str) -> None:
         """Queue a frame for the other processes; never waits on the broker."""
@@ -206,7 +206,8 @@ class Bus:
                     async with asyncio.timeout(PUBLISH_TIMEOUT):
                         await self.backend.publish(channel, message)
                 except Exception as exc:  # TimeoutError included: a stalled broker
-                    log.warning("bus publish on %s failed (%s); marking the bus down",
+                    # repr: a publish timing out is a TimeoutError whose str() is empty.
+                    log.warning("bus publish on %s failed (%r); marking the bus down",
                                 channel, exc)
                     outgoing.clear()
                     self._mark_down()
@@ -264,7 +265,7 @@ class Bus:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    log.info("bus reconnect failed: %s", exc)
+                    log.info("bus reconnect failed: %r", exc)
             delay = 0.1
             self.connected.set()
             self.reconnects += 1

@@ -15,9 +15,10 @@ from collab.errors import CollabError, Invalid, RateLimited, TooLarge, Unauthent
 from collab.limits import TokenBucket, WindowCounter
 
 from . import protocol, store
-from .channels import Actor, Call
+from .channels import Actor, Call, ChannelKind
 from .door import SEND_KEY, KeyedSend, Repeated
 from .encoders import JSON
+from .joining import ACCESS_RETRIES
 from .outbox import ASGISend, Outbox
 
 if TYPE_CHECKING:
@@ -150,7 +151,8 @@ class Connection(Outbox):
             if authorized is not None and channel in authorized:
                 grant = authorized[channel]
             else:
-                grant = await kind.join(self.actor, id)
+                grant = await self._authorize(kind, id)
+                authorized = self.authorized
                 if authorized is None or len(authorized) >= MAX_AUTHORIZED:
                     authorized = self.authorized = {}
                 authorized[channel] = grant
@@ -191,6 +193,22 @@ class Connection(Outbox):
             await store.remember_after(keyed.user_id, keyed.key, reply)
         self._ack(ref, reply)
 
+    async def _authorize(self, kind: ChannelKind, id: int) -> Any:
+        """Join's check for a send to a channel not joined. An access change heard while the
+        check awaited (`hub.access_generation` moved) may have made its answer stale, and a
+        remembered stale grant would outlive the change: ask again (as `Joins` does)."""
+        hub = self.hub
+        for _ in range(ACCESS_RETRIES):
+            generation = hub.access_generation
+            grant = await kind.join(self.actor, id)
+            if hub.access_generation == generation:
+                return grant
+            await self.checked()
+        # Access keeps changing (a storm of sign-outs): use this grant once and check every
+        # grant again before the next frame, as a join does.
+        self.mark_stale()
+        return grant
+
     def _ack(self, ref: str | None, ack: dict[str, Any]) -> None:
         self.reply({"op": "ack", "ref": ref, **ack})
 
@@ -198,6 +216,7 @@ class Connection(Outbox):
     def mark_stale(self) -> None:
         """Access may have changed: check identity and grants again before the next action."""
         self.stale = True
+        self.hub.joins.hold(self)  # deliveries wait for the re-check's answer
         if self._revalidating is None or self._revalidating.done():
             self._revalidating = asyncio.get_running_loop().create_task(self._revalidate_now())
 
@@ -205,10 +224,19 @@ class Connection(Outbox):
         """The check `mark_stale` starts at once, so a socket whose sign-in ended is closed
         without waiting for its next frame. It never raises (nobody awaits it for a result)."""
         try:
-            await self.revalidate()
+            # A change heard while this check ran (its `stale` flag set again) may postdate
+            # what the check read: check again now, not at the socket's next frame, or a
+            # reader that sends nothing would go on hearing a channel it lost.
+            while True:
+                await self.revalidate()
+                if not self.stale or self.closed:
+                    break
         except CollabError:
             pass  # told and closed by revalidate
-        except Exception as exc:  # e.g. the database is down: the next frame checks again
+        except Exception as exc:
+            # E.g. the database is down: deliveries stay held (fail closed) and the next frame
+            # checks again; a reader that sends nothing is closed as slow (4008) when its held
+            # events pass its outbox's bound, and its rejoin is checked like any join.
             self.stale = True
             log.warning("could not check a socket's access again: %r", exc)
 
@@ -245,7 +273,11 @@ class Connection(Outbox):
         for channel in list(self.channels):
             kind, id = hub.kind_for(channel)
             try:
-                self.channels[channel] = await kind.join(self.actor, id)
+                grant = await kind.join(self.actor, id)
+                if channel in self.channels:  # not left meanwhile
+                    self.channels[channel] = grant
+                    if not self.stale:  # else changed again: the next pass releases it
+                        hub.joins.release(self, channel)
             except CollabError as exc:
                 await hub.joins.leave(self, channel)
                 self.error(CollabError(f"you no longer have access to {channel}: "

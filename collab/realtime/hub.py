@@ -78,6 +78,10 @@ class Hub:
         self.connections: set[Connection] = set()
         self.by_user: dict[int, set[Connection]] = {}
         self.reauthenticate: Reauthenticate | None = None
+        # Counts access changes heard by this process (any member's, any channel's). A join or
+        # a send reads it before its access check and compares after its awaits: a change
+        # that landed in between means the grant may be stale and is asked for again.
+        self.access_generation = 0
 
     # -- set-up ---------------------------------------------------------------------------
     def register(self, kind_class: type[ChannelKind]) -> ChannelKind:
@@ -235,10 +239,12 @@ class Hub:
         await self.bus.publish(ACCESS_CHANNEL, CHANNEL_PREFIX + channel)
 
     def _mark_stale(self, user_id: int) -> None:
+        self.access_generation += 1
         for conn in list(self.by_user.get(user_id, ())):
             conn.mark_stale()
 
     def _channel_stale(self, channel: str) -> None:
+        self.access_generation += 1
         name, id = split_channel(channel)
         kind = self.kinds.get(name)
         if kind is None:

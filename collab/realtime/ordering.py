@@ -27,12 +27,15 @@ MAX_PENDING_EVENTS = 10_000
 
 
 class Subscription:
-    __slots__ = ("buffer", "grant")
+    __slots__ = ("buffer", "grant", "held", "replaying")
 
     def __init__(self, grant: Any) -> None:
         self.grant = grant
-        # While a join replays from the store, live events wait here to keep seq order.
+        # While a join replays from the store (`replaying`), or the socket's access is being
+        # checked again (`held`), live events wait here, in seq order.
         self.buffer: list[Event] | None = None
+        self.replaying = False
+        self.held = False
 
 
 class ChannelState:
@@ -155,6 +158,17 @@ class Delivery:
             self.fanout(state, event)
             state.last_seq = event.seq
             state.pending.pop(event.seq, None)
+
+    async def catch_up(self, state: ChannelState, upto: int) -> None:
+        """Deliver now, from the store, what this process has not heard up to `upto` (a
+        rejoin's `since` ahead of it); what the store lacks stays missing (the join resets)."""
+        last = state.last_seq
+        if last is None or last >= upto:
+            return
+        for event in await store.read(state.name, last, upto):
+            self._deliver_repaired(state, event)
+        if state.pending:
+            self.drain_pending(state)
 
     async def repair_all(self) -> None:
         """After a broker outage, and on the tail check: deliver what committed meanwhile."""

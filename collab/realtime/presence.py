@@ -42,9 +42,17 @@ class Presence:
     async def start(self) -> None:
         if self._url:
             from redis import asyncio as aioredis
+            from redis.asyncio.retry import Retry
+            from redis.backoff import NoBackoff
+            from redis.exceptions import ConnectionError as RedisConnectionError
 
-            self._redis = aioredis.Redis.from_url(self._url, socket_connect_timeout=2,
-                                                  socket_timeout=2)
+            # After Redis restarts, every pooled connection is dead and the first command on
+            # each failed ("Connection closed by server"): a member joining then was counted
+            # locally only. A command that finds its connection closed is tried once more on
+            # a fresh one. Timeouts are not retried: a stalled Redis would cost twice as long.
+            self._redis = aioredis.Redis.from_url(
+                self._url, socket_connect_timeout=2, socket_timeout=2,
+                retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)))
 
     async def stop(self) -> None:
         if self._redis is not None:
@@ -75,7 +83,7 @@ class Presence:
             await self._redis.hset(self._key(channel), self._field(actor.id), self._value(user))
             return not others
         except Exception as exc:
-            log.warning("presence add failed (%s): counted locally only", exc)
+            log.warning("presence add failed (%r): counted locally only", exc)
             return True
 
     async def remove(self, channel: str, actor: Actor) -> bool:
@@ -97,7 +105,7 @@ class Presence:
             await self._redis.hdel(self._key(channel), self._field(actor.id))
             return not await self._live_fields(channel, actor.id)
         except Exception as exc:
-            log.warning("presence remove failed: %s", exc)
+            log.warning("presence remove failed: %r", exc)
             return True
 
     async def _live_fields(self, channel: str, user_id: int) -> list[str]:
@@ -170,7 +178,7 @@ class Presence:
             try:
                 found.update(await self._read_all(channel))
             except Exception as exc:
-                log.warning("presence list failed (%s): listing local members", exc)
+                log.warning("presence list failed (%r): listing local members", exc)
         # This process's own count is the truth for its members (a read may predate a join).
         found.update({uid: entry[1] for uid, entry in self._local.get(channel, {}).items()})
         return sorted(found.values(), key=_by_username)

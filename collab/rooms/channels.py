@@ -7,12 +7,14 @@ from typing import Any
 from collab.realtime import Ack, Actor, Call, ChannelKind, handles
 
 from . import service
+from .activity import thread_bumped
 
 
 class RoomChannel(ChannelKind):
     kind = "room"
     presence = False  # nobody shows who is looking at a room's thread list
-    fragments = {"thread.created": "rooms/_thread_oob.html"}
+    fragments = {"thread.created": "rooms/_thread_oob.html",
+                 "thread.bumped": "rooms/_thread_activity_oob.html"}
 
     async def join(self, actor: Actor | None, id: int) -> str:
         return (await service.get_room(id, actor)).visibility
@@ -45,6 +47,7 @@ class ThreadChannel(ChannelKind):
     @handles("post.create")
     async def create_post(self, call: Call) -> Ack:
         seq, post_id = await service.create_post(self.hub, call.member, call.id, call.data)
+        thread_bumped(self.hub, call.id)
         return Ack(seq=seq, data={"id": post_id})
 
     @handles("post.edit")

@@ -33,6 +33,7 @@ from collab.web import (
 )
 
 from . import reading, service
+from .activity import thread_bumped
 from .models import Post, Thread
 
 THREADS_PER_PAGE = 20
@@ -211,6 +212,7 @@ async def new_post(request: Request) -> Response:
     try:
         _seq, post_id = await service.create_post(hub_of(request), actor_of(user), thread_id,
                                                   data)
+        thread_bumped(hub_of(request), thread_id)
     except CollabError as exc:
         if isinstance(exc, NotFound | Unauthenticated):
             raise

@@ -60,7 +60,10 @@ def _event(webinar: Webinar, base: str, host: str) -> Event:
     event.add("dtend", _utc(webinar.ends_at))
     event.add("summary", one_line(webinar.title))
     speakers = service.speakers_of(webinar)
-    parts = [webinar.description.strip()] if webinar.description.strip() else []
+    # The description as text: calendars show DESCRIPTION as it is, so Markdown's ** and
+    # [links](…) would reach attendees raw.
+    about = webinar.description_text
+    parts = [about] if about else []
     if speakers:
         parts.append("Speakers: " + ", ".join(speakers))
     parts.append(f"Details and registration: {page}")

@@ -22,6 +22,8 @@ class Webinar(ormar.Model):
     title: str = ormar.String(max_length=200)
     description: str = ormar.Text(default="")
     description_html: str = ormar.Text(default="")
+    # The same as text (calendars, search snippets), written with it (plain.py).
+    description_text: str = ormar.Text(default="")
     # Stored in UTC (naive, as every time here); `timezone` is the IANA zone it is shown in.
     starts_at: dt.datetime = ormar.DateTime(index=True)
     ends_at: dt.datetime = ormar.DateTime(index=True)

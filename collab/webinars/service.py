@@ -32,6 +32,7 @@ from collab.web import iso, person
 from collab.zones import in_zone, zone_named
 
 from .models import Participant, Registration, Webinar
+from .plain import plain_text
 
 VISIBILITIES = ("public", "members")
 CREATOR_ROLES = ("expert", "moderator", "admin")
@@ -237,6 +238,7 @@ def validate(data: dict[str, Any], current: Webinar | None = None) -> dict[str, 
     if given("description"):
         out["description"] = text_field(data, "description", MAX_DESCRIPTION, required=False)
         out["description_html"] = render_markdown(out["description"])
+        out["description_text"] = plain_text(out["description_html"])
     zone = zone_field(data, default=current.timezone if current else "UTC")
     out["timezone"] = zone
     if current is None or "starts_at" in data or "ends_at" in data or "timezone" in data:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -28,7 +26,6 @@ from .models import Webinar
 
 HOME_WEBINARS = 5
 CANDIDATES = 50
-_TAG = re.compile(r"<[^>]+>")
 _w = Webinar.ormar_config.table
 
 
@@ -65,7 +62,7 @@ async def search_webinars(query: str, viewer: Any, limit: int) -> list[SearchHit
         return sa.or_(_w.c.title.ilike(like_pattern(word), escape="\\"),
                       text.ilike(like_pattern(word), escape="\\"))
 
-    select = _visible(sa.select(_w.c.id, _w.c.title, _w.c.description, _w.c.description_html,
+    select = _visible(sa.select(_w.c.id, _w.c.title, _w.c.description, _w.c.description_text,
                                 _w.c.starts_at)
                       .where(*(has(w) for w in asked.words),
                              *(sa.not_(has(w)) for w in asked.excluded))
@@ -75,13 +72,9 @@ async def search_webinars(query: str, viewer: Any, limit: int) -> list[SearchHit
     ranked = sorted(rows, key=lambda r: -score(r.title, r.description or "", asked.words))
     return [SearchHit(source="webinars", kind="webinar", id=r.id, title=r.title,
                       url=f"/webinars/{r.id}", summary=when(r.starts_at),
-                      snippet_html=snippet(_plain(r.description_html), asked.words),
+                      snippet_html=snippet(" ".join(r.description_text.split()),
+                                           asked.words),
                       date=iso(r.starts_at)) for r in ranked[:limit]]
-
-
-def _plain(html_text: str | None) -> str:
-    """The description's text as read (its Markdown rendered, then the tags dropped)."""
-    return " ".join(html.unescape(_TAG.sub(" ", html_text or "")).split())
 
 
 SOURCE = SearchSource(name="webinars", label="Webinars", search=search_webinars, order=30)

@@ -65,3 +65,32 @@ def test_times_read_relative_and_roles_show_beside_names(
     page.goto(f"{server.base_url}/rooms/{room_id}")
     expect(page.locator(".thread-item", has_text="Badges and times").locator("time"))\
         .to_have_text("just now")
+
+
+def test_a_room_list_follows_replies_live(
+        browser: Browser, contexts: list[BrowserContext],
+        forum: tuple[LiveServer, Api, User, int]) -> None:
+    server, api, admin, _ = forum
+    room = api.create_room(admin.token, name=unique_name("Live list "))
+    older = api.create_thread(admin.token, room["id"], title="Older thread")
+    api.create_thread(admin.token, room["id"], title="Newer thread")
+    ctx = browser.new_context()
+    ctx.set_default_timeout(SLOW_MS)
+    contexts.append(ctx)
+    page = ctx.new_page()
+    page.goto(f"{server.base_url}/rooms/{room['id']}")
+    items = page.locator("#threads > li")
+    expect(items.first).to_contain_text("Newer thread")
+    page.wait_for_function("""() => {
+        const data = document.querySelector('[ws-connect]')['htmx-internal-data'];
+        const socket = data && data.webSocket && data.webSocket.socket;
+        return socket && socket.readyState === WebSocket.OPEN;
+    }""")
+    with connect(f"{server.ws_url}?token={admin.token}") as ws:
+        for n in range(2):
+            ws.send(json.dumps({"op": "send", "ref": f"r{n}", "channel": f"thread:{older['id']}",
+                                "type": "post.create", "data": {"body": f"Reply {n}"}}))
+            assert json.loads(ws.recv(timeout=10))["op"] == "ack"
+    # Both replies in one update, and the thread moves to the top.
+    expect(page.locator(f"#thread-{older['id']}-activity")).to_contain_text("3 posts")
+    expect(items.first).to_contain_text("Older thread")

@@ -10,6 +10,7 @@ import json
 import anyio
 import pytest
 from support.api import Forum
+from support.relay import Relay
 from support.wsclient import WSClient
 
 from collab.client import Client, ClientError
@@ -120,6 +121,35 @@ async def test_the_client_resumes_after_a_drop_without_loss_or_duplicates(forum:
                 got.append(frame["seq"])
         assert got == seqs == list(range(base + 1, base + 7))
         assert reader.reconnects >= 1
+
+
+async def test_the_client_resends_an_unanswered_send_as_soon_as_it_reconnects(
+        forum: Forum) -> None:
+    """The post is done but its ack is lost with the connection: the client must send the
+    frame again (same key) right after rejoining, not wait out its per-try timeout first
+    (issue 22, 3); the server answers from the key, and the post exists once."""
+    chan = forum.channel
+    relay = await Relay.start(forum.server.port)
+    watcher = await WSClient.connect(forum.server.ws_url, name="watcher")
+    try:
+        await watcher.join_ok(chan)
+        async with Client(relay.ws_url, token=forum.admin.token, min_delay=0.05) as client:
+            await client.join(chan)
+            relay.deaf = True  # what the server answers from now on is lost
+            sending = asyncio.create_task(client.send(
+                chan, "post.create", {"body": "sent once"}, key="lost-ack",
+                attempt_timeout=30, timeout=60))
+            [done] = await watcher.events(chan, 1)  # the server did it; the ack is lost
+            relay.cut()
+            with anyio.fail_after(8):
+                ack = await sending
+            assert ack["seq"] == done["seq"]
+            assert client.reconnects == 1
+        bodies = [p["body"] for p in forum.api.get_thread(forum.thread_id)["posts"]]
+        assert bodies.count("sent once") == 1
+    finally:
+        await watcher.close()
+        await relay.stop()
 
 
 async def test_refusals_reach_the_client_as_errors(forum: Forum) -> None:

@@ -7,11 +7,13 @@ import signal
 import time
 from collections.abc import Iterator
 
+import asyncpg
 import httpx2
 import pytest
 from support.api import Api, setup_forum
 from support.servers import ServerFactory
 from support.services import PostgresCluster, RedisServer
+from support.wsclient import WSClient
 
 from collab.client import Client, ClientError
 from collab.realtime.bus import Bus
@@ -126,3 +128,36 @@ async def test_a_database_outage_answers_unavailable_and_a_keyed_retry_posts_onc
     with Api(server.base_url) as api:
         posts = api.get_thread(forum.thread_id)["posts"]
     assert [p["body"] for p in posts].count("in the outage") == 1
+
+
+async def test_a_database_shutting_down_answers_unavailable_with_the_ref(
+        live_server: ServerFactory, own_postgres: PostgresCluster) -> None:
+    """While PostgreSQL shuts down (or starts up) it refuses new connections with
+    CannotConnectNowError, which SQLAlchemy wraps: a keyed send got `invalid` with no `ref`
+    (issue 22, 1), so its sender never learned its fate."""
+    server = live_server(database_url=own_postgres.create_database())
+    with Api(server.base_url) as api:
+        forum = setup_forum(api)
+    async with await WSClient.connect(server.ws_url, token=forum.admin.token) as writer:
+        await writer.join_ok(forum.channel)
+        # A session of the test's own keeps a smart shutdown waiting; meanwhile every new
+        # connection is refused with "the database system is shutting down".
+        holder = await asyncpg.connect(own_postgres.url())
+        try:
+            own_postgres.stop_smart()
+            # The server's pooled connections end, so its next reads must open new ones.
+            await holder.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                 "WHERE pid <> pg_backend_pid() AND backend_type = "
+                                 "'client backend'")
+            for n in range(4):
+                # Keyed sends fail in the store's `recall`, the others in the door's batch.
+                keyed = {"key": f"shutdown-{n}"} if n % 2 == 0 else {}
+                reply = await writer.request(
+                    "send", channel=forum.channel, type="post.create",
+                    data={"body": f"while shutting down {n}"}, **keyed)
+                assert reply.get("ref", "").startswith("r"), reply
+                assert reply["op"] == "error" and reply["code"] == "unavailable", reply
+        finally:
+            await holder.close()
+            own_postgres.wait_stopped()
+            own_postgres.up()

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import time
+from typing import Any
+
+import httpx2
 import pytest
+import redis
 from support.api import Api, setup_forum
 from support.servers import ServerFactory
 from support.services import RedisServer
@@ -11,8 +17,15 @@ from support.wsclient import WSClient
 pytestmark = pytest.mark.anyio
 
 
-def names(members: list[dict]) -> list[str]:
-    return sorted(m["username"] for m in members)
+def names(members: list[Any]) -> list[str]:
+    return sorted(m["username"] if isinstance(m, dict) else m.username for m in members)
+
+
+def wait_bus_up(base_url: str, seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
+    while httpx2.get(f"{base_url}/healthz", timeout=5, trust_env=False).json()["bus"] != "up":
+        assert time.monotonic() < deadline, f"{base_url}: the bus was not up in {seconds} s"
+        time.sleep(0.1)  # polling interval, bounded by the deadline
 
 
 async def test_presence_is_shared_between_processes_and_counts_members_once(
@@ -66,3 +79,50 @@ async def test_presence_is_shared_between_processes_and_counts_members_once(
     finally:
         for client in (alice_on_a, bob_on_b, bob_again_on_a, anonymous):
             await client.close()
+
+
+async def test_presence_after_a_redis_restart_lists_every_process_at_once(
+    live_server: ServerFactory, redis_server: RedisServer
+) -> None:
+    """After Redis restarted, each process's first presence command failed ("Connection
+    closed by server"): a member then joining was counted locally only and saw only local
+    members (issue 22, 4). And collab's own log lines had no time or level."""
+    database_url = live_server.new_sqlite_url()
+    # Heartbeats far apart: what is checked is the joins' own presence commands.
+    env = {"PRESENCE_TTL_SECONDS": "600"}
+    a = live_server(database_url=database_url, broadcast_url=redis_server.url, name="A",
+                    env=env)
+    b = live_server(database_url=database_url, broadcast_url=redis_server.url, name="B",
+                    env=env)
+    with Api(a.base_url) as api:
+        forum = setup_forum(api)
+        bob, carol, dave = api.register(), api.register(), api.register()
+    chan, alice = forum.channel, forum.admin
+    async with await WSClient.connect(a.ws_url, token=alice.token, name="alice on A") as _a, \
+            await WSClient.connect(b.ws_url, token=bob.token, name="bob on B") as _b:
+        await _a.join_ok(chan)
+        await _b.join_ok(chan)
+        broker = redis.Redis.from_url(redis_server.url)
+        try:
+            broker.save()  # the restarted Redis loads the presence hash again
+        finally:
+            broker.close()
+        redis_server.stop()
+        redis_server.start()
+        for server in (a, b):
+            wait_bus_up(server.base_url)
+        async with await WSClient.connect(a.ws_url, token=carol.token, name="carol on A") \
+                as _c, \
+                await WSClient.connect(b.ws_url, token=dave.token, name="dave on B") as _d:
+            on_a = await _c.join_ok(chan)
+            assert names(on_a["presence"]) == names([alice, bob, carol]), on_a["presence"]
+            on_b = await _d.join_ok(chan)
+            assert names(on_b["presence"]) == names([alice, bob, carol, dave]), on_b["presence"]
+    for server in (a, b):
+        log = server.stderr_path.read_text()
+        assert "presence add failed" not in log and "presence list failed" not in log, log
+        lost = [line for line in log.splitlines() if "bus connection lost" in line]
+        assert lost, log
+        # A time and a level, as every operator's log reader expects.
+        assert all(re.match(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d\S* WARNING ", line)
+                   for line in lost), lost

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import anyio
 import pytest
+import redis
 from support.api import Api, Forum, setup_forum
 from support.servers import ServerFactory
+from support.services import RedisServer
 from support.wsclient import WSClient, seqs
 
 pytestmark = pytest.mark.anyio
@@ -160,3 +162,40 @@ async def test_replay_longer_than_the_outbox_bound_is_delivered_not_cut_off(
     finally:
         await writer.close()
         await reader.close()
+
+
+async def test_rejoining_a_process_that_has_not_heard_the_last_event_is_not_reset(
+    live_server: ServerFactory, redis_server: RedisServer, postgres_db: str
+) -> None:
+    """A reader that saw seq s on one process and rejoins another whose bus message for s is
+    late got a false `reset`, then s again (issue 22, 2): the join compared `since` with that
+    process's in-memory head, not with the store's."""
+    a = live_server(database_url=postgres_db, broadcast_url=redis_server.url, name="A")
+    b = live_server(database_url=postgres_db, broadcast_url=redis_server.url, name="B")
+    with Api(a.base_url) as api:
+        forum = setup_forum(api)
+        reader_user = api.register()
+    chan = forum.channel
+    async with await WSClient.connect(a.ws_url, token=forum.admin.token, name="writer") as writer, \
+            await WSClient.connect(b.ws_url, token=reader_user.token, name="B's follower") \
+            as follower, \
+            await WSClient.connect(b.ws_url, token=reader_user.token, name="rejoiner") \
+            as rejoiner:
+        await writer.join_ok(chan)
+        joined = await follower.join_ok(chan)  # B follows the channel: it has a head in memory
+        epoch = joined["epoch"]
+        broker = redis.Redis.from_url(redis_server.url)
+        try:
+            # Redis holds every write (PUBLISH included) for 3 s: B hears nothing meanwhile.
+            broker.execute_command("CLIENT", "PAUSE", "3000", "WRITE")
+            seen = await writer.post(chan, "seen on A")
+            reply = await rejoiner.request("join", channel=chan, since=seen, epoch=epoch)
+        finally:
+            broker.close()
+        assert reply["op"] == "joined" and reply["seq"] >= seen, reply
+        resets = [f for f in rejoiner.history if f.get("op") == "event"
+                  and f.get("type") == "reset"]
+        assert resets == [], f"a false reset: {resets}"
+        later = await writer.post(chan, "after the pause")
+        assert seqs(await rejoiner.events(chan, 1)) == [later], "the seen event came again"
+        assert seqs(await follower.events(chan, 2)) == [seen, later]

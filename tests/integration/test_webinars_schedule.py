@@ -115,7 +115,8 @@ def _calendar(text: bytes) -> Calendar:
 def test_calendar_files_parse_with_utc_times(server: LiveServer, api: Api, admin: User) -> None:
     made = create_webinar(api, admin.token, title="Budgets; commas, and \\ slashes",
                           starts_at="2031-01-15T09:30", ends_at="2031-01-15T11:00",
-                          timezone="America/New_York", description="Line one\nLine two",
+                          timezone="America/New_York",
+                          description="Line **one**\nLine [two](https://example.org/two)",
                           speakers=["Priya"])
     past = create_webinar(api, admin.token, starts_at=at(-180), ends_at=at(-120))
     hidden = create_webinar(api, admin.token, starts_at=at(600), visibility="members")
@@ -131,7 +132,10 @@ def test_calendar_files_parse_with_utc_times(server: LiveServer, api: Api, admin
     assert start == dt.datetime(2031, 1, 15, 14, 30, tzinfo=dt.UTC)
     assert end == dt.datetime(2031, 1, 15, 16, 0, tzinfo=dt.UTC)
     assert "DTSTART:20310115T143000Z" in r.text.replace("\r\n", "\n")
-    assert "Line one" in str(event["DESCRIPTION"]) and f"/webinars/{made['id']}" in str(event["URL"])
+    # The description as text, not Markdown: a link keeps its address after its words.
+    assert str(event["DESCRIPTION"]).startswith(
+        "Line one\nLine two (https://example.org/two)\n\nSpeakers: Priya"), event["DESCRIPTION"]
+    assert f"/webinars/{made['id']}" in str(event["URL"])
 
     feed = _calendar(api.http.get("/webinars.ics").content)
     uids = {str(e["UID"]) for e in feed.walk("VEVENT")}
@@ -288,8 +292,9 @@ def test_line_breaks_and_control_characters_never_reach_a_calendar_line(
         summary = str(event["SUMMARY"])
         assert summary == expected[title], repr(summary)
         assert str(Calendar.from_ical(r.content)["X-WR-CALNAME"]) == summary
-        # A description keeps its line breaks (LF, written as the escape \n).
+        # A description is its rendered text: its line breaks stay (LF, written as the escape
+        # \n); VT and PARAGRAPH SEPARATOR, which Markdown reads as spaces, are spaces.
         assert str(event["DESCRIPTION"]).startswith(
             "One\nEND:VEVENT\nBEGIN:VEVENT\nUID:evil@attacker\nSUMMARY:Injected\n"
-            "two\nthree\nfour\nfive\n\nDetails and registration: "), repr(event["DESCRIPTION"])
+            "two\nthree four five\n\nDetails and registration: "), repr(event["DESCRIPTION"])
     assert len(Calendar.from_ical(feed.content).walk("VEVENT")) >= len(made)

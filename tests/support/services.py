@@ -206,6 +206,22 @@ class PostgresCluster:
         """Stop the server but keep its data (a database outage); `up()` starts it again."""
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
 
+    def stop_smart(self) -> None:
+        """Begin a smart shutdown and return at once: sessions already open go on, every new
+        connection is refused ("the database system is shutting down") until they end."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "smart", "-W", "stop")
+
+    def wait_stopped(self, timeout: float = 60.0) -> None:
+        """Wait until a shutdown under way has finished (`pg_ctl status` says no server)."""
+        deadline = time.monotonic() + timeout
+        while subprocess.run(self._cmd(str(self.bin / "pg_ctl"), "-D", str(self.data),
+                                       "status"), check=False, capture_output=True,
+                             cwd=self.base, stdin=subprocess.DEVNULL, timeout=30).returncode != 3:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"PostgreSQL did not stop in {timeout}s:\n"
+                                   f"{tail(self.log_path)}")
+            time.sleep(0.05)  # polling interval, bounded by the deadline above
+
     def up(self) -> None:
         options = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 "
                    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")

@@ -189,3 +189,19 @@ async def test_a_thousand_joins_within_a_second_cost_each_socket_a_few_presence_
     seen = {m["id"] for f in first.parsed() if f["op"] == "joined" for m in f["presence"]}
     seen |= {m["id"] for f in first.parsed() if f["op"] == "presence" for m in f["joins"]}
     assert seen == {1000 + n for n in range(1000)}
+
+
+async def test_a_since_this_process_has_not_heard_yet_is_caught_up_not_reset(hub: Hub) -> None:
+    """Events another process committed whose bus messages have not come yet: a rejoin that
+    saw them elsewhere is behind nothing (issue 22, 2); every socket here gets them once."""
+    watcher = FakeConnection(actor=ALICE)
+    await join(hub, watcher, "echo:1")
+    await store_events(hub, "echo:1", 3)
+    rejoiner = FakeConnection(actor=BOB)
+    await join(hub, rejoiner, "echo:1", since=3, epoch=hub.epoch)
+    frames = rejoiner.parsed()
+    assert [f["op"] for f in frames] == ["joined"], frames
+    assert frames[0]["seq"] == 3
+    assert watcher.seqs("echo:1") == [1, 2, 3]
+    await note(hub, "echo:1", 4, ALICE)
+    assert rejoiner.seqs("echo:1") == [4] and watcher.seqs("echo:1") == [1, 2, 3, 4]
