@@ -29,10 +29,12 @@ ANON = "signed-out"
 # and host's controls, the review queue).
 PAGES: list[tuple[str, str]] = [
     ("/", ANON), ("/", "maria.lopez"),
-    ("/search?q=procurement", ANON),
+    ("/search?q=procurement", ANON), ("/search?q=zzqxv", "maria.lopez"),
     ("/rooms", ANON), ("/rooms", "maria.lopez"),
     ("/rooms/{room}", ANON), ("/rooms/{room}", "maria.lopez"),
     ("/threads/{thread}", ANON), ("/threads/{thread}", "maria.lopez"),
+    ("/threads/{thread}?quote={post}", "sam.okafor"),
+    ("/posts/{post}/flag", "sam.okafor"),
     ("/projects", ANON), ("/projects", "maria.lopez"),
     ("/projects/{project}", ANON), ("/projects/{project}", "maria.lopez"),
     ("/boards/{board}", ANON), ("/boards/{board}", "maria.lopez"),
@@ -44,11 +46,15 @@ PAGES: list[tuple[str, str]] = [
     ("/webinars/{webinar}/console", "sam.okafor"),
     ("/webinars/{webinar}/present", "sam.okafor"),
     ("/webinars/new", "sam.okafor"),
+    ("/webinars/{webinar}/edit", "sam.okafor"),
+    ("/webinars?when=past", ANON), ("/webinars/{past}", ANON),
     ("/library", ANON), ("/library", "sam.okafor"),
     ("/library?q=procurement", ANON),
     ("/library?q=procuremnt", ANON),
     ("/library/{entry}", ANON), ("/library/{entry}", "sam.okafor"),
     ("/library/review", "sam.okafor"),
+    ("/library/new", "sam.okafor"), ("/library/new?kind=case_study", "sam.okafor"),
+    ("/library/mine", "sam.okafor"),
     ("/case-studies", ANON),
     ("/members/maria.lopez", ANON),
     ("/notifications", "maria.lopez"),
@@ -61,6 +67,21 @@ PAGES: list[tuple[str, str]] = [
 
 
 Reach = Callable[[Page, str, dict[str, int]], None]
+
+
+# Pages whose scripts change what they show, audited as served too: the site's scripts are all
+# files under /static/ (the CSP allows no inline script) and none uses <noscript>, so blocking
+# them shows the page as a reader without JavaScript gets it. (Chromium with JavaScript off
+# runs no timers, and axe needs them.)
+WITHOUT_SCRIPTS: list[tuple[str, str]] = [
+    ("/library?q=procurement", ANON),
+    ("/threads/{thread}", "maria.lopez"),
+    ("/boards/{board}", "maria.lopez"),
+    ("/webinars/{webinar}", ANON),
+    ("/webinars/{webinar}/live", "maria.lopez"),
+    ("/webinars/{webinar}/console", "sam.okafor"),
+]
+NO_SCRIPTS = "-no-scripts"
 
 
 def _state_settings_bad_zone(page: Page, base: str, ids: dict[str, int]) -> None:
@@ -98,6 +119,11 @@ def _state_library_filters_open(page: Page, base: str, ids: dict[str, int]) -> N
     expect(page.locator(".facet").first).to_be_visible()
 
 
+def _state_not_found(page: Page, base: str, ids: dict[str, int]) -> None:
+    answer = page.goto(f"{base}/rooms/2147483646")
+    assert answer is not None and answer.status == 404
+
+
 def _everything_unfolded(address: str) -> Reach:
     """`address` with every <details> on it opened, as by a click on each summary (a closed
     one's content is not rendered, so axe does not see it folded)."""
@@ -114,6 +140,7 @@ STATES: list[tuple[str, str, Reach]] = [
     ("settings-bad-zone", "maria.lopez", _state_settings_bad_zone),
     ("login-failed", ANON, _state_login_failed),
     ("register-refused", ANON, _state_register_refused),
+    ("not-found", ANON, _state_not_found),
     ("library-filters-open", ANON, _state_library_filters_open),
     ("library-add-topic-open", "sam.okafor", _everything_unfolded("/library")),
     ("project-unfolded", "maria.lopez", _everything_unfolded("/projects/{project}")),
@@ -141,12 +168,15 @@ def pages(site: LiveServer, browser: Browser) -> Iterator[Callable[[str, str], P
     contexts: list[BrowserContext] = []
 
     def get(who: str, viewport: str) -> Page:
+        """`viewport` may end in NO_SCRIPTS: the page without the site's own scripts."""
         if (who, viewport) not in made:
             if who != ANON and who not in states:
                 states[who] = _signed_in_state(browser, site.base_url, who)
-            width, height = VIEWPORTS[viewport]
+            width, height = VIEWPORTS[viewport.removesuffix(NO_SCRIPTS)]
             ctx = audit_context(browser, width, height,
                                 storage_state=states.get(who))
+            if viewport.endswith(NO_SCRIPTS):
+                ctx.route(re.compile(r"/static/.*\.js(\?.*)?$"), lambda route: route.abort())
             contexts.append(ctx)
             made[who, viewport] = ctx.new_page()
         return made[who, viewport]
@@ -190,11 +220,13 @@ def ids(site: LiveServer, pages: Callable[[str, str], Page]) -> dict[str, int]:
 
     found = {"room": first("/rooms", r"/rooms/(\d+)")}
     found["thread"] = first(f"/rooms/{found['room']}", r"/threads/(\d+)")
+    found["post"] = first(f"/threads/{found['thread']}", r"/posts/(\d+)/flag")
     found["project"] = first("/projects", r"/projects/(\d+)", near="Online benefits form")
     found["board"] = first(f"/projects/{found['project']}", r"/boards/(\d+)")
     found["card"] = first(f"/boards/{found['board']}", r"/cards/(\d+)")
     found["webinar"] = first("/webinars", r"/webinars/(\d+)",
                              near="Outcome-based procurement in practice")
+    found["past"] = first("/webinars?when=past", r"/webinars/(\d+)", near="Accessibility audits that stick")
     found["entry"] = first("/library", r"/library/(\d+)")
     return found
 
@@ -215,6 +247,20 @@ def test_page_has_no_axe_violations(case: tuple[str, str], viewport: str, site: 
     if who != ANON:  # the page is the member's own, not a sign-in redirect
         expect(page.get_by_role("button", name="Sign out")).to_be_attached()
     assert_accessible(page, f"{address} ({who}, {viewport})")
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+@pytest.mark.parametrize("case", WITHOUT_SCRIPTS, ids=_id)
+def test_page_without_scripts_has_no_axe_violations(case: tuple[str, str], viewport: str,
+                                                    site: LiveServer,
+                                                    pages: Callable[[str, str], Page],
+                                                    ids: dict[str, int]) -> None:
+    address, who = case
+    page = pages(who, viewport + NO_SCRIPTS)
+    answer = page.goto(site.base_url + address.format(**ids))
+    assert answer is not None and answer.status == 200, f"{address}: {answer and answer.status}"
+    assert page.evaluate("() => typeof window.htmx") == "undefined"  # no script ran
+    assert_accessible(page, f"{address} ({who}, {viewport}, without scripts)")
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
