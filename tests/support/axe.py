@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 
 AXE_FILE = Path(__file__).with_name("vendor") / "axe-4.14.1.min.js"
 # WCAG 2.0 and 2.1, levels A and AA, plus axe's best practices (landmarks, heading order, ...).
-TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 
 @cache
