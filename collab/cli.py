@@ -1,4 +1,5 @@
-"""The `collab` command: serve, migrate, createuser, seed, reset-epochs, collect-static."""
+"""The `collab` command: serve, migrate, createuser, seed, backup, restore, reset-epochs,
+collect-static."""
 
 from __future__ import annotations
 
@@ -110,6 +111,18 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="add a small demo community (only to an empty database)")
     seed.set_defaults(func=cmd_seed)
 
+    backup = sub.add_parser("backup", help="write a consistent copy of the database to PATH "
+                            "while the server runs (SQLite's online backup; pg_dump's custom "
+                            "format for PostgreSQL)")
+    backup.add_argument("path", help="the file to write (must not exist yet)")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = sub.add_parser("restore", help="load a backup made by `collab backup` into the "
+                             "configured database, which must be empty; then run "
+                             "`collab reset-epochs`")
+    restore.add_argument("path", help="the backup file")
+    restore.set_defaults(func=cmd_restore)
+
     epochs = sub.add_parser("reset-epochs", help="after restoring a database backup: give every "
                             "channel a new epoch, so clients reload instead of resuming")
     epochs.set_defaults(func=cmd_reset_epochs)
@@ -125,6 +138,26 @@ def build_parser() -> argparse.ArgumentParser:
         for add_command in domain.commands:
             add_command(sub)
     return parser
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from collab.backup import BackupError, backup
+
+    try:
+        print(backup(_settings().database_url, args.path))
+    except BackupError as exc:
+        sys.exit(f"collab backup: {exc}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from collab.backup import BackupError, restore
+
+    try:
+        print(restore(_settings().database_url, args.path))
+    except BackupError as exc:
+        sys.exit(f"collab restore: {exc}")
+    return 0
 
 
 def cmd_collect_static(args: argparse.Namespace) -> int:

@@ -66,6 +66,18 @@ async def disconnect() -> None:
     await database.disconnect()
 
 
+def pool_status() -> dict[str, int]:
+    """The connection pool's size, connections in use and overflow (empty when not connected)."""
+    if not database.is_connected:
+        return {}
+    pool = database.engine.sync_engine.pool
+    try:
+        return {"size": pool.size(), "checked_out": pool.checkedout(),  # type: ignore[attr-defined]
+                "overflow": max(0, pool.overflow())}  # type: ignore[attr-defined]
+    except AttributeError:  # a pool without these counts (NullPool, StaticPool)
+        return {}
+
+
 @asynccontextmanager
 async def write_transaction() -> AsyncIterator[None]:
     """A transaction for writes; on SQLite the process's writers queue up first."""

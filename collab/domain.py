@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from starlette.routing import BaseRoute
 
 if TYPE_CHECKING:
-    from collab.realtime import ChannelKind, Event, Hub
+    from collab.realtime import ChannelKind, Hub
     from collab.settings import Settings
 
 MigrationStep = Callable[[sa.Connection], None]
@@ -151,8 +151,6 @@ class Domain:
     seed: Callable[[SeedContext], Awaitable[str | None]] | None = None
     # Numbered schema steps, applied once each, in list order after those of earlier domains.
     migrations: Sequence[tuple[str, MigrationStep]] = ()
-    # Called after every persisted event commits (e.g. notifications, recognition).
-    listeners: Sequence[Callable[[Hub], Callable[[Event], Awaitable[None]]]] = ()
     search: SearchSource | None = None
     # The audit log in words: the rows this domain knows (by their action), by row id.
     describe_actions: Callable[[Sequence[AuditRow]], Awaitable[Mapping[int, ActionText]]] | None = None

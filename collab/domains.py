@@ -6,6 +6,7 @@ from collab.accounts import DOMAIN as ACCOUNTS
 from collab.boards import DOMAIN as BOARDS
 from collab.domain import Domain
 from collab.library import DOMAIN as LIBRARY
+from collab.notifications import DOMAIN as NOTIFICATIONS
 from collab.rooms import DOMAIN as ROOMS
 from collab.webinars import DOMAIN as WEBINARS
 
@@ -15,4 +16,5 @@ DOMAINS: list[Domain] = [
     BOARDS,
     WEBINARS,
     LIBRARY,
+    NOTIFICATIONS,  # the core's notifications: no nav, no seed; its tables last
 ]

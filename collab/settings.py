@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -98,6 +99,10 @@ class Settings:
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     presence_ttl_seconds: int = 30
     ws_direct_writes: bool = True
+    max_mentions_per_text: int = 10
+    notifications_per_sender_per_hour: int = 300
+    metrics_allow: tuple[str, ...] = ("127.0.0.0/8", "::1")
+    loop_stall_log: str = ""
 
     @property
     def is_sqlite(self) -> bool:
@@ -114,6 +119,21 @@ class Settings:
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed (tests build apps from explicit settings)."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _networks(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list of addresses or networks (`10.0.0.0/8`), each checked here."""
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    items = tuple(item.strip() for item in raw.split(",") if item.strip())
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise SettingsError(f"{name}: {item!r} is not an IP address or network "
+                                "(e.g. 127.0.0.1 or 10.0.0.0/8)") from None
+    return items
 
 
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
@@ -157,4 +177,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         allowed_origins=origins,
         presence_ttl_seconds=_int(env, "PRESENCE_TTL_SECONDS", 30, minimum=3),
         ws_direct_writes=env.get("WS_DIRECT_WRITES", "1") not in ("0", "false", "no"),
+        max_mentions_per_text=_int(env, "MAX_MENTIONS_PER_TEXT", 10),
+        notifications_per_sender_per_hour=_int(env, "NOTIFICATIONS_PER_SENDER_PER_HOUR", 300),
+        metrics_allow=_networks(env, "METRICS_ALLOW", Settings.metrics_allow),
+        loop_stall_log=env.get("LOOP_STALL_LOG", ""),
     )

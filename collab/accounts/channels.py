@@ -9,7 +9,8 @@ from collab.realtime import Actor, ChannelKind
 class UserChannel(ChannelKind):
     kind = "user"
     presence = False  # one member's own channel: nobody to show
-    fragments = {"notification": "accounts/_notification_oob.html"}
+    fragments = {"notification": "accounts/_notification_oob.html",
+                 "notifications.read": "notifications/_read_oob.html"}
 
     async def join(self, actor: Actor | None, id: int) -> None:
         if actor is None:

@@ -7,7 +7,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from collab.errors import CollabError, NotFound, RateLimited
-from collab.web import check_csrf, hub_of, positive_param, render, sign_in_redirect
+from collab.web import check_csrf, hub_of, render
 
 from .api import client_key, sign_in_limiter
 from .auth import SESSION_KEY, current_user
@@ -118,28 +118,9 @@ async def member(request: Request) -> Response:
                   {"profile": profile, "user": await current_user(request)})
 
 
-NOTIFICATIONS_PER_PAGE = 50
-
-
-async def notifications(request: Request) -> Response:
-    """`/notifications`: the member's notifications kept on `user:ID`, newest first, fifty a
-    page (`?before=SEQ` for older ones); new ones also arrive live in the header's list."""
-    user = await current_user(request)
-    if user is None:
-        return sign_in_redirect(request)
-    before = positive_param(request, "before")
-    events = await hub_of(request).recent(f"user:{user.id}", NOTIFICATIONS_PER_PAGE,
-                                                before)
-    shown = [e for e in events if e.type == "notification"]
-    older = events[-1].seq if events and events[-1].seq > 1 else None
-    return render(request, "accounts/notifications.html",
-                  {"user": user, "notes": shown, "older": older, "paged": before is not None})
-
-
 routes = [
     Route("/login", login, methods=["GET", "POST"]),
     Route("/register", register, methods=["GET", "POST"]),
     Route("/logout", logout, methods=["POST"]),
     Route("/members/{username}", member, methods=["GET"]),
-    Route("/notifications", notifications, methods=["GET"]),
 ]

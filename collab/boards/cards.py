@@ -14,12 +14,12 @@ import orjson
 import sqlalchemy as sa
 
 from collab import db
-from collab.accounts.models import User
 from collab.clock import utcnow
 from collab.errors import CollabError, Conflict, Invalid
 from collab.fields import id_field, text_field
 from collab.markdown import render_markdown
-from collab.realtime import Actor, Hub, Step, Stmt
+from collab.notifications import capped, mentioned
+from collab.realtime import Actor, Change, Hub, Redaction, Step
 
 from . import ranks, reads
 from .access import Access
@@ -32,25 +32,30 @@ from .card_fields import (
     resolve_assignees,
     version_field,
 )
-from .mentions import mention_targets, mentioned, notify
-from .models import Assignee, Card, Column, Comment, Member
+from .mentions import mention_targets, tell_mentioned
+from .models import Card
 from .writes import (
     ASSIGN,
     BOARD_HAS_ROOM,
     BUMP_VERSION,
+    COUNT_COMMENT,
+    COUNT_DEPARTURE,
+    DELETE_CARD,
+    DELETE_COMMENTS,
     INSERT_CARD,
+    INSERT_COMMENT,
+    LAST_COLUMN,
     MAX_CARDS_PER_BOARD,
     MOVE_CARD,
     UNASSIGN_ALL,
     UPDATE_CARD,
-    Plan,
     Results,
     Stale,
     assignable_steps,
     board_transaction,
+    card_redactions,
     count_step,
     done_delta,
-    in_transaction,
     index_out_of_range,
     lock_step,
     log_step,
@@ -60,30 +65,9 @@ from .writes import (
     place_steps,
     placed_rank,
     retrying,
-    run_steps,
-    through_door,
 )
 
 _cards = Card.ormar_config.table
-_comments = Comment.ormar_config.table
-_members = Member.ormar_config.table
-_users = User.ormar_config.table
-_assignees = Assignee.ormar_config.table
-_columns = Column.ormar_config.table
-
-DELETE_CARD = Stmt(sa.delete(_cards).where(
-    _cards.c.id == sa.bindparam("b_card"), _cards.c.board_id == sa.bindparam("b_board"),
-    _cards.c.version == sa.bindparam("b_version")).returning(_cards.c.column_id))
-COUNT_COMMENT = Stmt(sa.update(_cards).where(
-    _cards.c.id == sa.bindparam("b_card"), _cards.c.board_id == sa.bindparam("b_board"))
-    .values(comment_count=_cards.c.comment_count + 1)
-    .returning(_cards.c.comment_count, _cards.c.title))
-INSERT_COMMENT = Stmt(sa.insert(_comments).values(
-    card_id=sa.bindparam("b_card"), board_id=sa.bindparam("b_board"),
-    author_id=sa.bindparam("b_author"), body=sa.bindparam("b_body"),
-    body_html=sa.bindparam("b_body_html"), created_at=sa.bindparam("now"))
-    .returning(_comments.c.id))
-
 
 # -- conflicts -----------------------------------------------------------------------------------
 async def stale(board_id: int, card_id: int) -> CollabError:
@@ -97,6 +81,12 @@ async def stale(board_id: int, card_id: int) -> CollabError:
 
 def _stale() -> Stale:
     return Stale("the card was changed or deleted")
+
+
+async def _write(hub: Hub, change: Change) -> tuple[int, dict[str, Any]]:
+    """Through the door: (seq, ack data)."""
+    written = await hub.write(change)
+    return written.seq, written.ack or {}
 
 
 # -- create --------------------------------------------------------------------------------------
@@ -113,10 +103,11 @@ async def create_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
     people = await resolve_assignees(access.project_id, card["assignees"])
     card["assignees"] = [name for _, name in people]
     html = render_markdown(card["description"]) if card["description"] else ""
-    targets = await mention_targets(access.project_id, mentioned(card["description"]), actor.id)
+    names = await capped(card["description"], "description")
+    targets = await mention_targets(access.project_id, names, actor.id)
     board_id, now = access.board_id, utcnow()
 
-    def plan() -> Plan:
+    async def plan() -> Change:
         checks = [
             *assignable_steps(access.project_id, people),
             Step(BOARD_HAS_ROOM, {"b_board": board_id, "max_cards": MAX_CARDS_PER_BOARD},
@@ -149,21 +140,17 @@ async def create_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
                     "assignees": card["assignees"], "due": card["due"], "labels": card["labels"],
                     "checklist": card["checklist"], "comments": 0}
 
-        return Plan(f"board:{board_id}", "card.created", checks, writes, event,
-                    ack=lambda r: {"id": r["card"]["id"], "version": 1,
-                                   "column_id": column_id, "rank": r["card"]["rank"],
-                                   "index": at(r)},
-                    subject=lambda r: f"card:{r['card']['id']}", lock=lock_step(board_id))
+        change = Change(f"board:{board_id}", "card.created", event, checks, writes,
+                        actor=actor.public(),
+                        ack=lambda r: {"id": r["card"]["id"], "version": 1,
+                                       "column_id": column_id, "rank": r["card"]["rank"],
+                                       "index": at(r)},
+                        subject=lambda r: f"card:{r['card']['id']}", lock=lock_step(board_id))
+        await tell_mentioned(change, targets, actor, access, _new_id, "on the new")
+        return change
 
     async def attempt() -> tuple[int, dict[str, Any]]:
-        if not targets:
-            seq, _, ack = await through_door(hub, plan(), actor)
-            return seq, ack
-        async with board_transaction(hub, board_id) as tx:
-            event, results = await in_transaction(tx, made := plan(), actor)
-            await notify(tx, targets, actor, access, results["card"]["id"], "on the new")
-        assert made.ack is not None
-        return event.seq or 0, made.ack(results)
+        return await _write(hub, await plan())
 
     seq, ack = await retrying(attempt)
     if ranks.needs_rebalance(ack["rank"]):
@@ -231,22 +218,21 @@ async def move_card(hub: Hub, actor: Actor, access: Access, data: dict[str, Any]
     assert card_id is not None and column_id is not None
     board_id, now = access.board_id, utcnow()
 
-    def plan() -> Plan:
-        checks = _move_checks(board_id, card_id, version, column_id, index, now)
-        writes: list[Step] = []
-        # The card is at `index`: its neighbours were read under the board's lock (the first
-        # check), so no other change came between them (no count of the column needed).
-        return Plan(
-            f"board:{board_id}", "card.moved", checks, writes,
+    def change() -> Change:
+        # The card is at `index`: its neighbours were read under the board's lock (taken
+        # first), so no other change came between them (no count of the column needed).
+        return Change(
+            f"board:{board_id}", "card.moved",
             lambda r: {"id": card_id, "column_id": column_id, "from_column_id": _moved(r)[0],
                        "rank": _moved(r)[2], "index": index, "version": _moved(r)[1]},
+            _move_checks(board_id, card_id, version, column_id, index, now), [],
+            actor=actor.public(),
             ack=lambda r: {"id": card_id, "version": _moved(r)[1], "column_id": column_id,
                            "rank": _moved(r)[2], "index": index},
             lock=lock_step(board_id))
 
     async def attempt() -> tuple[int, dict[str, Any]]:
-        seq, _, ack = await through_door(hub, plan(), actor)
-        return seq, ack
+        return await _write(hub, change())
 
     try:
         seq, ack = await retrying(attempt)
@@ -286,12 +272,15 @@ async def update_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
     if new["description"] != current["description"]:
         new["description_html"] = render_markdown(new["description"]) \
             if new["description"] else ""
-    fresh = mentioned(new["description"]) - mentioned(current["description"])
+    fresh = set()
+    if new["description"] != current["description"]:
+        fresh = await capped(new["description"], "description") - mentioned(
+            current["description"])
     targets = await mention_targets(access.project_id, fresh, actor.id)
     rewrites_text = _text_of(new) != _text_of(current)
     now = utcnow()
 
-    def plan() -> Plan:
+    async def change() -> Change:
         checks = [Step(UPDATE_CARD, {
             "b_card": card_id, "b_board": board_id, "b_version": version,
             "new_title": new["title"], "new_description": new["description"],
@@ -307,27 +296,25 @@ async def update_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
             writes.append(Step(UNASSIGN_ALL, {"b_card": card_id}))
             writes.extend(Step(ASSIGN, {"the_card": card_id, "the_user": uid})
                           for uid, _ in people)
-        return Plan(f"board:{board_id}", "card.updated", checks, writes,
-                    lambda r: {**new, "version": r["upd"]["version"]},
-                    ack=lambda r: {"id": card_id, "version": r["upd"]["version"]},
-                    subject=f"card:{card_id}")
+        made = Change(f"board:{board_id}", "card.updated",
+                      lambda r: {**new, "version": r["upd"]["version"]}, checks, writes,
+                      actor=actor.public(),
+                      ack=lambda r: {"id": card_id, "version": r["upd"]["version"]},
+                      subject=f"card:{card_id}")
+        if rewrites_text:
+            # New text: earlier events about the card are rewritten too, so that a replay
+            # shows the card as it is, never its earlier text.
+            made.redact.append(Redaction(
+                f"board:{board_id}", f"card:{card_id}",
+                {k: new[k] for k in ("title", "description", "description_html", "labels",
+                                     "checklist")}))
+        await tell_mentioned(made, targets, actor, access, card_id, "on")
+        return made
 
     try:
-        if not rewrites_text and not targets:
-            seq, _, ack = await through_door(hub, plan(), actor)
-            return seq, ack
-        # New text: earlier events about the card are rewritten too, so that a replay shows
-        # the card as it is, never its earlier text; and mentioned members are told.
-        async with board_transaction(hub, board_id) as tx:
-            event, results = await in_transaction(tx, made := plan(), actor)
-            await tx.redact(f"board:{board_id}", f"card:{card_id}",
-                            {k: new[k] for k in ("title", "description", "description_html",
-                                                 "labels", "checklist")})
-            await notify(tx, targets, actor, access, card_id, "on")
+        return await _write(hub, await change())
     except Stale:
         raise await stale(board_id, card_id) from None
-    assert made.ack is not None
-    return event.seq or 0, made.ack(results)
 
 
 # -- delete --------------------------------------------------------------------------------------
@@ -338,44 +325,25 @@ async def delete_card(hub: Hub, actor: Actor, access: Access, data: dict[str, An
     version = version_field(data)
     assert card_id is not None
     board_id, channel = access.board_id, f"board:{access.board_id}"
+
+    def done(r: Results) -> int:  # -1 when the card left the last column
+        return -1 if r["gone"]["column_id"] == r["last"]["id"] else 0
+
+    change = Change(
+        channel, "card.deleted", lambda r: {"id": card_id, "column_id": r["gone"]["column_id"]},
+        [Step(DELETE_CARD, {"b_card": card_id, "b_board": board_id, "b_version": version},
+              name="gone", refuse=_stale()),
+         Step(LAST_COLUMN, {"b_board": board_id}, name="last")],
+        [Step(UNASSIGN_ALL, {"b_card": card_id}), Step(DELETE_COMMENTS, {"b_card": card_id}),
+         log_step(board_id, utcnow(), done, -1),
+         Step(COUNT_DEPARTURE, {"b_column": lambda r: r["gone"]["column_id"]})],
+        actor=actor.public(), ack=lambda r: {"id": card_id}, subject=f"card:{card_id}",
+        lock=lock_step(board_id), redact=card_redactions(channel, card_id))
     try:
-        async with board_transaction(hub, board_id) as tx:
-            results: Results = {}
-            await run_steps(tx.conn, [Step(DELETE_CARD, {"b_card": card_id,
-                                                         "b_board": board_id,
-                                                         "b_version": version},
-                                           name="gone", refuse=_stale())], results)
-            await remove_card_rows(tx.conn, [card_id])
-            column_id = results["gone"]["column_id"]
-            last = (await tx.conn.execute(
-                sa.select(_columns.c.id).where(_columns.c.board_id == board_id)
-                .order_by(_columns.c.rank.desc()).limit(1))).scalar()
-            await run_steps(tx.conn, [log_step(board_id, utcnow(),
-                                               -1 if column_id == last else 0, -1)], results)
-            await tx.conn.execute(sa.update(_columns).where(_columns.c.id == column_id)
-                                  .values(card_count=_columns.c.card_count - 1))
-            await redact_card(tx, channel, card_id)
-            event = await tx.emit(channel, "card.deleted", {"id": card_id, "column_id": column_id},
-                                  actor, subject=f"card:{card_id}")
-            tx.reply(event.seq, {"id": card_id})
+        seq, _ = await _write(hub, change)
     except Stale:
         raise await stale(board_id, card_id) from None
-    return event.seq or 0, {"id": card_id}
-
-
-async def remove_card_rows(conn: Any, card_ids: list[int]) -> None:
-    """A card's assignees and comments (SQLite does not cascade)."""
-    await conn.execute(sa.delete(_assignees).where(_assignees.c.card_id.in_(card_ids)))
-    await conn.execute(sa.delete(_comments).where(_comments.c.card_id.in_(card_ids)))
-
-
-async def redact_card(tx: Any, channel: str, card_id: int) -> None:
-    """Replay never brings a deleted card's text back, nor its comments."""
-    await tx.redact(channel, f"card:{card_id}",
-                    {"title": "", "description": "", "description_html": "", "labels": [],
-                     "checklist": [], "deleted": True})
-    await tx.redact(channel, f"comments:{card_id}",
-                    {"body": "", "body_html": "", "deleted": True})
+    return seq, {"id": card_id}
 
 
 # -- comment -------------------------------------------------------------------------------------
@@ -387,23 +355,22 @@ async def comment_card(hub: Hub, actor: Actor, access: Access, data: dict[str, A
     assert card_id is not None
     body = text_field(data, "body", MAX_COMMENT)
     body_html = render_markdown(body)
-    targets = await mention_targets(access.project_id, mentioned(body), actor.id)
+    targets = await mention_targets(access.project_id, await capped(body), actor.id)
     board_id, channel, now = access.board_id, f"board:{access.board_id}", utcnow()
-    async with board_transaction(hub, board_id) as tx:
-        r: Results = {}
-        params = {"b_card": card_id, "b_board": board_id, "b_author": actor.id,
-                  "b_body": body, "b_body_html": body_html, "now": now}
-        await run_steps(tx.conn, [Step(COUNT_COMMENT, params, name="card",
-                                       refuse=not_found_card(card_id)),
-                                  Step(INSERT_COMMENT, params, name="comment")], r)
-        comment = reads.comment_dict(r["comment"]["id"], card_id, body, body_html, now,
-                                     actor.public())
-        event = await tx.emit(channel, "card.commented",
-                              {**comment, "comments": r["card"]["comment_count"]}, actor,
-                              subject=f"comments:{card_id}")
-        await notify(tx, targets, actor, access, card_id, "in a comment on")
-        tx.reply(event.seq, {"id": comment["id"]})
-    return event.seq or 0, {"id": comment["id"]}
+    params = {"b_card": card_id, "b_board": board_id, "b_author": actor.id, "b_body": body,
+              "b_body_html": body_html, "now": now}
+
+    def comment(r: Results) -> dict[str, Any]:
+        return {**reads.comment_dict(r["comment"]["id"], card_id, body, body_html, now,
+                                     actor.public()), "comments": r["card"]["comment_count"]}
+
+    change = Change(channel, "card.commented", comment,
+                    [Step(COUNT_COMMENT, params, name="card", refuse=not_found_card(card_id)),
+                     Step(INSERT_COMMENT, params, name="comment")], [],
+                    actor=actor.public(), ack=lambda r: {"id": r["comment"]["id"]},
+                    subject=f"comments:{card_id}", lock=lock_step(board_id))
+    await tell_mentioned(change, targets, actor, access, card_id, "in a comment on")
+    return await _write(hub, change)
 
 
 # -- rebalance -----------------------------------------------------------------------------------

@@ -20,9 +20,8 @@ from collab.realtime import Actor, Hub
 from . import ranks
 from .access import Access
 from .card_fields import index_field
-from .cards import redact_card, remove_card_rows
 from .models import Card, Column, DoneLog
-from .writes import Busy, board_transaction, retrying
+from .writes import Busy, board_transaction, redact_card, remove_card_rows, retrying
 
 MAX_COLUMNS = 50
 MAX_COLUMN_TITLE = 100

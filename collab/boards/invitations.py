@@ -21,6 +21,7 @@ from collab.accounts.service import audit
 from collab.clock import utcnow
 from collab.errors import NotFound
 from collab.fields import bool_field
+from collab.notifications import notify
 from collab.realtime import Actor, Hub
 
 from . import reads
@@ -71,20 +72,20 @@ async def invite_back(tx: Any, access: Access, user: User, role: str, actor: Act
         return False
     await tx.conn.execute(sa.update(_departures).where(_departures.c.id == found.id).values(
         invited_role=role, invited_by=actor.id, invited_at=utcnow()))
-    if found.invited_role is None and not await is_muted(access.project_id, user.id, tx.conn):
-        await tell_invited(tx, user.id, actor, access, role)
+    if found.invited_role is None:
+        await tell_invited(tx, user.id, actor, access, role,
+                           muted=await is_muted(access.project_id, user.id, tx.conn))
     return True
 
 
-async def tell_invited(tx: Any, user_id: int, actor: Actor, access: Access, role: str) -> None:
-    """The `invitation` notification on `user:ID`, in the invitation's transaction (written as
-    mentions.notify writes notifications; one call to swap for a shared notifier)."""
+async def tell_invited(tx: Any, user_id: int, actor: Actor, access: Access, role: str,
+                       muted: bool) -> None:
+    """The `invitation` notification, in the invitation's transaction (none to a member who
+    muted the project). Its url is the project; the notifications page answers it at that
+    address plus `/invitation`."""
     who = actor.display_name or actor.username
-    await tx.emit(f"user:{user_id}", "notification", {
-        "kind": "invitation", "text": f"{who} invited you back to {access.name} as {role}",
-        "url": f"/projects/{access.project_id}",
-        "answer_url": f"/projects/{access.project_id}/invitation",
-        "project_id": access.project_id, "role": role, "by": actor.public()}, actor)
+    await notify(tx, user_id, "invitation", f"{who} invited you back to {access.name} as {role}",
+                 f"/projects/{access.project_id}", actor, muted=muted)
 
 
 async def pending(project_id: int, user_id: int | None) -> dict[str, Any] | None:

@@ -1,15 +1,16 @@
-"""@mentions: `@username` of a project member in a comment or a description tells them, with a
-`notification` on their `user:ID`, committed in the same transaction as the change."""
+"""@mentions on a board: `@username` of a project member in a comment or a description tells
+them, through `notify` (collab.notifications), in the same change as the comment or the edit."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 
 from collab.accounts.models import User
-from collab.realtime import Actor
+from collab.notifications import notify
+from collab.realtime import Actor, Change
 
 from . import invitations, reads
 from .access import Access
@@ -17,21 +18,6 @@ from .models import Member
 
 _members = Member.ormar_config.table
 _users = User.ormar_config.table
-
-
-_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9_.-]{3,40})")
-
-
-def mentioned(text: str) -> set[str]:
-    """Lower-cased usernames `@named` in `text` (a trailing full stop may end the sentence)."""
-    out: set[str] = set()
-    for match in _MENTION.finditer(text or ""):
-        name = match.group(1).lower()
-        out.add(name)
-        stripped = name.rstrip(".-")
-        if len(stripped) >= 3:
-            out.add(stripped)
-    return out
 
 
 async def mention_targets(project_id: int, names: set[str], actor_id: int) -> list[int]:
@@ -50,16 +36,19 @@ async def mention_targets(project_id: int, names: set[str], actor_id: int) -> li
     return sorted(int(r.id) for r in rows)
 
 
-async def notify(tx: Any, user_ids: list[int], actor: Actor, access: Access, card_id: int,
-                 where: str) -> None:
-    """A `notification` on each mentioned member's `user:ID`, in the change's transaction.
+async def tell_mentioned(change: Change, user_ids: list[int], actor: Actor, access: Access,
+                         card_id: int | Callable[[dict[str, Any]], int], where: str) -> None:
+    """A `mention` notification to each of `user_ids`, carried by `change` (`card_id`: a
+    function of its results for a card it creates).
 
     It names the card by number, not by title: replay never brings back text that was deleted
     or edited since, and a card's title and comments may be (its link shows what is)."""
     who = actor.display_name or actor.username
+
+    def card(r: dict[str, Any]) -> int:
+        return card_id(r) if callable(card_id) else card_id
+
     for user_id in user_ids:
-        await tx.emit(f"user:{user_id}", "notification", {
-            "kind": "mention", "text": f"{who} mentioned you {where} card #{card_id} in "
-                                       f"{access.name}",
-            "url": f"/cards/{card_id}", "project_id": access.project_id,
-            "board_id": access.board_id, "card_id": card_id, "by": actor.public()}, actor)
+        await notify(change, user_id, "mention",
+                     lambda r: f"{who} mentioned you {where} card #{card(r)} in {access.name}",
+                     lambda r: f"/cards/{card(r)}", actor)

@@ -1,10 +1,9 @@
-"""The board's statements, declared once, and how a change runs: through the door or a transaction.
+"""The board's statements, declared once, for the changes the door runs (`hub.write`).
 
-A change is a `Plan`: checks (which may refuse), writes, and how the event's data follows from
-what they returned. The hot ones (moving, creating, editing without new text) go through the
-hub's door (`hub.write`, group commit); one that must also redact earlier events or notify a
-mentioned member runs the same steps inside `hub.transaction()`, so both paths share every
-statement and rule.
+A change (`collab.realtime.Change`) is checks (which may refuse), writes, how the event's data
+follows from what they returned, and what else it writes: earlier events it redacts (new or
+deleted text) and the notifications of mentioned members. The door runs every one of them, in
+group commits, with the board's lock (`lock_step`) taken once per group.
 
 Ranks are computed inside the write, from the neighbours read in the same transaction (a
 callable parameter runs between statements): on SQLite, where a group is one serial
@@ -19,16 +18,15 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 from collab.errors import Conflict, Invalid, NotFound
-from collab.realtime import Actor, Change, Event, Hub, Step, Stmt
+from collab.realtime import Hub, Redaction, Step, Stmt
 
 from . import ranks
-from .models import Assignee, Board, Card, Column, DoneLog, Member
+from .models import Assignee, Board, Card, Column, Comment, DoneLog, Member
 
 log = logging.getLogger("collab.boards")
 T = TypeVar("T")
@@ -40,6 +38,7 @@ _log = DoneLog.ormar_config.table
 _assignees = Assignee.ormar_config.table
 _members = Member.ormar_config.table
 _boards = Board.ormar_config.table
+_comments = Comment.ormar_config.table
 
 # A rank collision (only between processes on PostgreSQL) is retried this often.
 RANK_RETRIES = 5
@@ -168,6 +167,25 @@ UPDATE_CARD = Stmt(
             labels=_p("new_labels"), checklist=_p("new_checklist"),
             version=_cards.c.version + 1, updated_at=_p("now"))
     .returning(_cards.c.version))
+
+# Deleting a card and commenting on one (cards.py).
+DELETE_CARD = Stmt(sa.delete(_cards).where(
+    _cards.c.id == _p("b_card"), _cards.c.board_id == _p("b_board"),
+    _cards.c.version == _p("b_version")).returning(_cards.c.column_id))
+COUNT_COMMENT = Stmt(sa.update(_cards).where(
+    _cards.c.id == _p("b_card"), _cards.c.board_id == _p("b_board"))
+    .values(comment_count=_cards.c.comment_count + 1)
+    .returning(_cards.c.comment_count, _cards.c.title))
+DELETE_COMMENTS = Stmt(sa.delete(_comments).where(_comments.c.card_id == _p("b_card")))
+LAST_COLUMN = Stmt(sa.select(_cols.c.id).where(_cols.c.board_id == _p("b_board"))
+                   .order_by(_cols.c.rank.desc()).limit(1))
+COUNT_DEPARTURE = Stmt(sa.update(_cols).where(_cols.c.id == _p("b_column"))
+                       .values(card_count=_cols.c.card_count - 1))
+INSERT_COMMENT = Stmt(sa.insert(_comments).values(
+    card_id=_p("b_card"), board_id=_p("b_board"),
+    author_id=_p("b_author"), body=_p("b_body"),
+    body_html=_p("b_body_html"), created_at=_p("now"))
+    .returning(_comments.c.id))
 
 # -- writes --------------------------------------------------------------------------------------
 _place_card = (sa.update(_cards).where(_cards.c.id == _p("b_card"))
@@ -335,68 +353,29 @@ def place_steps(board_id: int, card_id: int, to_column: int, index: int,
             count_step(to_column, from_column)]
 
 
-# -- running a plan ------------------------------------------------------------------------------
-@dataclass
-class Plan:
-    channel: str
-    type: str
-    checks: list[Step]
-    writes: list[Step]
-    data: Callable[[Results], dict[str, Any]]
-    ack: Callable[[Results], dict[str, Any]] | None = None
-    subject: str | Callable[[Results], str] | None = None
-    lock: Step | None = None
+# -- a card's rows and text, gone (a card or a column deleted) --------------------------------------
+async def remove_card_rows(conn: Any, card_ids: list[int]) -> None:
+    """A card's assignees and comments (SQLite does not cascade)."""
+    await conn.execute(sa.delete(_assignees).where(_assignees.c.card_id.in_(card_ids)))
+    await conn.execute(sa.delete(_comments).where(_comments.c.card_id.in_(card_ids)))
 
 
-async def through_door(hub: Hub, plan: Plan, actor: Actor) -> tuple[int, Results, dict[str, Any]]:
-    """Commit `plan` through the door (group commit); (seq, results, ack data)."""
-    written = await hub.write(Change(channel=plan.channel, type=plan.type, data=plan.data,
-                                     checks=plan.checks, writes=plan.writes,
-                                     actor=actor.public(), subject=plan.subject, ack=plan.ack,
-                                     lock=plan.lock))
-    return written.seq, written.results, written.ack or {}
+def card_redactions(channel: str, card_id: int) -> list[Redaction]:
+    """Replay never brings a deleted card's text back, nor its comments."""
+    return [Redaction(channel, f"card:{card_id}",
+                      {"title": "", "description": "", "description_html": "", "labels": [],
+                       "checklist": [], "deleted": True}),
+            Redaction(channel, f"comments:{card_id}",
+                      {"body": "", "body_html": "", "deleted": True})]
 
 
-_bind_names: dict[int, frozenset[str]] = {}
+async def redact_card(tx: Any, channel: str, card_id: int) -> None:
+    """`card_redactions`, in a transaction (a column deleted with its cards)."""
+    for r in card_redactions(channel, card_id):
+        await tx.redact(r.channel, r.subject, r.patch)
 
 
-def _names(stmt: Stmt) -> frozenset[str]:
-    names = _bind_names.get(id(stmt))
-    if names is None:
-        names = _bind_names[id(stmt)] = frozenset(stmt.statement.compile().binds)
-    return names
-
-
-async def run_steps(conn: Any, steps: list[Step], results: Results) -> None:
-    """The door's step semantics on a transaction's connection (SQLAlchemy Core)."""
-    for step in steps:
-        names = _names(step.stmt)
-        params = {k: v for k, v in step.bound(results).items() if k in names}
-        result = await conn.execute(step.stmt.statement, params)
-        if result.returns_rows:
-            row = result.mappings().first()
-            if row is None or (step.stmt.one_row and next(iter(row.values())) is None):
-                if (failure := step.refused(row)) is not None:
-                    raise failure
-            elif step.name:
-                results[step.name] = dict(row)
-        elif step.refuse is not None and result.rowcount == 0:
-            raise step.refused()
-
-
-async def in_transaction(tx: Any, plan: Plan, actor: Actor) -> tuple[Event, Results]:
-    """Run `plan` inside `board_transaction()` (the caller adds redactions, notifications)."""
-    results: Results = {}
-    await run_steps(tx.conn, [plan.lock] if plan.lock else [], results)
-    await run_steps(tx.conn, plan.checks, results)
-    await run_steps(tx.conn, plan.writes, results)
-    subject = plan.subject(results) if callable(plan.subject) else plan.subject
-    event = await tx.emit(plan.channel, plan.type, plan.data(results), actor, subject=subject)
-    results["seq"] = event.seq
-    tx.reply(event.seq, plan.ack(results) if plan.ack else None)
-    return event, results
-
-
+# -- running a change ----------------------------------------------------------------------------
 async def retrying(attempt: Callable[[], Awaitable[T]]) -> T:
     """Run `attempt` again when the unique index on ranks refused it (a concurrent move took
     that place); any other refusal goes to the caller."""

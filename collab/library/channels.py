@@ -1,5 +1,5 @@
 """`library:0`: the library's feed. `entry.published` goes out here when a revision is
-published, for pages (the home's "new" list) and listeners (recognition, notifications)."""
+published, for pages (the home's "new" list)."""
 
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ import orjson
 
 from collab.errors import Invalid
 from collab.fields import int_field, string_list, text_field
+from collab.markdown import plain_html, render_many
 
 KINDS = ("article", "case_study", "paper")
 KIND_LABELS = {"article": "Article", "case_study": "Case study", "paper": "Research paper"}
@@ -59,12 +60,17 @@ _URL = re.compile(r"^https?://[^\s\x00-\x1f<>\"]{1,490}$", re.IGNORECASE)
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # (a character the markup needs, the pattern, its replacement): a pattern runs only when
 # its character is in the text, as most prose has no tables, links or emphasis.
+# Each pattern must stay linear on any text (issue 21: `[` and `<` were quadratic, leading
+# spaces cubic): a repeated part excludes the character that starts another match (a tag stops
+# at the next `<`, a label at the next `[`), and runs that could share characters are
+# possessive (`*+`), so that a failed attempt never backtracks into them.
 _MARKDOWN = [
-    ("<", re.compile(r"<[^>\n]*>"), " "),                                    # HTML tags
-    ("[", re.compile(r"!?\[([^\]\n]*)\]\((?:[^()\n]|\([^()\n]*\))*\)"), r"\1"),  # links
+    ("<", re.compile(r"<[A-Za-z/!?][^<>\n]*+>"), " "),                      # HTML tags
+    ("[", re.compile(r"!?\[([^\[\]\n]*+)\]\((?:[^()\n]++|\([^()\n]*+\))*+\)"),
+     r"\1"),                                                                 # links, images
     ("\n", re.compile(r"^[ \t]{0,3}(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d{1,9}[.)][ \t]+)",
                       re.MULTILINE), ""),                                    # block markers
-    ("\n", re.compile(r"^[ \t]*(?:```|~~~|[-*_]{3,}[ \t]*$|\|?[-:| ]{3,}\|?[ \t]*$).*$",
+    ("\n", re.compile(r"^[ \t]*+(?:```|~~~|[-*_]{3,}+[ \t]*+$|\|?[-:| ]{3,}+[ \t]*+$).*$",
                       re.MULTILINE), " "),                                   # fences, rules
     ("*", re.compile(r"\*+"), ""),                                           # emphasis
     ("_", re.compile(r"(?<![^\W_])_+|_+(?![^\W_])"), ""),                   # _emphasis_
@@ -214,6 +220,30 @@ def content_of(kind: str, title: str, summary: str, body: str, topics: str,
 
 
 # -- derived text ----------------------------------------------------------------------------
+# The Markdown fields of each kind, as pages and the API show them rendered (`NAME_html`).
+MARKDOWN_FIELDS = {"article": ("body",), "case_study": ("body", "problem", "actions", "lessons"),
+                   "paper": ("body", "abstract")}
+# CPU seconds all the Markdown fields of one revision may take to render (collab/markdown.py).
+RENDER_BUDGET = 0.05
+
+
+def rendered_fields(kind: str, content: Mapping[str, Any]) -> dict[str, str]:
+    """The revision's Markdown fields rendered (sanitised), as stored with it: `{"body_html"...}`.
+    One budget for them all; a field over it is stored as escaped text."""
+    names = MARKDOWN_FIELDS[kind]
+    html_texts = render_many([content.get(name) or "" for name in names], RENDER_BUDGET)
+    return {f"{name}_html": text for name, text in zip(names, html_texts, strict=True)}
+
+
+def stored_fields(kind: str, content: Mapping[str, Any], rendered: str | None
+                  ) -> dict[str, str]:
+    """The rendered fields stored with a revision; one missing (a row written in SQL) is shown
+    as escaped text: reading never renders Markdown."""
+    stored = orjson.loads(rendered or "{}")
+    return {f"{name}_html": stored.get(f"{name}_html") or plain_html(content.get(name) or "")
+            for name in MARKDOWN_FIELDS[kind]}
+
+
 def clean(text: str) -> str:
     return _CONTROL.sub(" ", text)
 
@@ -230,6 +260,8 @@ def plain_text(markdown: str) -> str:
     for needed, pattern, replacement in _MARKDOWN:
         if needed in text:
             text = pattern.sub(replacement, text)
+            if needed == "[" and "](" in text:
+                text = pattern.sub(replacement, text)  # an image inside a link: [![a](b)](c)
     if "&" in text:
         text = html.unescape(text)
     return clean(" ".join(text.split()))

@@ -139,7 +139,9 @@ async def _insert(batch: list[tuple[str, dict[str, Any], int, Any, bool]],
             {"entry": entry_id, "number": 1, "editor": author, "title": content["title"],
              "summary": content["summary"], "body": content["body"],
              "topics": orjson.dumps(content["topics"]).decode(),
-             "details": c.details_json(kind, content), "created_at": published_at,
+             "details": c.details_json(kind, content),
+             "rendered": orjson.dumps(c.rendered_fields(kind, content)).decode(),
+             "created_at": published_at,
              "updated_at": now, "published_at": published_at}
             for entry_id, (kind, content, author, published_at, _f) in zip(ids, batch,
                                                                             strict=True)])

@@ -82,6 +82,9 @@ class Revision(ormar.Model):
     # doi, abstract).
     topics: str = ormar.Text(default="[]")
     details: str = ormar.Text(default="{}")
+    # JSON: the Markdown fields rendered when the revision was written, `{"body_html", ...}`
+    # (content.rendered_fields): reading an entry never renders.
+    rendered: str = ormar.Text(default="{}")
     created_at: dt.datetime = ormar.DateTime(default=utcnow)
     updated_at: dt.datetime = ormar.DateTime(default=utcnow)
     published_at: dt.datetime | None = ormar.DateTime(nullable=True)

@@ -159,6 +159,7 @@ PATHS: dict[str, Any] = {
                   response=obj({"id": ID, "kind": KIND, "from": INTEGER, "to": INTEGER,
                                 "changes": array(obj({
                                     "field": STRING, "label": STRING, "list": BOOLEAN,
+                                    "too_different": BOOLEAN,
                                     "ops": array(obj({"op": {"type": "string", "enum": [
                                         "equal", "insert", "delete"]}, "text": STRING}))}))})),
     },

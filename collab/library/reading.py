@@ -14,7 +14,6 @@ import sqlalchemy as sa
 
 from collab import db
 from collab.errors import Forbidden, NotFound
-from collab.markdown import render_markdown
 from collab.people import person
 from collab.web import iso
 
@@ -36,19 +35,14 @@ from .service import (
 )
 
 
-def visible_revision(entry: Loaded, viewer: Person | None, number: int) -> bool:
-    """Published revisions are public; the one in the works only to author and reviewers."""
+def visible_revision(entry: Loaded, viewer: Person | None, number: int,
+                     published_at: Any) -> bool:
+    """Revisions that were published are public; the others (the one in the works, and one an
+    expert asked changes on, kept as it was read) only to the author and reviewers."""
+    if sees_unpublished(viewer, entry.author_id):
+        return number <= entry.row.latest_revision
     published = entry.row.published_revision
-    if published is not None and number <= published:
-        return True
-    return sees_unpublished(viewer, entry.author_id) and number <= entry.row.latest_revision
-
-
-def html_of(kind: str, content: dict[str, Any]) -> dict[str, str]:
-    """The Markdown fields rendered (sanitised) for pages and the API."""
-    names = ["body"] + {"case_study": ["problem", "actions", "lessons"],
-                        "paper": ["abstract"]}.get(kind, [])
-    return {f"{name}_html": render_markdown(content.get(name) or "") for name in names}
+    return published is not None and number <= published and published_at is not None
 
 
 async def entry_view(entry_id: int, viewer: Person | None, number: int | None = None, *,
@@ -68,10 +62,8 @@ async def entry_view(entry_id: int, viewer: Person | None, number: int | None = 
         if number is None:
             number = row.latest_revision if newest and privileged \
                 or row.published_revision is None else row.published_revision
-        if not visible_revision(entry, viewer, number):
-            raise NotFound(f"entry {entry_id} has no revision {number}")
         rev = await revision_row(conn, entry_id, number)
-        if rev is None:
+        if rev is None or not visible_revision(entry, viewer, number, rev.published_at):
             raise NotFound(f"entry {entry_id} has no revision {number}")
         rev_query = (sa.select(revisions.c.number, revisions.c.published_at,
                                revisions.c.created_at, revisions.c.editor, users.c.username,
@@ -112,11 +104,12 @@ async def entry_view(entry_id: int, viewer: Person | None, number: int | None = 
         "editor": person(rev, rev.editor),
         **content,
         "topic_names": [topics.get(t, t) for t in content["topics"]],
-        **html_of(row.kind, content),
+        **c.stored_fields(row.kind, content, rev.rendered),
         "revisions": [{"number": r.number, "published_at": iso(r.published_at),
                        "created_at": iso(r.created_at),
                        "editor": person(r, r.editor)}
-                      for r in all_revs if visible_revision(entry, viewer, r.number)],
+                      for r in all_revs
+                      if visible_revision(entry, viewer, r.number, r.published_at)],
     }
     if privileged:
         view["reviewer"] = reviewer
@@ -137,11 +130,9 @@ async def _history(conn: Any, entry_id: int) -> list[dict[str, Any]]:
 
 async def revision_content(entry: Loaded, viewer: Person | None, number: int
                            ) -> dict[str, Any]:
-    if not visible_revision(entry, viewer, number):
-        raise NotFound(f"entry {entry.id} has no revision {number}")
     async with db.database.connection() as conn:
         rev = await revision_row(conn, entry.id, number)
-    if rev is None:
+    if rev is None or not visible_revision(entry, viewer, number, rev.published_at):
         raise NotFound(f"entry {entry.id} has no revision {number}")
     return row_content(entry.row.kind, rev)
 

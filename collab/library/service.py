@@ -10,8 +10,8 @@ The workflow of an entry's newest revision:
 Editing a published entry starts revision N+1 as a draft; it goes through the same steps
 while revision N stays what everyone sees. Every step is a compare-and-set on the entry's
 state (two experts claiming at once: one wins, the other gets `conflict`), and writes a
-history row in the same transaction. Publishing emits `entry.published` on `library:0` and a
-`notification` on the author's `user:ID` channel, after commit, for whoever listens.
+history row in the same transaction. Publishing emits `entry.published` on `library:0`, and a
+review's decision notifies the author (`notify`, in the same transaction).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from collab.accounts.models import User
 from collab.clock import utcnow
 from collab.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from collab.fields import bool_field, text_field
+from collab.notifications import notify
 from collab.realtime import Actor, Hub
 from collab.web import iso, person
 
@@ -165,6 +166,14 @@ async def _record(conn: Any, entry_id: int, revision: int, actor: Person | None,
         from_state=from_state, to_state=to_state, comment=comment, created_at=utcnow()))
 
 
+async def _decided_on(conn: Any, entry_id: int, number: int) -> bool:
+    """Whether an expert approved or asked for changes on revision `number`."""
+    query = sa.select(history.c.id).where(
+        history.c.entry == entry_id, history.c.revision == number,
+        history.c.action.in_(("approve", "request_changes"))).limit(1)
+    return (await conn.execute(query)).first() is not None
+
+
 async def _move(conn: Any, entry: Loaded, allowed: tuple[str, ...], values: dict[str, Any],
                 extra_where: Any = None) -> None:
     """Compare-and-set the entry's state: refused with `conflict` if it moved meanwhile."""
@@ -214,7 +223,9 @@ def _revision_values(entry_id: int, number: int, editor: int, kind: str,
     return {"entry": entry_id, "number": number, "editor": editor, "title": content["title"],
             "summary": content["summary"], "body": content["body"],
             "topics": orjson.dumps(content["topics"]).decode(),
-            "details": c.details_json(kind, content), "created_at": now, "updated_at": now}
+            "details": c.details_json(kind, content),
+            "rendered": orjson.dumps(c.rendered_fields(kind, content)).decode(),
+            "created_at": now, "updated_at": now}
 
 
 async def update_entry(hub: Hub, actor: Person, entry_id: int, data: dict[str, Any]) -> int:
@@ -236,14 +247,19 @@ async def update_entry(hub: Hub, actor: Person, entry_id: int, data: dict[str, A
         current = row_content(entry.row.kind, await revision_row(tx.conn, entry_id, latest))
         content = c.read_content(entry.row.kind, c.merged(current, data), await topic_map())
         now = utcnow()
-        if entry.state == "published":
+        # A revision an expert decided on is kept as it was read: the first edit after a
+        # request for changes starts the next one, so a re-review can show what changed since.
+        if entry.state == "published" or (
+                entry.state == "changes_requested"
+                and await _decided_on(tx.conn, entry_id, latest)):
             number = latest + 1
-            await _move(tx.conn, entry, ("published",),
-                        {"state": "draft", "latest_revision": number, "updated_at": now},
+            to_state = "draft" if entry.state == "published" else "changes_requested"
+            await _move(tx.conn, entry, (entry.state,),
+                        {"state": to_state, "latest_revision": number, "updated_at": now},
                         entries.c.latest_revision == latest)
             await tx.conn.execute(revisions.insert().values(_revision_values(
                 entry_id, number, actor.id, entry.row.kind, content, now)))
-            await _record(tx.conn, entry_id, number, actor, "revise", "published", "draft")
+            await _record(tx.conn, entry_id, number, actor, "revise", entry.state, to_state)
             return number
         values = _revision_values(entry_id, latest, actor.id, entry.row.kind, content, now)
         del values["created_at"], values["entry"], values["number"]
@@ -333,9 +349,8 @@ async def review(hub: Hub, actor: Person, entry_id: int, data: dict[str, Any]) -
                         entries.c.reviewer_id == actor.id)
             await _record(tx.conn, entry_id, number, actor, "request_changes", "in_review",
                           "changes_requested", comment)
-            await tx.emit(f"user:{entry.author_id}", "notification",
-                          {"text": f"Changes requested on “{title}”",
-                           "url": f"/library/{entry_id}"}, actor)
+            await notify(tx, entry.author_id, "review", f"Changes requested on “{title}”",
+                         f"/library/{entry_id}", actor)
             return "changes_requested"
         await _record(tx.conn, entry_id, number, actor, "approve", "in_review", "approved",
                       comment)
@@ -344,9 +359,8 @@ async def review(hub: Hub, actor: Person, entry_id: int, data: dict[str, Any]) -
         await _record(tx.conn, entry_id, number, actor, "publish", "approved", "published")
         await tx.emit(FEED_CHANNEL, "entry.published", published, actor,
                       subject=f"entry:{entry_id}")
-        await tx.emit(f"user:{entry.author_id}", "notification",
-                      {"text": f"“{title}” was published", "url": f"/library/{entry_id}"},
-                      actor)
+        await notify(tx, entry.author_id, "review", f"“{title}” was published",
+                     f"/library/{entry_id}", actor)
     return "published"
 
 

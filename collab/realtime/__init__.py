@@ -4,9 +4,9 @@ This is everything a domain may import from `realtime`.
 """
 
 from .channels import Ack, Actor, Call, ChannelKind, handles
-from .door import Change, Step, Stmt, Written
+from .door import Also, Change, Redaction, Step, Stmt, Written
 from .events import Event
 from .hub import Hub, Position
 
-__all__ = ["Ack", "Actor", "Call", "Change", "ChannelKind", "Event", "Hub", "Position", "Step",
-           "Stmt", "Written", "handles"]
+__all__ = ["Ack", "Actor", "Also", "Call", "Change", "ChannelKind", "Event", "Hub", "Position",
+           "Redaction", "Step", "Stmt", "Written", "handles"]

@@ -18,7 +18,16 @@ import orjson
 from collab import db
 from collab.errors import CollabError, Conflict
 
-from . import pipeline, store
+from . import apply, pipeline
+from .apply import (
+    PG_EVENT,
+    PG_INSERT_KEY,
+    PG_SELECT_KEY,
+    PG_UPSERT,
+    pg_dialect,
+    pg_done_before,
+    pg_step,
+)
 from .door import (
     Change,
     Repeated,
@@ -33,74 +42,6 @@ from .door import (
 )
 from .events import now_iso
 
-_dialects: dict[str, Any] = {}
-
-
-def _dialect(name: str) -> Any:
-    """SQLAlchemy's dialect object, only to compile the domains' statements (made once)."""
-    found = _dialects.get(name)
-    if found is None:
-        if name == "sqlite":
-            from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite as Dialect
-        else:
-            from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg as Dialect
-        found = _dialects[name] = Dialect()
-    return found
-
-
-def _sqlite_dialect() -> Any:
-    return _dialect("sqlite")
-
-
-def _pg_dialect() -> Any:
-    return _dialect("postgresql")
-
-
-# -- SQLite: one hop to the driver's thread per group ------------------------------------------
-_SQ_UPSERT = store.sqlite_sql(store.UPSERT_SEQ)
-_SQ_EVENT = store.sqlite_sql(store.INSERT_EVENT)
-_SQ_SELECT_KEY = store.sqlite_sql(store.SELECT_KEY)
-_SQ_INSERT_KEY = store.sqlite_sql(store.INSERT_KEY)
-
-
-def _sqlite_step(c: sqlite3.Connection, step: Step, results: Results) -> None:
-    sql, args, returns = step.stmt.args(_sqlite_dialect(), step.bound(results))
-    cursor = c.execute(sql, args)
-    if returns:
-        row = cursor.fetchone()
-        found = None
-        if row is not None:
-            found = dict(zip([d[0] for d in cursor.description], row, strict=True))
-            cursor.fetchall()
-        if found is not None and not (step.stmt.one_row and row[0] is None):
-            if step.name:
-                results[step.name] = found
-        elif (failure := step.refused(found)) is not None:
-            raise failure
-    elif step.refuse is not None and cursor.rowcount == 0:
-        raise step.refused()
-
-
-def _sqlite_change(c: sqlite3.Connection, change: Change, epoch: str) -> Written:
-    key = change.key
-    if key is not None:
-        row = c.execute(_SQ_SELECT_KEY, (key.user_id, key.key)).fetchone()
-        if row is not None:
-            raise Repeated(orjson.loads(row[0]))
-    results: Results = {}
-    for step in change.checks:
-        _sqlite_step(c, step, results)
-    seq = c.execute(_SQ_UPSERT, (change.channel, 1, epoch)).fetchone()[0]
-    results["seq"] = seq
-    for step in change.writes:
-        _sqlite_step(c, step, results)
-    written, data, subject = finish(change, seq, results)
-    actor = orjson.dumps(change.actor).decode() if change.actor else None
-    c.execute(_SQ_EVENT, (change.channel, seq, change.type, data, actor, change.ts, subject))
-    if key is not None:
-        c.execute(_SQ_INSERT_KEY, (key.user_id, key.key, key_ack(written), now_iso()))
-    return written
-
 
 def _refusal(change: Change, refused: dict[Any, BaseException | None]) -> BaseException | None:
     return refused.get(lock_key(change.lock)) if change.lock is not None else None
@@ -109,7 +50,7 @@ def _refusal(change: Change, refused: dict[Any, BaseException | None]) -> BaseEx
 def _sqlite_lock(c: sqlite3.Connection, step: Step) -> BaseException | None:
     # SQLite has one writer: the lock's statement only says whether its row is there.
     try:
-        _sqlite_step(c, step, {})
+        apply.sqlite_step(c, step, {})
     except Exception as exc:
         return mapped(exc)
     return None
@@ -127,7 +68,7 @@ def sqlite_batch(c: sqlite3.Connection, changes: list[Change], epoch: str
             continue
         c.execute("SAVEPOINT rt_change")
         try:
-            out.append(_sqlite_change(c, change, epoch))
+            out.append(apply.sqlite_apply(c, change, epoch))
         except Exception as exc:
             c.execute("ROLLBACK TO rt_change")
             out.append(mapped(exc))
@@ -136,12 +77,6 @@ def sqlite_batch(c: sqlite3.Connection, changes: list[Change], epoch: str
 
 
 # -- PostgreSQL: one transaction per group on the asyncpg connection ---------------------------
-_PG_UPSERT = store.postgres_sql(store.UPSERT_SEQ)
-_PG_EVENT = store.postgres_sql(store.INSERT_EVENT)
-_PG_SELECT_KEY = store.postgres_sql(store.SELECT_KEY)
-_PG_INSERT_KEY = store.postgres_sql(store.INSERT_KEY)
-
-
 # A change's statements are the same few, run again and again with new values, on rows picked by
 # key: planning them each time (PostgreSQL's custom plans, which it kept choosing for a board's
 # neighbour read) cost more than running them. With the plan made once per connection, 10
@@ -181,7 +116,7 @@ def _inline_lock(changes: list[Change]) -> tuple[Any, Step, str] | None:
     if len(locks) != 1:
         return None
     (key, step), = locks.items()
-    sql, args, returns = step.stmt.args(_pg_dialect(), step.bound({}))
+    sql, args, returns = step.stmt.args(pg_dialect(), step.bound({}))
     if not returns or not all(type(a) is int for a in args):
         return None
     return key, step, _PARAM.sub(lambda m: str(args[int(m.group(1)) - 1]), sql)
@@ -200,7 +135,7 @@ async def _pg_locks(conn: Any, changes: list[Change]) -> dict[Any, BaseException
     refused: dict[Any, BaseException | None] = {}
     for key, step in sorted(_locks(changes).items()):
         try:
-            await _pg_step(conn, step, {})
+            await pg_step(conn, step, {})
             refused[key] = None
         except CollabError as exc:
             refused[key] = exc
@@ -211,32 +146,13 @@ class _Partial(Exception):
     """A change was refused after an earlier statement of it wrote: redo the group one by one."""
 
 
-async def _pg_step(conn: Any, step: Step, results: Results) -> None:
-    sql, args, returns = step.stmt.args(_pg_dialect(), step.bound(results))
-    if returns:
-        rows = await conn.fetch(sql, *args)
-        if rows and not (step.stmt.one_row and rows[0][0] is None):
-            if step.name:
-                results[step.name] = dict(rows[0])
-        elif (failure := step.refused(rows[0] if rows else None)) is not None:
-            raise failure
-    else:
-        status = await conn.execute(sql, *args)
-        if step.refuse is not None and status.rsplit(" ", 1)[-1] == "0":
-            raise step.refused()
-
-
 async def _pg_checks(conn: Any, change: Change, alone: bool) -> Results:
     """A change's send key and checks: what may refuse it before it takes a seq."""
-    key = change.key
-    if key is not None:
-        row = await conn.fetchrow(_PG_SELECT_KEY, key.user_id, key.key)
-        if row is not None:
-            raise Repeated(orjson.loads(row[0]))
+    await pg_done_before(conn, change)
     results: Results = {}
     for n, step in enumerate(change.checks):
         try:
-            await _pg_step(conn, step, results)
+            await pg_step(conn, step, results)
         except CollabError:
             if n and not alone:
                 raise _Partial from None
@@ -266,7 +182,7 @@ class _Seqs:
         if not self._waiting:
             return
         n = len(self._waiting)
-        last = await self._conn.fetchval(_PG_UPSERT, self._channel, n, self._epoch)
+        last = await self._conn.fetchval(PG_UPSERT, self._channel, n, self._epoch)
         for offset, results in enumerate(self._waiting):
             results["seq"] = last - n + 1 + offset
         self._waiting.clear()
@@ -277,15 +193,6 @@ def _event(change: Change, results: Results) -> tuple[Written, tuple[Any, ...]]:
     actor = orjson.dumps(change.actor).decode() if change.actor else None
     return written, (change.channel, results["seq"], change.type, data, actor, change.ts,
                      subject)
-
-
-async def _pg_change(conn: Any, change: Change, epoch: str) -> tuple[Written, tuple[Any, ...]]:
-    """One change alone: checks, seq, writes."""
-    results = await _pg_checks(conn, change, alone=True)
-    results["seq"] = await conn.fetchval(_PG_UPSERT, change.channel, 1, epoch)
-    for step in change.writes:
-        await _pg_step(conn, step, results)
-    return _event(change, results)
 
 
 def _one_row_check(change: Change) -> Stmt | None:
@@ -313,22 +220,23 @@ async def _checks_at_once(conn: Any, changes: list[Change],
     todo: list[tuple[int, Change]] = []
     for n, change in live:
         key = change.key
-        row = None if key is None else await conn.fetchrow(_PG_SELECT_KEY, key.user_id, key.key)
+        row = None if key is None else await conn.fetchrow(PG_SELECT_KEY, key.user_id, key.key)
         if row is not None:
             out[n] = Repeated(orjson.loads(row[0]))
         else:
             todo.append((n, change))
     if not todo:
         return out
-    calls = [ch.checks[0].stmt.args(_pg_dialect(), ch.checks[0].bound({})) for _, ch in todo]
+    calls = [ch.checks[0].stmt.args(pg_dialect(), ch.checks[0].bound({})) for _, ch in todo]
     rows = await conn.fetchmany(calls[0][0], [args for _, args, _ in calls])
     for (n, change), row in zip(todo, rows, strict=True):
-        step = change.checks[0]
-        if row[0] is None:
-            failure = step.refused(row)
-            out[n] = failure if failure is not None else Conflict("this change was refused")
-        else:
-            out[n] = {step.name: dict(row)} if step.name else {}
+        results: Results = {}
+        try:
+            change.checks[0].take(results, True, row, 1)
+        except CollabError as exc:
+            out[n] = exc
+            continue
+        out[n] = results if row[0] is not None else Conflict("this change was refused")
     return out
 
 
@@ -362,7 +270,7 @@ async def _pg_group(conn: Any, changes: list[Change], epoch: str,
         out.append(None)
         await seqs.add(change.channel, results, now=bool(change.writes))
         for step in change.writes:
-            await _pg_step(conn, step, results)
+            await pg_step(conn, step, results)
     await seqs.take()
     events, keys = [], []
     for slot, change, results in done:
@@ -372,18 +280,20 @@ async def _pg_group(conn: Any, changes: list[Change], epoch: str,
         if change.key is not None:
             keys.append((change.key.user_id, change.key.key, key_ack(written), now_iso()))
     if events:
-        await conn.executemany(_PG_EVENT, events)
+        await conn.executemany(PG_EVENT, events)
     if keys:
-        await conn.executemany(_PG_INSERT_KEY, keys)
+        await conn.executemany(PG_INSERT_KEY, keys)
     return out  # type: ignore[return-value]
 
 
 async def postgres_batch(changes: list[Change], epoch: str) -> list[Written | BaseException]:
     async with db.database.connection() as sa_conn:
         conn = (await sa_conn.get_raw_connection()).driver_connection
-        if len(changes) == 1:
-            return [await _pg_alone(conn, changes[0], epoch)]
-        plans = [pipeline.prepare(change, _pg_dialect(), epoch) for change in changes]
+        # A change that also redacts or notifies writes more than its own event: each is
+        # decided alone, as `hub.transaction()` would (they are rare: edits of text, mentions).
+        if len(changes) == 1 or not all(change.plain for change in changes):
+            return [await _pg_alone(conn, change, epoch) for change in changes]
+        plans = [pipeline.prepare(change, pg_dialect(), epoch) for change in changes]
         if all(plans) and len({plan[0].sql for plan in plans if plan}) == 1:
             try:
                 rows = await conn.fetchmany(plans[0][0].sql,  # type: ignore[index]
@@ -413,7 +323,7 @@ def _pipelined(change: Change, plan: tuple[pipeline.Plan, list[Any]], row: Any
 
 async def _pg_alone(conn: Any, change: Change, epoch: str) -> Written | BaseException:
     try:
-        plan = pipeline.prepare(change, _pg_dialect(), epoch)
+        plan = pipeline.prepare(change, pg_dialect(), epoch)
         if plan is not None:
             # One statement: its own implicit transaction, one round trip.
             return _pipelined(change, plan, await conn.fetchrow(plan[0].sql, *plan[1]))
@@ -421,16 +331,11 @@ async def _pg_alone(conn: Any, change: Change, epoch: str) -> Written | BaseExce
             failure = _refusal(change, await _pg_locks(conn, [change]))
             if failure is not None:
                 return failure
-            written, event = await _pg_change(conn, change, epoch)
-            await conn.execute(_PG_EVENT, *event)
-            if change.key is not None:
-                await conn.execute(_PG_INSERT_KEY, change.key.user_id, change.key.key,
-                                   key_ack(written), now_iso())
-        return written
+            return await apply.pg_apply(conn, change, epoch)
     except Exception as exc:
         if change.key is not None and type(exc).__name__ == "UniqueViolationError" \
                 and "rt_send_keys" in str(exc):
-            row = await conn.fetchrow(_PG_SELECT_KEY, change.key.user_id, change.key.key)
+            row = await conn.fetchrow(PG_SELECT_KEY, change.key.user_id, change.key.key)
             if row is not None:
                 return Repeated(orjson.loads(row[0]))
         failure = mapped(exc)

@@ -136,6 +136,7 @@ class Bus:
         self._broken = asyncio.Event()
         self.connected = asyncio.Event()
         self.reconnects = 0
+        # Frames not published: the broker away, or the queue past MAX_QUEUED_PUBLISHES.
         self.dropped = 0
 
     async def start(self) -> None:
@@ -178,9 +179,12 @@ class Bus:
 
     def publish_soon(self, channel: str, frame: str) -> None:
         """Queue a frame for the other processes; never waits on the broker."""
-        if self.local_only or not self.connected.is_set():
+        if self.local_only:
+            return
+        if not self.connected.is_set():
             # While the broker is away, other processes catch up from the store when it is
             # back (Hub repair_all after the reconnect).
+            self.dropped += 1
             return
         if len(self._outgoing) >= MAX_QUEUED_PUBLISHES:
             self._outgoing.popleft()
@@ -199,6 +203,7 @@ class Bus:
             self._wake.clear()
             while outgoing:
                 if not self.connected.is_set():
+                    self.dropped += len(outgoing)
                     outgoing.clear()
                     break
                 channel, message = outgoing[0]
@@ -209,6 +214,7 @@ class Bus:
                     # repr: a publish timing out is a TimeoutError whose str() is empty.
                     log.warning("bus publish on %s failed (%r); marking the bus down",
                                 channel, exc)
+                    self.dropped += len(outgoing)
                     outgoing.clear()
                     self._mark_down()
                     break

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from collab import db
+from collab import db, metrics
 from collab.errors import CollabError, Invalid, RateLimited, TooLarge, Unauthenticated
 from collab.limits import TokenBucket, WindowCounter
 
@@ -286,6 +286,7 @@ class Connection(Outbox):
     async def run(self, receive: ASGIReceive, on_text: Callable[[str], Awaitable[None]]) -> None:
         """Read frames until the client goes or the socket is closed; always clean up."""
         self.hub.track(self)
+        metrics.counts.sockets_opened += 1
         try:
             while not self.closed:
                 message = await receive()

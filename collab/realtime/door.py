@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from collab import db
 from collab.errors import CollabError
 
-from .events import now_iso
+from .events import Event, now_iso
 
 log = logging.getLogger("collab.door")
 
@@ -119,6 +119,21 @@ class Step:
     name: str | None = None
     refuse: CollabError | Callable[[dict[str, Any] | None], CollabError] | None = None
 
+    def take(self, results: Results, returns: bool, row: Mapping[str, Any] | None,
+             count: int) -> None:
+        """The step rules, in one place for every path that runs steps (each database's group
+        commit and the general transaction): keep the named row, or refuse the change when the
+        statement matched nothing (no row, a `one_row` row whose first column is NULL, or no
+        row touched) and the step says what refuses it."""
+        if returns:
+            if row is not None and not (self.stmt.one_row and next(iter(row.values())) is None):
+                if self.name:
+                    results[self.name] = dict(row)
+            elif (failure := self.refused(row)) is not None:
+                raise failure
+        elif self.refuse is not None and count == 0:
+            raise self.refused()
+
     def refused(self, row: Mapping[str, Any] | None = None) -> CollabError | None:
         """What refuses the change when this step matched nothing: `refuse`, or what it says
         of the refused row of a `one_row` statement (None for other statements)."""
@@ -131,6 +146,41 @@ class Step:
         if "seq" in results:
             out.setdefault("seq", results["seq"])
         return out
+
+
+@dataclass(slots=True)
+class Redaction:
+    """Merge `patch` into the stored data of every event of `channel` about `subject` (a
+    deleted or edited text), so replay shows what is, not what was."""
+
+    channel: str
+    subject: str
+    patch: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Also:
+    """One more event of a change, on another channel (a notification on `user:ID`), with the
+    statements that write its row first.
+
+    `steps` run after the change's own event, in the same transaction; when `needs` names a
+    result that they did not produce (a row the database declined to write, such as a
+    notification beyond its sender's budget), the event is left out and the change still
+    commits. `data` is built from the results.
+    """
+
+    channel: str
+    type: str
+    data: Callable[[Results], dict[str, Any]]
+    steps: Sequence[Step] = ()
+    needs: str | None = None
+    subject: str | None = None
+    # Called with the results when the event is left out (so that what was dropped, and why,
+    # can be counted).
+    left_out: Callable[[Results], None] | None = None
+
+    def wanted(self, results: Results) -> bool:
+        return self.needs is None or self.needs in results
 
 
 @dataclass(slots=True)
@@ -156,6 +206,16 @@ class Change:
     ts: str = field(default_factory=now_iso)
     key: KeyedSend | None = None
     lock: Step | None = None
+    # Earlier events to rewrite (before this change's own event, which says what is now) and
+    # further events to write after it.
+    redact: list[Redaction] = field(default_factory=list)
+    also: list[Also] = field(default_factory=list)
+
+    @property
+    def plain(self) -> bool:
+        """Only its own event: the group commit's shortcuts (seqs taken together, pipelined
+        checks) apply to it."""
+        return not self.redact and not self.also
 
 
 def lock_key(step: Step) -> tuple[Any, ...]:
@@ -171,6 +231,8 @@ class Written:
     data: dict[str, Any]
     ack: dict[str, Any] | None
     results: Results
+    # The change's further events (`Change.also`) that were written, with their seqs.
+    also: list[Event] = field(default_factory=list)
 
 
 class Door:

@@ -1,7 +1,7 @@
 """The hub: channel kinds, the doors for events, delivery, joins, presence, the bus.
 
 Domains use only its public face: `register`, `head`, `members`, `transaction`, `write`,
-`broadcast`, `listen`, `access_changed` and `channel_access_changed`. The machinery lives
+`broadcast`, `access_changed` and `channel_access_changed`. The machinery lives
 beside it: `ordering` (delivery in seq order and gap repair), `joining` (join, replay, leave),
 `crowd` (coalesced presence), `door` (group commit), `encoders` (JSON and HTML frames).
 """
@@ -48,7 +48,6 @@ ACCESS_CHANNEL = "collab:access"
 CHANNEL_PREFIX = "channel "
 
 Reauthenticate = Callable[[Actor], Awaitable[Actor | None]]
-Listener = Callable[[Event], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +73,6 @@ class Hub:
         self.door = Door(lambda: self.epoch)
         self.html = HtmlEncoder(renderer) if renderer is not None else None
         self.epoch = ""
-        self.listeners: list[Listener] = []
         self.connections: set[Connection] = set()
         self.by_user: dict[int, set[Connection]] = {}
         self.reauthenticate: Reauthenticate | None = None
@@ -90,10 +88,6 @@ class Hub:
             raise ValueError(f"channel kind {kind.kind!r} is empty or registered twice")
         self.kinds[kind.kind] = kind
         return kind
-
-    def listen(self, callback: Listener) -> None:
-        """Call `callback(event)` after every persisted event commits in this process."""
-        self.listeners.append(callback)
 
     async def prepare(self) -> None:
         """Read what writes need from the store (the database's epoch for new channels)."""
@@ -158,14 +152,6 @@ class Hub:
         seq, epoch = await store.position(channel, self.epoch)
         return Position(seq, epoch)
 
-    async def recent(self, channel: str, limit: int, before: int | None = None) -> list[Event]:
-        """The channel's last `limit` kept events (seq below `before`, if given), newest first:
-        what a page lists, such as a member's notifications."""
-        upto = await store.head(channel) if before is None else before - 1
-        if upto < 1:
-            return []
-        return (await store.read(channel, max(0, upto - limit), upto))[::-1]
-
     async def members(self, channel: str) -> list[dict[str, Any]]:
         """Who is in `channel` now (members, not sockets); empty if presence is unavailable."""
         try:
@@ -197,18 +183,14 @@ class Hub:
         written = await self.door.write(change)
         await self.publish(Event(change.channel, change.type, written.data, seq=written.seq,
                                  actor=change.actor, ts=change.ts))
+        for event in written.also:
+            await self.publish(event)
         return written
 
     async def publish(self, event: Event) -> None:
         """Deliver a committed event here at once and to other processes through the bus."""
         self.delivery.deliver(event)
         self.bus.publish_soon(event.channel, event.frame)
-        if event.seq is not None:
-            for listener in self.listeners:
-                try:
-                    await listener(event)
-                except Exception:
-                    log.exception("event listener failed on %r", event)
 
     async def broadcast(self, channel: str, type: str, data: dict[str, Any],
                         actor: Actor | None = None, skip: Any = None) -> None:

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+from collab import metrics
 from collab.errors import Invalid
 
 from . import store
@@ -109,6 +110,7 @@ class Joins:
                 del state.subs[conn]
             conn.channels.pop(channel, None)
             raise
+        metrics.counts.joins += 1
         joined = encoder.joined(kind, channel, ref, head, state.epoch, members)
         if joined:
             conn.enqueue(joined)

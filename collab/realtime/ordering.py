@@ -12,6 +12,8 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
+from collab import metrics
+
 from . import store
 from .events import Event
 
@@ -105,6 +107,7 @@ class Delivery:
         out: Any = None
         outs: dict[Any, Any] = {}
         dead: list[Connection] = []
+        sent = 0
         for conn, sub in state.subs.items():
             if sub.buffer is not None:
                 # Live events wait while this socket replays; bounded like its outbox.
@@ -122,14 +125,19 @@ class Delivery:
                 if out is _MISSING:
                     out = outs[encoder] = encoder.event(kind, event)
                 last_encoder = encoder
-            if out is not None and not conn.push(out[0], out[1]):
-                dead.append(conn)
+            if out is not None:
+                if conn.push(out[0], out[1]):
+                    sent += 1
+                else:
+                    dead.append(conn)
+        metrics.counts.deliveries += sent
         for conn in dead:
             state.subs.pop(conn, None)
 
     def start_repair(self, state: ChannelState) -> None:
         if not state.repairing:
             state.repairing = True
+            metrics.counts.gap_repairs += 1
             self._spawn(self._repair(state))
 
     async def _repair(self, state: ChannelState) -> None:

@@ -12,6 +12,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from collab import metrics
+
 from .wire import DirectWriter, text_frame
 
 log = logging.getLogger("collab.connection")
@@ -97,6 +99,8 @@ class Outbox:
             return
         self.closed = True
         self.close_code = code
+        if code == CLOSE_SLOW:
+            metrics.counts.outbox_closes += 1
         if self.outbox is None:
             self._start_writer()  # it sends the close frame and ends
         self.outbox.clear()  # type: ignore[union-attr]

@@ -100,7 +100,8 @@ def _expr(first_param: int, between: list[str]) -> str:
 
 def prepare(change: Change, dialect: Any, epoch: str) -> tuple[Plan, list[Any]] | None:
     """The composed statement for `change` and its arguments, or None (not the fast shape)."""
-    if len(change.checks) > 1 or len(change.writes) != 1 or change.lock is not None:
+    if len(change.checks) > 1 or len(change.writes) != 1 or change.lock is not None \
+            or not change.plain:
         return None
     write = change.writes[0]
     wsql, _, _, _, wreturns = write.stmt.compiled(dialect)

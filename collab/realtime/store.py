@@ -67,6 +67,15 @@ INSERT_EVENT = ("INSERT INTO rt_events (channel, seq, type, data, actor, ts, sub
                 "VALUES ({0}, {1}, {2}, {3}, {4}, {5}, {6})")
 SELECT_KEY = "SELECT ack FROM rt_send_keys WHERE user_id = {0} AND key = {1}"
 INSERT_KEY = "INSERT INTO rt_send_keys (user_id, key, ack, created_at) VALUES ({0}, {1}, {2}, {3})"
+# What `redact` below does, for the door's raw connections.
+REDACT_SQLITE = ("UPDATE rt_events SET data = json_patch(data, {2}) "
+                 "WHERE channel = {0} AND subject = {1}")
+REDACT_POSTGRES = ("UPDATE rt_events SET data = CAST(CAST(data AS JSONB) || CAST({2}::text AS JSONB) "
+                   "AS TEXT) WHERE channel = {0} AND subject = {1}")
+
+
+# A statement that does nothing, to begin a transaction that has run none yet.
+NOTHING = sa.text("SELECT 1")
 
 
 def sqlite_sql(template: str) -> str:

@@ -6,11 +6,14 @@ declared statements do not fit. No group commit: each transaction commits on its
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from . import store
+from collab import db
+
+from . import apply, store
 from .channels import Actor
-from .door import SEND_KEY
+from .door import SEND_KEY, Also, Change, Redaction, Written
 from .events import Event
 
 
@@ -48,6 +51,46 @@ class Transaction:
         such as the deletion's own, are kept)."""
         await store.erase(self.conn, channel)
 
+    async def apply(self, change: Change) -> Written:
+        """Write `change` here as the door would (the same `apply`: its lock, checks, seq,
+        writes, redactions, event and further events), in this transaction;
+        its ack becomes this transaction's (`reply`). For a change that needs reads or logic
+        of the domain's around it; a change that does not goes through `hub.write`."""
+        change.key = None  # this transaction keeps the send key with its ack itself
+        if change.lock is not None:
+            # No group here to take it once for: it is the change's first check.
+            change = replace(change, checks=[change.lock, *change.checks], lock=None)
+        written = await self._run(lambda c: apply.sqlite_apply(c, change, self._epoch),
+                                  lambda c: apply.pg_apply(c, change, self._epoch))
+        self.events.append(Event(change.channel, change.type, written.data, seq=written.seq,
+                                 actor=change.actor, ts=change.ts))
+        self.events.extend(written.also)
+        self.reply(written.seq, written.ack)
+        return written
+
+    async def extras(self, also: list[Also], redact: list[Redaction] | None = None,
+                     actor: Actor | None = None) -> list[Event]:
+        """Further events (a notification) and redactions without an event of their own, as
+        `Change.also` and `Change.redact` are written."""
+        change = Change(channel="", type="", data=dict, actor=actor.public() if actor else None,
+                        also=also, redact=redact or [])
+        events = await self._run(lambda c: apply.sqlite_extras(c, change, {}, self._epoch),
+                                 lambda c: apply.pg_extras(c, change, {}, self._epoch))
+        self.events.extend(events)
+        return events
+
+    async def _run(self, sqlite: Any, postgres: Any) -> Any:
+        """Run on this transaction's own driver connection: SQLite's in its thread, in one hop;
+        PostgreSQL's asyncpg connection, once the transaction has begun there."""
+        raw = await self.conn.get_raw_connection()
+        driver = raw.driver_connection
+        if db.is_sqlite():
+            return await driver._execute(sqlite, driver._conn)
+        if not driver.is_in_transaction():
+            # SQLAlchemy begins its transaction with the first statement it runs.
+            await self.conn.execute(store.NOTHING)
+        return await postgres(driver)
+
     def reply(self, seq: int | None = None, data: dict[str, Any] | None = None) -> None:
         """The ack of the `send` this transaction serves, as kept with its send key.
 
@@ -63,3 +106,4 @@ class Transaction:
         await store.remember(self.conn, keyed.user_id, keyed.key, ack)
         keyed.stored = True
         keyed.ack = ack
+

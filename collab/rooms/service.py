@@ -14,6 +14,7 @@ from collab.clock import utcnow
 from collab.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from collab.fields import bool_field, id_field, text_field
 from collab.markdown import render_markdown
+from collab.notifications import capped
 from collab.realtime import Actor, Hub
 from collab.web import author_or_moderator, is_moderator, iso, parse_id, person, role_badge
 
@@ -169,6 +170,7 @@ async def create_thread_at(hub: Hub, actor: Actor, room_id: int, data: dict[str,
     """A new thread and the seq of its `thread.created` on the room (what a send's ack says)."""
     title = text_field(data, "title", MAX_TITLE)
     body = text_field(data, "body", MAX_BODY)
+    await capped(body)
     room = await get_room(room_id, actor)
     author = await User.objects.get(id=actor.id)
     body_html = render_markdown(body)
@@ -209,6 +211,7 @@ async def create_post(hub: Hub, actor: Actor | None, thread_id: int, data: dict[
     if actor is None:
         raise Unauthenticated("sign in to post")
     body = text_field(data, "body", MAX_BODY)
+    await capped(body)
     reply_to = None
     if data.get("reply_to") not in (None, ""):
         reply_to = reply_target(await replied_post(thread_id, data["reply_to"]))
@@ -233,6 +236,7 @@ async def _own_post(actor: Actor | None, thread_id: int, data: dict[str, Any],
 
 async def edit_post(hub: Hub, actor: Actor | None, thread_id: int, data: dict[str, Any]) -> int:
     body = text_field(data, "body", MAX_BODY)
+    await capped(body)
     async with hub.transaction() as tx:
         thread, post = await _own_post(actor, thread_id, data, "edit")
         if thread.locked and not is_moderator(actor):

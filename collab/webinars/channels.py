@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collab.errors import Forbidden, Unauthenticated
 from collab.fields import bool_field, id_field, int_field, text_field
+from collab.notifications import capped
 from collab.realtime import Ack, Actor, Call, ChannelKind, handles
 
 from . import live, moderation, service
@@ -74,6 +75,7 @@ class WebinarChannel(ChannelKind):
     async def chat_send(self, call: Call) -> Ack:
         speaker(call)
         body = text_field(call.data, "body", MAX_CHAT)
+        await capped(body)
         seq, message_id = await live.send_chat(self.hub, call.member, call.id, body)
         return Ack(seq=seq, data={"id": message_id})
 
@@ -93,6 +95,7 @@ class WebinarChannel(ChannelKind):
     async def question_ask(self, call: Call) -> Ack:
         speaker(call)
         body = text_field(call.data, "body", MAX_QUESTION)
+        await capped(body)
         premoderated = await service.premoderated(call.id)
         seq, question_id, state = await live.ask(self.hub, call.member, call.id, body,
                                                  premoderated)

@@ -112,7 +112,7 @@ def test_the_same_search_without_javascript(site: LiveServer, browser: Browser,
     page = open_page(browser, contexts, javascript=False)
     page.goto(f"{site.base_url}/library")
     page.get_by_role("searchbox", name="Search the library").fill("procurement")
-    page.get_by_role("button", name="Search").click()
+    page.locator("#library-search").get_by_role("button", name="Search").click()
     expect(page).to_have_url(re.compile(r"/library\?q=procurement"))
     page.locator('.facet a[data-facet="kind"]', has_text="Research paper").click()
     expect(page).to_have_url(re.compile(r"kind=paper"))

@@ -43,7 +43,8 @@ def expect(response: httpx2.Response, status: int, code: str | None = None) -> A
 
 
 def invitations(found: list[dict[str, Any]], project_id: int) -> list[dict[str, Any]]:
-    return [n for n in found if n["kind"] == "invitation" and n["project_id"] == project_id]
+    return [n for n in found
+            if n["kind"] == "invitation" and n["url"] == f"/projects/{project_id}"]
 
 
 async def test_a_member_who_left_comes_back_only_by_accepting_an_invitation(
@@ -72,7 +73,7 @@ async def test_a_member_who_left_comes_back_only_by_accepting_an_invitation(
         assert mate.username not in str(expect(call(api, "GET", path, p.owner), 200)["members"])
         [note] = invitations(await notes(server, mate), pid)
         assert note["url"] == f"/projects/{pid}" and p.project["name"] in note["text"]
-        assert note["by"]["username"] == p.owner.username
+        assert note["actor"]["username"] == p.owner.username
 
         # Declined: still not a member, the invitation is gone, and a new one tells again.
         declined = expect(call(api, "POST", f"{path}/invitation", mate, {"accept": False}), 200)

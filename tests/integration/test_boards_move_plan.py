@@ -19,7 +19,7 @@ import pytest
 from collab.boards import ranks
 from collab.boards.writes import MOVE_CARD
 from collab.migrations import migrate
-from collab.realtime.batches import _pg_dialect
+from collab.realtime.apply import pg_dialect
 from collab.settings import normalise_database_url
 
 pytestmark = pytest.mark.anyio
@@ -55,7 +55,7 @@ async def test_a_move_reads_its_card_by_key_before_the_board_is_analyzed(
         assert await conn.fetchval(
             "SELECT reltuples FROM pg_class WHERE relname = 'cards'") < 0  # never analyzed
         card = ids[CARDS // 2]
-        sql, args, _ = MOVE_CARD.args(_pg_dialect(), {
+        sql, args, _ = MOVE_CARD.args(pg_dialect(), {
             "b_board": board, "now": dt.datetime(2026, 1, 1), "to_column": column,
             "b_card": card, "index": 0, "b_version": 1})
         async with conn.transaction():

@@ -12,7 +12,7 @@ from support.hubs import running_hub
 
 from collab import db
 from collab.errors import Conflict, Forbidden, NotFound
-from collab.realtime import Change, Hub, Step, Stmt, store
+from collab.realtime import Also, Change, Hub, Redaction, Step, Stmt, store
 from collab.realtime.door import SEND_KEY, KeyedSend, Repeated
 
 pytestmark = pytest.mark.anyio
@@ -29,6 +29,7 @@ PASS_GATE = Stmt(sa.update(gates).where(gates.c.id == sa.bindparam("gate"),
 ADD_NOTE = Stmt(sa.insert(notes).values(text=sa.bindparam("text"), seq=sa.bindparam("seq"))
                 .returning(notes.c.id))
 CLOSED = Forbidden("the gate is closed")
+NO_ROW = Stmt(sa.select(gates.c.id).where(gates.c.id == 0))
 # A check that always returns one row (NULL first when refused) and takes no seq of its own.
 COUNT_AT_OPEN_GATE = Stmt(sa.select(
     sa.select(gates.c.count).where(gates.c.id == sa.bindparam("gate"), gates.c.open)
@@ -175,3 +176,36 @@ async def test_a_lock_the_database_refuses_fails_its_group_and_spoils_no_connect
     later = await asyncio.gather(*(hub.write(peek(1)) for _ in range(12)))
     assert sorted(r.seq for r in later) == list(range(1, 13))
     assert [e.seq for e in await store.read("door:1", 0)] == list(range(1, 13))
+
+
+async def test_a_change_redacts_earlier_events_and_writes_further_ones_through_either_door(
+        hub: Hub) -> None:
+    # One way to write a change: the group commit (`hub.write`) and a domain's transaction
+    # (`tx.apply`) redact and add events alike; a further event whose row the database
+    # declined (a notification over budget) is left out and its change still commits.
+    first = await hub.write(note("secret"))
+    skipped: list[int] = []
+
+    def edit(text: str, door: str) -> Change:
+        change = note(text)
+        change.subject = f"note:{first.results['note']['id']}"
+        change.redact.append(Redaction("door:1", change.subject, {"text": "[edited]"}))
+        change.also.append(Also("door:2", "note.told", lambda r: {"about": r["note"]["id"]},
+                                steps=[Step(ADD_NOTE, {"text": f"told-{door}"}, name="told")],
+                                needs="told"))
+        change.also.append(Also("door:2", "note.dropped", lambda r: {},
+                                steps=[Step(NO_ROW, {})], needs="nothing",
+                                left_out=lambda r: skipped.append(1)))
+        return change
+
+    through_door = await hub.write(edit("edit-1", "door"))
+    async with hub.transaction() as tx:
+        in_tx = await tx.apply(edit("edit-2", "tx"))
+    assert [e.type for e in through_door.also] == ["note.told"] == [e.type for e in in_tx.also]
+    assert skipped == [1, 1]
+    told = await store.read("door:2", 0)
+    assert [(e.seq, e.type) for e in told] == [(1, "note.told"), (2, "note.told")]
+    kept = await store.read("door:1", 0)
+    # Each edit rewrote the events before it; its own says what is now.
+    assert [e.data["text"] for e in kept] == ["[edited]", "[edited]", "edit-2"]
+    assert in_tx.seq == 3 and through_door.seq == 2

@@ -112,18 +112,19 @@ def test_the_workflow_through_forms(cast: dict) -> None:
     assert public.status_code == 200 and "A problem, with a baseline." in public.text
     assert "reviewed by" in public.text
 
-    # The author starts revision 2; everyone keeps seeing revision 1 meanwhile.
+    # Revision 1 was asked changes on, so the edit made revision 2, which was published. The
+    # author starts revision 3; everyone keeps seeing revision 2 meanwhile.
     r = author.submit(f"{entry_url}/edit", f"{entry_url}/edit", {
         "title": f"Case {word} (second edition)", "summary": "A summary.",
         "topics": ["workforce"], "jurisdiction": "Testshire", "level": "regional",
         "year": "2024", "problem": "A problem, with a baseline.", "actions": "Some actions.",
         "body": "The story.", "outcomes": "Time saved | 12.5 | %", "contacts": ""})
-    assert r.status_code == 303 and "revision=2" in r.headers["location"]
+    assert r.status_code == 303 and "revision=3" in r.headers["location"]
     assert "second edition" not in anonymous.get(entry_url).text
-    assert "second edition" in author.get(f"{entry_url}?revision=2").text
-    diff = author.get(f"{entry_url}/diff?from=1&to=2")
+    assert "second edition" in author.get(f"{entry_url}?revision=3").text
+    diff = author.get(f"{entry_url}/diff?from=2&to=3")
     assert diff.status_code == 200 and "<ins>" in diff.text and "second edition" in diff.text
-    assert anonymous.get(f"{entry_url}/diff?from=1&to=2").status_code == 404
+    assert anonymous.get(f"{entry_url}/diff?from=2&to=3").status_code == 404
 
     mine = author.get("/library/mine")
     assert f"Case {word} (second edition)" in mine.text

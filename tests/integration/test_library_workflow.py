@@ -118,7 +118,9 @@ def test_the_whole_workflow_with_role_checks_at_each_step(api: Api,
 
     edited = ok(call(api, "PUT", path, author,
                      {"body": f"We compared G-Cloud, DOS and a local one. {word}."}))
-    assert edited["state"] == "changes_requested" and edited["revision"] == 1
+    # The revision the expert read is kept: the first edit after their decision starts
+    # revision 2, and later edits change revision 2.
+    assert edited["state"] == "changes_requested" and edited["revision"] == 2
     assert edited["title"] == f"Buying cloud hosting {word}"  # fields not sent stay
     ok(call(api, "POST", f"{path}/submit", author))
     ok(call(api, "POST", f"{path}/claim", expert2))
@@ -130,15 +132,15 @@ def test_the_whole_workflow_with_role_checks_at_each_step(api: Api,
 
     # Published: public, searchable, with its whole history kept for author and experts.
     public = ok(call(api, "GET", path))
-    assert public["state"] == "published" and public["revision"] == 1
+    assert public["state"] == "published" and public["revision"] == 2
     assert public["reviewed_by"]["username"] == expert2.username
     assert "history" not in public and "G-Cloud" in public["body_html"]
-    assert [r["number"] for r in public["revisions"]] == [1]
+    assert [r["number"] for r in public["revisions"]] == [2]
     assert search_ids(api, word) == [entry_id]
     history = ok(call(api, "GET", path, author))["history"]
     assert [(h["action"], h["to_state"]) for h in history] == [
         ("create", "draft"), ("submit", "submitted"), ("claim", "in_review"),
-        ("request_changes", "changes_requested"), ("edit", "changes_requested"),
+        ("request_changes", "changes_requested"), ("revise", "changes_requested"),
         ("submit", "submitted"), ("claim", "in_review"), ("approve", "approved"),
         ("publish", "published")]
     comments = [h["comment"] for h in history if h["comment"]]
@@ -300,3 +302,37 @@ async def test_publishing_is_announced_on_the_feed_and_to_the_author(
         assert event["actor"]["username"] == expert.username
         [note] = await mine.events(f"user:{author.id}", 1, type="notification")
         assert note["data"]["url"] == f"/library/{entry_id}" and "published" in note["data"]["text"]
+
+
+def test_a_re_review_is_offered_what_changed_since_the_last_decision(
+        api: Api, people: dict[str, User]) -> None:
+    author, expert = people["author"], people["expert"]
+    word = f"w{uuid.uuid4().hex[:10]}"
+    entry_id = ok(call(api, "POST", "/api/library", author, new_article(word)), 201)["id"]
+    path = f"/api/library/{entry_id}"
+    ok(call(api, "POST", f"{path}/submit", author))
+    ok(call(api, "POST", f"{path}/claim", expert))
+    ok(call(api, "POST", f"{path}/review", expert,
+            {"decision": "request_changes", "comment": "Say which councils."}))
+    assert ok(call(api, "PUT", path, author, {"summary": "Three councils compared."}))[
+        "revision"] == 2
+    assert ok(call(api, "PUT", path, author, {"body": f"Leeds, York and Hull. {word}."}))[
+        "revision"] == 2  # the same new revision, until a reviewer decides on it
+    ok(call(api, "POST", f"{path}/submit", author))
+    ok(call(api, "POST", f"{path}/claim", expert))
+    changes = ok(call(api, "GET", f"{path}/diff?from=1&to=2", expert))["changes"]
+    assert {c["field"] for c in changes} >= {"summary", "body"}
+    with Api(str(api.http.base_url).rstrip("/")) as page:
+        page.login_session(expert.username, expert.password)
+        text = page.http.get(f"/library/{entry_id}").text
+    assert ("You last reviewed revision 1: <a href=\"/library/"
+            f"{entry_id}/diff?from=1&amp;to=2\">see what changed since then</a>") in text
+    # Once revision 2 is published, revision 1 (asked changes on, never published) stays
+    # the author's and reviewers': the public sees neither it nor a diff from it.
+    ok(call(api, "POST", f"{path}/review", expert, {"decision": "approve"}))
+    public = ok(call(api, "GET", path))
+    assert public["revision"] == 2 and [r["number"] for r in public["revisions"]] == [2]
+    for who in (None, people["member"]):
+        refused(call(api, "GET", f"{path}?revision=1", who), 404, "not_found")
+        refused(call(api, "GET", f"{path}/diff?from=1&to=2", who), 404, "not_found")
+    assert ok(call(api, "GET", f"{path}?revision=1", expert))["revision"] == 1

@@ -110,6 +110,8 @@ def _fresh_credentials(world: World) -> dict[str, str]:
 
 HTTP = [
     HttpRule("GET", "/healthz", ALL, lambda w, p: p.http.get("/healthz")),
+    # Served by client address (METRICS_ALLOW), not by role: the matrix runs on loopback.
+    HttpRule("GET", "/metrics", ALL, lambda w, p: p.http.get("/metrics")),
     HttpRule("GET", "/api/openapi.json", ALL, lambda w, p: p.http.get("/api/openapi.json")),
     HttpRule("GET", "/static/{path}", ALL, lambda w, p: p.http.get("/static/live.js")),
     # accounts
@@ -142,6 +144,12 @@ HTTP = [
     HttpRule("GET", "/members/{username}", ALL,
              lambda w, p: p.http.get(f"/members/{w.owner.username}")),
     HttpRule("GET", "/notifications", MEMBERS, lambda w, p: p.http.get("/notifications")),
+    HttpRule("POST", "/notifications/read", MEMBERS,
+             lambda w, p: p.http.post("/notifications/read", data={"csrf_token": p.csrf})),
+    HttpRule("GET", "/api/notifications", MEMBERS,
+             lambda w, p: api(p, "GET", "/api/notifications")),
+    HttpRule("POST", "/api/notifications/read", MEMBERS,
+             lambda w, p: api(p, "POST", "/api/notifications/read", {"all": True})),
     # forum API
     HttpRule("GET", "/api/rooms", ALL, lambda w, p: api(p, "GET", "/api/rooms")),
     HttpRule("POST", "/api/rooms", MODERATORS, lambda w, p: api(

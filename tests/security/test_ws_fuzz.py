@@ -2,12 +2,15 @@
 
 Every frame, however malformed, gets an answer and leaves the socket working (a `ping` right
 after it is answered); nothing a frame carries makes the server log a traceback (checked when
-the module's server stops).
+the module's server stops). Hostile text (issue 21: repeated `[`, `![`, `<`, one long line,
+NUL) in every text field of the boards', forums' and webinars' send types, on channels the
+sender may write to, is answered within a second (PROTOCOL.md, Operations).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -15,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.api import Api, User, setup_forum
 from support.servers import LiveServer
+from support.webinars import create_webinar
 from websockets.sync.client import ClientConnection, connect
 
 EXAMPLES = 300
@@ -131,3 +135,98 @@ def test_every_ws_html_form_is_answered_and_the_socket_lives(
 
         fuzz()
     assert count >= EXAMPLES // 4
+
+
+# The worst texts found for Markdown, the search copy and the diff, at the largest sizes the
+# fields take (longer ones are refused by length, which is cheap).
+HOSTILE = ["![" * 10_000, "[" * 20_000, "<" * 20_000, "word " * 10_000, "\x00" * 2_000,
+           "_*" * 10_000, "a\n" * 10_000, "[a](" * 5_000, "\n" + " " * 19_998 + "x",
+           ("|a|b|\n|-|-|\n" + "|x|y|\n" * 4_000)[:20_000], "`a" * 10_000, "&" * 20_000]
+# What one answer may cost the server, in CPU seconds of its process (read before and after:
+# a loaded machine slows the wall clock, not this; the clock ticks in 10 ms): the loop's bound
+# (the worst text costs about 50 ms now, 230 ms before issue 21).
+SERVER_CPU_S = 0.1
+# And the wall clock, at the client: a stall, not a cost.
+ANSWER_WITHIN_S = 5.0
+
+
+@pytest.fixture(scope="module")
+def venues(fuzz_server: LiveServer, forum_member: tuple[User, int]) -> dict[str, Any]:
+    """A board with a card, a live webinar and the forum thread, all the admin's to write to."""
+    admin, thread_id = forum_member
+    auth = {"Authorization": f"Bearer {admin.token}"}
+    with Api(fuzz_server.base_url) as api:
+        project = api.http.post("/api/projects", headers=auth,
+                                json={"name": "Fuzzed", "visibility": "private"}).json()
+        board = api.http.get(f"/api/boards/{project['board_id']}", headers=auth).json()
+        webinar = create_webinar(api, admin.token)
+    column_id = board["columns"][0]["id"]
+    with connect(f"{fuzz_server.ws_url}?token={admin.token}", open_timeout=10) as ws:
+        ws.send(json.dumps({"op": "send", "channel": f"board:{board['id']}",
+                            "type": "card.create", "ref": "c",
+                            "data": {"column_id": column_id, "title": "Target"}}))
+        while (frame := json.loads(ws.recv(timeout=10))).get("ref") != "c":
+            pass
+    assert frame["op"] == "ack", frame
+    card_id = frame["data"]["id"]
+    return {"thread": f"thread:{thread_id}", "board": f"board:{board['id']}",
+            "webinar": f"webinar:{webinar['id']}",
+            "sends": [
+                ("thread", "post.create", {}, "body"),
+                ("board", "card.create", {"column_id": column_id, "title": "t"}, "description"),
+                ("board", "card.create", {"column_id": column_id}, "title"),
+                ("board", "card.update", {"card_id": card_id, "version": 1}, "description"),
+                ("board", "card.comment", {"card_id": card_id}, "body"),
+                ("board", "column.create", {}, "title"),
+                ("webinar", "chat.send", {}, "body"),
+                ("webinar", "question.ask", {}, "body"),
+                ("webinar", "poll.create", {"options": ["a", "b"]}, "question"),
+            ]}
+
+
+def _send_timed(ws: ClientConnection, server: LiveServer, channel: str, kind: str,
+                data: dict[str, Any], ref: str) -> None:
+    """Send; the answer (ack or error) must come within the bounds."""
+    cpu, started = server.cpu_seconds(), time.perf_counter()
+    ws.send(json.dumps({"op": "send", "channel": channel, "type": kind, "ref": ref,
+                        "data": data}))
+    while (frame := json.loads(ws.recv(timeout=30))).get("ref") != ref:
+        pass
+    spent, cost = time.perf_counter() - started, server.cpu_seconds() - cpu
+    assert frame["op"] in ("ack", "error"), frame
+    shown = {k: (f"{v[:12]!r}... ({len(v):,})" if isinstance(v, str) else v)
+             for k, v in data.items()}
+    assert cost < SERVER_CPU_S, f"{kind} {shown} cost the server {cost:.2f} s of CPU"
+    assert spent < ANSWER_WITHIN_S, f"{kind} {shown} took {spent:.2f} s"
+
+
+def test_hostile_text_in_every_send_type_is_answered_in_bounded_time(
+        fuzz_server: LiveServer, forum_member: tuple[User, int], venues: dict[str, Any]) -> None:
+    user, _ = forum_member
+    count = 0
+    with connect(f"{fuzz_server.ws_url}?token={user.token}", max_size=2**24,
+                 open_timeout=10) as ws:
+        # Every worst text in every text field, whole.
+        for venue, kind, data, field in venues["sends"]:
+            for text in HOSTILE:
+                count += 1
+                _send_timed(ws, fuzz_server, venues[venue], kind, {**data, field: text},
+                            f"hostile-{count}")
+
+        # Then mixtures of them, cut anywhere.
+        @settings(max_examples=30, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        @given(send=st.sampled_from(venues["sends"]),
+               parts=st.lists(st.tuples(st.sampled_from(HOSTILE), st.integers(0, 20_000)),
+                              min_size=1, max_size=4))
+        def fuzz(send: tuple[str, str, dict[str, Any], str], parts: list[tuple[str, int]]
+                 ) -> None:
+            nonlocal count
+            count += 1
+            venue, kind, data, field = send
+            text = "".join(piece[:cut] for piece, cut in parts)[:20_000]
+            _send_timed(ws, fuzz_server, venues[venue], kind, {**data, field: text},
+                        f"hostile-{count}")
+
+        fuzz()
+    assert count >= len(venues["sends"]) * len(HOSTILE) + 15

@@ -44,7 +44,8 @@ _SCRUBBED = (
     "WS_OUTBOX_FRAMES", "WS_SEND_RATE", "WS_BAD_FRAMES_PER_MINUTE", "REPLAY_MAX_EVENTS",
     "SECRET_FILE", "LOGIN_ATTEMPTS_PER_MINUTE", "HTTP_WRITES_PER_MINUTE", "ALLOWED_ORIGINS",
     "PRESENCE_TTL_SECONDS", "WS_DIRECT_WRITES", "FORWARDED_ALLOW_IPS", "PORT",
-    "LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", "TOKEN_TTL_DAYS",
+    "LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", "TOKEN_TTL_DAYS", "METRICS_ALLOW", "LOOP_STALL_LOG",
+    "COLLAB_TEST_STALL_MS",
     "http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy",
 )
 
@@ -52,6 +53,9 @@ _names = itertools.count(1)
 
 # Every server started in this test process, so a failing test's report can show their logs.
 RUNNING: list[LiveServer] = []
+# Every server ever started here, in order (the loop-lag guard reads the stalls of those a
+# test started, even when the test has stopped or killed them).
+STARTED: list[LiveServer] = []
 
 
 def sqlite_url(directory: Path) -> str:
@@ -108,6 +112,9 @@ class LiveServer:
         self.port = free_port()
         self.stdout_path = workdir / f"{self.name}.stdout.log"
         self.stderr_path = workdir / f"{self.name}.stderr.log"
+        # Each event-loop stall of 100 ms or more, one line each (collab/looplag.py).
+        self.stall_log = Path(self.env.setdefault("LOOP_STALL_LOG",
+                                                  str(workdir / f"{self.name}.stalls")))
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -127,8 +134,20 @@ class LiveServer:
         return run_cli(self.env, *args)
 
     @property
+    def pid(self) -> int:
+        assert self._proc is not None, f"{self.name} is not running"
+        return self._proc.pid
+
+    @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used (all its threads): what a request cost it,
+        read before and after, whatever else the machine runs."""
+        assert self._proc is not None
+        times = psutil.Process(self._proc.pid).cpu_times()
+        return float(times.user + times.system)
 
     def logs(self) -> str:
         return (
@@ -167,6 +186,8 @@ class LiveServer:
                 stdin=subprocess.DEVNULL,
             )
         RUNNING.append(self)
+        if self not in STARTED:
+            STARTED.append(self)
 
     def _listening(self) -> bool:
         """Whether our own process holds the port (not some other server answering on it)."""

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 
 from collab.boards import progress
-from collab.boards.mentions import mentioned
+from collab.notifications import mentioned
 from collab.web import render_fragment
 
 DAY = dt.date(2026, 5, 20)

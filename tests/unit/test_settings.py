@@ -42,6 +42,23 @@ def test_production_requires_a_secret_key(tmp_path: Path) -> None:
         from_env({"COLLAB_ENV": "production", "SECRET_FILE": str(tmp_path / "s")})
 
 
+def test_metrics_allow_defaults_to_loopback_and_takes_addresses_and_networks(
+        tmp_path: Path) -> None:
+    env = {"SECRET_FILE": str(tmp_path / "s")}
+    assert from_env(env).metrics_allow == ("127.0.0.0/8", "::1")
+    chosen = from_env({**env, "METRICS_ALLOW": " 10.0.0.0/8, 192.0.2.7 ,fd00::/8"})
+    assert chosen.metrics_allow == ("10.0.0.0/8", "192.0.2.7", "fd00::/8")
+    with pytest.raises(SettingsError, match="METRICS_ALLOW: 'prometheus.internal'"):
+        from_env({**env, "METRICS_ALLOW": "10.0.0.1,prometheus.internal"})
+
+
+def test_loop_stall_log_is_off_unless_named(tmp_path: Path) -> None:
+    env = {"SECRET_FILE": str(tmp_path / "s")}
+    assert from_env(env).loop_stall_log == ""
+    assert from_env({**env, "LOOP_STALL_LOG": "/var/log/collab/stalls"}).loop_stall_log \
+        == "/var/log/collab/stalls"
+
+
 def test_limits_must_be_integers() -> None:
     with pytest.raises(SettingsError, match="WS_SEND_RATE"):
         from_env({"WS_SEND_RATE": "fast", "SECRET_KEY": "k"})

@@ -11,6 +11,7 @@ from . import (
     m0008_pg_plain,
     m0009_pg_words,
     m0011_vocabulary,
+    m0012_rendered,
 )
 
 MIGRATIONS = [
@@ -24,4 +25,5 @@ MIGRATIONS = [
     ("library_0008_pg_plain", m0008_pg_plain.upgrade),
     ("library_0009_pg_words", m0009_pg_words.upgrade),
     ("library_0011_vocabulary", m0011_vocabulary.upgrade),
+    ("library_0012_rendered", m0012_rendered.upgrade),
 ]
