@@ -16,7 +16,8 @@ from typing import Any
 from playwright.sync_api import Browser, BrowserContext, Page
 
 AXE_FILE = Path(__file__).with_name("vendor") / "axe-4.14.1.min.js"
-# WCAG 2.0 and 2.1, levels A and AA, plus axe's best practices (landmarks, heading order, ...).
+# WCAG 2.0, 2.1 and 2.2, levels A and AA (2.2 adds target size), plus axe's best practices
+# (landmarks, heading order, ...).
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 
