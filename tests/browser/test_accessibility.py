@@ -53,6 +53,7 @@ PAGES: list[tuple[str, str]] = [
     ("/library?q=procuremnt", ANON),
     ("/library/{entry}", ANON), ("/library/{entry}", "sam.okafor"),
     ("/library/review", "sam.okafor"),
+    ("/library/{in_review}", "sam.okafor"), ("/library/{in_review}/diff", "sam.okafor"),
     ("/library/new", "sam.okafor"), ("/library/new?kind=case_study", "sam.okafor"),
     ("/library/mine", "sam.okafor"),
     ("/case-studies", ANON),
@@ -202,12 +203,14 @@ def _signed_in_state(browser: Browser, base: str, username: str) -> Any:
 
 @pytest.fixture(scope="module")
 def ids(site: LiveServer, pages: Callable[[str, str], Page]) -> dict[str, int]:
-    """The seeded objects the addresses name: the first room, its first thread, the public
-    project's board and first card, the webinar live now, the first library entry."""
-    page = pages("maria.lopez", "desktop")
+    """The seeded objects the addresses name: the first room, its first thread and post, the
+    public project's board and first card, the webinar live now and a past one, the first
+    library entry and one in the expert's review queue."""
     base = site.base_url
 
-    def first(address: str, pattern: str, near: str | None = None) -> int:
+    def first(address: str, pattern: str, near: str | None = None,
+              who: str = "maria.lopez") -> int:
+        page = pages(who, "desktop")
         page.goto(f"{base}{address}")
         links = page.locator(f"a[href^='{pattern.split('(')[0]}']")
         if near is not None:
@@ -226,8 +229,12 @@ def ids(site: LiveServer, pages: Callable[[str, str], Page]) -> dict[str, int]:
     found["card"] = first(f"/boards/{found['board']}", r"/cards/(\d+)")
     found["webinar"] = first("/webinars", r"/webinars/(\d+)",
                              near="Outcome-based procurement in practice")
-    found["past"] = first("/webinars?when=past", r"/webinars/(\d+)", near="Accessibility audits that stick")
+    found["past"] = first("/webinars?when=past", r"/webinars/(\d+)",
+                          near="Accessibility audits that stick")
     found["entry"] = first("/library", r"/library/(\d+)")
+    # An entry waiting in the expert's queue, with revisions to compare.
+    found["in_review"] = first("/library/review", r"/library/(\d+)\?revision=\d+",
+                              who="sam.okafor")
     return found
 
 
