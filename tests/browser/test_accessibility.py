@@ -125,6 +125,35 @@ def _state_not_found(page: Page, base: str, ids: dict[str, int]) -> None:
     assert answer is not None and answer.status == 404
 
 
+def _state_card_conflict(page: Page, base: str, ids: dict[str, int]) -> None:
+    """Two tabs edit the same card's title; the second to save is told of the conflict."""
+    size = (page.viewport_size or {}).get("width")  # each run changes the title anew
+    page.goto(f"{base}/cards/{ids['card']}")
+    page.get_by_label("Title").fill(f"Retitled here ({size})")  # not saved yet
+    other = page.context.new_page()
+    try:
+        other.goto(f"{base}/cards/{ids['card']}")
+        other.get_by_label("Title").fill(f"Retitled in the other tab ({size})")
+        other.locator("#card-editor").get_by_role("button", name="Save").click()
+        expect(other.locator("#card-title")).to_have_text(f"Retitled in the other tab ({size})")
+    finally:
+        other.close()
+    page.locator("#card-editor").get_by_role("button", name="Save").click()
+    expect(page.locator("#card-error, #card-notice:not([hidden])").first).to_be_visible()
+
+
+def _live_tab(name: str) -> Reach:
+    """The live room with one panel chosen: on a phone the panels are tabs."""
+    def reach(page: Page, base: str, ids: dict[str, int]) -> None:
+        page.goto(f"{base}/webinars/{ids['webinar']}/live")
+        tab = page.get_by_role("tab", name=name)
+        if tab.is_visible():
+            tab.click()
+            expect(tab).to_have_attribute("aria-selected", "true")
+        expect(page.get_by_role("heading", name=name, level=2)).to_be_visible()
+    return reach
+
+
 def _everything_unfolded(address: str) -> Reach:
     """`address` with every <details> on it opened, as by a click on each summary (a closed
     one's content is not rendered, so axe does not see it folded)."""
@@ -147,6 +176,9 @@ STATES: list[tuple[str, str, Reach]] = [
     ("project-unfolded", "maria.lopez", _everything_unfolded("/projects/{project}")),
     ("board-unfolded", "maria.lopez", _everything_unfolded("/boards/{board}")),
     ("live-host-tools-open", "sam.okafor", _everything_unfolded("/webinars/{webinar}/live")),
+    ("live-questions-tab", "maria.lopez", _live_tab("Questions")),
+    ("live-polls-tab", "maria.lopez", _live_tab("Polls")),
+    ("card-edit-conflict", "maria.lopez", _state_card_conflict),
 ]
 
 
