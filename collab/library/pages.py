@@ -29,6 +29,7 @@ from collab.web import check_csrf, form_text, hub_of, id_param, is_htmx, page_pa
 from . import content as c
 from . import diff, reading, search, service
 from .api import timed
+from .contents import with_contents
 from .forms import form_data, form_values, raw_values
 
 ELSEWHERE_LIMIT = 5
@@ -182,8 +183,9 @@ async def entry_page(request: Request, notice: str = "", error: str = "",
     user = await current_user(request)
     number = id_param(request, "revision")
     view = await reading.entry_view(_id(request), user, number)
+    view["body_html"], contents = with_contents(view.get("body_html") or "")
     context = {"entry": view, **_permissions(view, user), "notice": notice, "error": error,
-               "last_reviewed": _last_reviewed(view, user),
+               "last_reviewed": _last_reviewed(view, user), "contents": contents,
                "kind_labels": c.KIND_LABELS, "level_labels": c.LEVEL_LABELS,
                "state_labels": service.STATE_LABELS,
                "outcome_text": c.outcome_text,
