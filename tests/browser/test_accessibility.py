@@ -20,6 +20,10 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from support.axe import assert_accessible, audit_context
 from support.servers import REPO_ROOT, LiveServer, ServerFactory
 
+# One worker runs them all (scripts/test uses --dist loadgroup): the seeded server, the browser
+# and the signed-in contexts are made once instead of once per worker.
+pytestmark = pytest.mark.xdist_group("accessibility")
+
 DEMO_PASSWORD = "collab-demo"
 VIEWPORTS = {"desktop": (1280, 900), "phone": (360, 740)}
 ANON = "signed-out"
