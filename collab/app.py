@@ -30,6 +30,7 @@ from collab.realtime import Hub
 from collab.realtime.endpoint import SocketEndpoint, SocketRouter
 from collab.settings import Settings, from_env
 from collab.site import SITE
+from collab.web import hub_of
 from collab.web.live import LiveFragments
 from collab.web.metrics import RequestTimer, allowed_networks, metrics_endpoint
 from collab.web.static import StaticFiles
@@ -58,7 +59,7 @@ async def _database_state() -> str:
 async def healthz(request: Request) -> Response:
     """Liveness: the bus and the loop from what the process holds in memory, the database by
     one `SELECT 1` bounded by HEALTH_DB_WAIT, so it answers at once however busy they are."""
-    hub: Hub = request.app.state.hub
+    hub = hub_of(request)
     looplag: LoopLag = request.app.state.looplag
     return JSONResponse({"status": "ok", "database": await _database_state(),
                          "bus": "up" if hub.bus.connected.is_set() else "down",

@@ -138,6 +138,16 @@ class HomeBlock:
 
 
 @dataclass(frozen=True)
+class Contribution:
+    """What a member did in one product, as their profile shows it: "12 forum posts"."""
+
+    label: str
+    count: int
+    # A list of them, where the product has one.
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class Domain:
     """Everything one product plugs into the app."""
 
@@ -156,6 +166,8 @@ class Domain:
     describe_actions: Callable[[Sequence[AuditRow]], Awaitable[Mapping[int, ActionText]]] | None = None
     # The front door's blocks of this domain for a viewer (None: signed out); may be none.
     whats_new: Callable[[Any], Awaitable[Sequence[HomeBlock]]] | None = None
+    # A member's contributions (by user id) as `viewer` may see them, for their profile.
+    contributions: Callable[[int, Any], Awaitable[Sequence[Contribution]]] | None = None
     # OpenAPI 3.1 path items for this domain's /api/ routes, and component schemas.
     openapi_paths: Mapping[str, Any] = field(default_factory=dict)
     openapi_schemas: Mapping[str, Any] = field(default_factory=dict)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collab.accounts import DOMAIN as ACCOUNTS
 from collab.boards import DOMAIN as BOARDS
+from collab.community import DOMAIN as COMMUNITY
 from collab.domain import Domain
 from collab.library import DOMAIN as LIBRARY
 from collab.notifications import DOMAIN as NOTIFICATIONS
@@ -16,5 +17,6 @@ DOMAINS: list[Domain] = [
     BOARDS,
     WEBINARS,
     LIBRARY,
+    COMMUNITY,  # after the library: profiles name its topics
     NOTIFICATIONS,  # the core's notifications: no nav, no seed; its tables last
 ]

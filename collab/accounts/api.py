@@ -6,18 +6,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from collab.errors import NotFound
+from collab.errors import Forbidden, NotFound
 from collab.fields import text_field
 from collab.web import hub_of, read_json
 from collab.web.writelimit import client_address
 
 from .auth import require_user
-from .credentials import issue_token, list_tokens, revoke_token
+from .credentials import end_everything, issue_token, list_tokens, revoke_token
 from .service import (
     check_credentials,
     check_sign_in_input,
     create_user,
     set_roles,
+    set_suspended,
     user_by_name,
     validate_registration,
 )
@@ -83,10 +84,29 @@ async def user_roles(request: Request) -> JSONResponse:
     return JSONResponse(user.me())
 
 
+async def suspension(request: Request) -> JSONResponse:
+    """`POST /api/users/{username}/suspend` and `/unsuspend`: admins only, audited. A suspended
+    member's sessions and tokens end and their sockets close at once, in every process."""
+    actor = await require_user(request)
+    user = await user_by_name(request.path_params["username"])
+    if user is None:
+        if not actor.has_role("admin"):
+            raise Forbidden("only admins suspend members")
+        raise NotFound("no such user")
+    suspend = request.url.path.endswith("/suspend")
+    user = await set_suspended(actor, user, suspend)
+    if suspend:
+        await end_everything(user)
+        await hub_of(request).access_changed(user.id)
+    return JSONResponse({**user.me(), "suspended": user.suspended_at is not None})
+
+
 routes = [
     Route("/api/users", register, methods=["POST"]),
     Route("/api/tokens", tokens, methods=["GET", "POST"]),
     Route("/api/tokens/{id:id}", revoke, methods=["DELETE"]),
     Route("/api/me", me, methods=["GET"]),
     Route("/api/users/{username}/roles", user_roles, methods=["PUT"]),
+    Route("/api/users/{username}/suspend", suspension, methods=["POST"]),
+    Route("/api/users/{username}/unsuspend", suspension, methods=["POST"]),
 ]

@@ -70,7 +70,7 @@ async def reauthenticate(actor: Actor) -> Actor | None:
         user = await User.objects.get_or_none(id=actor.id)
     else:
         user = None
-    if user is None or user.id != actor.id:
+    if user is None or user.id != actor.id or user.suspended_at is not None:
         return None
     return actor_of(user, actor.credential)
 

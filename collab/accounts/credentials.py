@@ -48,7 +48,10 @@ async def issue_token(user: User, ttl_days: int, name: str | None = None
 
 
 def _live_token(row: ApiToken | None, now: dt.datetime) -> bool:
-    return row is not None and row.expires_at is not None and row.expires_at > now
+    # A suspended member's tokens are deleted as they are suspended; checking the owner too
+    # covers a token issued by a sign-in that was already past its password check then.
+    return row is not None and row.expires_at is not None and row.expires_at > now \
+        and (row.user is None or row.user.suspended_at is None)
 
 
 async def token_and_user(token: Any) -> tuple[str, User] | None:
@@ -105,7 +108,8 @@ async def start_session(user: User) -> str:
 async def _live_session(session_id: str, touch: bool) -> User | None:
     row = await Session.objects.select_related("user").get_or_none(id=session_id)
     now = utcnow()
-    if row is None or row.ended_at is not None or now - row.last_seen_at > SESSION_IDLE:
+    if row is None or row.ended_at is not None or now - row.last_seen_at > SESSION_IDLE \
+            or row.user is None or row.user.suspended_at is not None:
         return None
     if touch and now - row.last_seen_at >= TOUCH_EVERY:
         await Session.objects.filter(id=session_id).update(last_seen_at=now)
@@ -124,6 +128,13 @@ async def session_user(secret: Any) -> tuple[str, User] | None:
 async def session_owner(session_id: str) -> User | None:
     """The user of a live session by id (a socket's credential), or None once it ended."""
     return await _live_session(session_id, touch=False)
+
+
+async def end_everything(user: User) -> None:
+    """A suspended member: every session ends and every token goes (their sockets are told
+    by the caller, through `hub.access_changed`)."""
+    await Session.objects.filter(user=user.id, ended_at__isnull=True).update(ended_at=utcnow())
+    await ApiToken.objects.filter(user=user.id).delete()
 
 
 async def end_session(secret: Any) -> int | None:

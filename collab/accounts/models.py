@@ -27,6 +27,8 @@ class User(ormar.Model):
     created_at: dt.datetime = ormar.DateTime(default=utcnow)
     # The IANA zone pages show times in; None: the browser's own (times.js).
     time_zone: str | None = ormar.String(max_length=64, nullable=True)
+    # Set by an admin: the member cannot sign in, and nothing they signed in with works.
+    suspended_at: dt.datetime | None = ormar.DateTime(nullable=True)
 
     @property
     def role_set(self) -> frozenset[str]:

@@ -22,10 +22,15 @@ SCHEMAS: dict[str, Any] = {
         "last_used_at": {**NULLABLE_TIME, "description": "Updated at most once a minute."},
         "expires_at": {**TIME, "description": "TOKEN_TTL_DAYS (90) after it was issued."},
     }, ["id", "name", "created_at", "last_used_at", "expires_at"]),
+    "Suspension": obj({"id": ID, "username": STRING, "display_name": STRING,
+                       "roles": array(ROLE), "suspended": {"type": "boolean"}},
+                      ["id", "username", "display_name", "roles", "suspended"]),
     "IssuedToken": {"allOf": [ref("Token"), obj(
         {"token": {"type": "string", "description": "The secret: shown only in this answer."}},
         ["token"])]},
 }
+
+_USERNAME = [{"name": "username", "in": "path", "required": True, "schema": STRING}]
 
 PREFERENCES = obj({"time_zone": {"type": ["string", "null"], "description": (
     "IANA zone (or its city, e.g. Madrid) pages show times in; null: the browser's")}})
@@ -71,9 +76,24 @@ PATHS: dict[str, Any] = {
         "put": op(
             "Set a member's roles (admins; audited)", tag=TAG, response=ref("Me"),
             auth="required", errors=[403, 404, 409],
-            params=[{"name": "username", "in": "path", "required": True, "schema": STRING}],
+            params=_USERNAME,
             body=obj({"roles": array(ROLE)}, ["roles"]),
             description="`member` always stays; an admin cannot drop their own admin role "
                         "(409). The member's open sockets are checked again at once."),
+    },
+    "/api/users/{username}/suspend": {
+        "post": op(
+            "Suspend a member (admins; audited)", tag=TAG, response=ref("Suspension"),
+            auth="required", errors=[403, 404, 409], params=_USERNAME,
+            description="Their sessions and API tokens end and their open sockets close "
+                        "(1008) at once, on every process; signing in is refused (403) until "
+                        "the suspension is lifted. An admin cannot suspend themself (409)."),
+    },
+    "/api/users/{username}/unsuspend": {
+        "post": op(
+            "Lift a member's suspension (admins; audited)", tag=TAG,
+            response=ref("Suspension"), auth="required", errors=[403, 404, 409],
+            params=_USERNAME,
+            description="They may sign in again (their old sessions and tokens stay ended)."),
     },
 }

@@ -6,18 +6,18 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from collab.errors import CollabError, NotFound, RateLimited
+from collab.errors import CollabError, RateLimited
 from collab.web import check_csrf, hub_of, render
 
 from .api import client_key, sign_in_limiter
-from .auth import SESSION_KEY, current_user
+from .auth import SESSION_KEY
 from .credentials import end_session, start_session
 from .models import User
 from .service import (
+    Suspended,
     check_credentials,
     check_sign_in_input,
     create_user,
-    user_by_name,
     validate_registration,
 )
 
@@ -62,6 +62,11 @@ async def login(request: Request) -> Response:
                           headers={"retry-after": str(exc.retry_after)})
         try:
             user = await check_credentials(username, password)
+        except Suspended:
+            limiter.succeeded(address, username)
+            context["error"] = ("This account is suspended. Ask an administrator if you think "
+                                "this is a mistake.")
+            return render(request, "accounts/login.html", context, status_code=403)
         except CollabError:
             context["error"] = "Wrong username or password."
             return render(request, "accounts/login.html", context, status_code=401)
@@ -110,17 +115,8 @@ async def logout(request: Request) -> Response:
     return RedirectResponse("/", status_code=303)
 
 
-async def member(request: Request) -> Response:
-    profile = await user_by_name(request.path_params["username"])
-    if profile is None:
-        raise NotFound("no such member")
-    return render(request, "accounts/member.html",
-                  {"profile": profile, "user": await current_user(request)})
-
-
 routes = [
     Route("/login", login, methods=["GET", "POST"]),
     Route("/register", register, methods=["GET", "POST"]),
     Route("/logout", logout, methods=["POST"]),
-    Route("/members/{username}", member, methods=["GET"]),
 ]

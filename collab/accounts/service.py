@@ -9,6 +9,7 @@ from typing import Any
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from collab.clock import utcnow
 from collab.errors import Conflict, Forbidden, Invalid, Unauthenticated
 from collab.fields import check_storable, text_field
 
@@ -122,6 +123,28 @@ async def check_credentials(username: Any, password: Any) -> User:
         raise Unauthenticated("wrong username or password") from None
     if user is None:
         raise Unauthenticated("wrong username or password")
+    if user.suspended_at is not None:
+        # Said only to someone who knows the password: a name alone reveals nothing.
+        raise Suspended("this account is suspended; ask an administrator")
+    return user
+
+
+class Suspended(Forbidden):
+    """A right password for a suspended account."""
+
+
+async def set_suspended(actor: User, user: User, suspended: bool) -> User:
+    """An admin suspends (or restores) a member; audited. Ending their sessions, tokens and
+    sockets is the caller's (`credentials.end_everything`, `hub.access_changed`)."""
+    if not actor.has_role("admin"):
+        raise Forbidden("only admins suspend members")
+    if user.id == actor.id:
+        raise Conflict("admins cannot suspend themselves; ask another admin")
+    if (user.suspended_at is not None) != suspended:
+        user.suspended_at = utcnow() if suspended else None
+        await user.update(_columns=["suspended_at"])
+        await audit(actor, "user.suspend" if suspended else "user.unsuspend",
+                    f"user:{user.username}")
     return user
 
 

@@ -16,7 +16,14 @@ async def describe_actions(rows: Sequence[AuditRow]) -> Mapping[int, ActionText]
             out[row.id] = ActionText(
                 f"changed {username}'s roles from {_roles(before)} to {_roles(after)}",
                 f"/members/{username}")
+        elif row.action in _SUSPENSION and row.target.startswith("user:"):
+            username = row.target.removeprefix("user:")
+            out[row.id] = ActionText(f"{_SUSPENSION[row.action]} {username}",
+                                     f"/members/{username}")
     return out
+
+
+_SUSPENSION = {"user.suspend": "suspended", "user.unsuspend": "lifted the suspension of"}
 
 
 def _roles(text: str) -> str:

@@ -20,6 +20,7 @@ DOMAIN = Domain(
     search=site.SOURCE,
     describe_actions=site.describe_actions,
     whats_new=site.whats_new,
+    contributions=site.contributions,
     migrations=MIGRATIONS,
     openapi_paths=PATHS,
     openapi_schemas=SCHEMAS,

@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from collab.accounts.auth import actor_of, current_user, require_user
 from collab.accounts.models import User
-from collab.errors import CollabError, Conflict, Invalid, NotFound, Unauthenticated
+from collab.errors import CollabError, Conflict, Invalid, NotFound
 from collab.fields import id_field, int_field
 from collab.web import (
     check_csrf,
@@ -33,6 +33,7 @@ from collab.web import (
     render_fragment,
     sign_in_redirect,
 )
+from collab.web.forms import form_action, send_form
 
 from . import cards, columns, progress, reads
 from .access import Access, board_access
@@ -136,7 +137,8 @@ async def board_page(request: Request, error: str | None = None, status: int = 2
 
 async def _board_form(request: Request, board: int | Callable[[], Awaitable[int]],
                       action: Any, anchor: str = "", asked: str | None = None) -> Response:
-    """A no-JS form of the board page: do it, then back to the board (or the error on it).
+    """A no-JS form of the board page: its `action` (the send the socket makes, through
+    send_form), then back to the board, or the board again with the error on it.
 
     `board`: its id, or how to find it from what the form names (a column), looked up only
     once the visitor is signed in: an anonymous one got 403 for a private board's column and
@@ -146,30 +148,31 @@ async def _board_form(request: Request, board: int | Callable[[], Awaitable[int]
     board_id = board if isinstance(board, int) else await board()
     access = await board_access(board_id, user, asked)
     form = await request.form()
-    try:
-        target = await action(access, actor_of(user), form)
-    except CollabError as exc:
-        if isinstance(exc, Unauthenticated):
-            raise
+
+    async def act() -> str:
+        return await action(access, actor_of(user), form) or f"/boards/{board_id}{anchor}"
+
+    async def again(exc: CollabError) -> Response:
         request.path_params["id"] = board_id
         return await board_page(request, error=exc.message, status=exc.status)
-    return _redirect(target or f"/boards/{board_id}{anchor}")
+
+    return await form_action(act, again)
 
 
 async def new_card(request: Request) -> Response:
     async def action(access: Access, actor: Any, form: FormData) -> str:
-        _, ack = await cards.create_card(hub_of(request), actor, access, {
+        ack = await send_form(request, actor, f"board:{access.board_id}", "card.create", {
             "column_id": form_text(form, "column_id"), "title": form_text(form, "title")})
-        return f"/boards/{access.board_id}#card-{ack['id']}"
+        return f"/boards/{access.board_id}#card-{(ack.data or {})['id']}"
 
     return await _board_form(request, request.path_params["id"], action)
 
 
 async def new_column(request: Request) -> Response:
     async def action(access: Access, actor: Any, form: FormData) -> str:
-        _, ack = await columns.create_column(hub_of(request), actor, access,
-                                             {"title": form_text(form, "title")})
-        return f"/boards/{access.board_id}#column-{ack['id']}"
+        ack = await send_form(request, actor, f"board:{access.board_id}", "column.create",
+                              {"title": form_text(form, "title")})
+        return f"/boards/{access.board_id}#column-{(ack.data or {})['id']}"
 
     return await _board_form(request, request.path_params["id"], action)
 
@@ -185,8 +188,8 @@ async def rename_column(request: Request) -> Response:
     column_id = request.path_params["id"]
 
     async def action(access: Access, actor: Any, form: FormData) -> None:
-        await columns.rename_column(hub_of(request), actor, access,
-                                    {"column_id": column_id, "title": form_text(form, "title")})
+        await send_form(request, actor, f"board:{access.board_id}", "column.rename",
+                        {"column_id": column_id, "title": form_text(form, "title")})
 
     return await _board_form(request, lambda: _column_board(column_id), action,
                              f"#column-{column_id}", f"column {column_id}")
@@ -196,8 +199,8 @@ async def move_column(request: Request) -> Response:
     column_id = request.path_params["id"]
 
     async def action(access: Access, actor: Any, form: FormData) -> None:
-        await columns.move_column(hub_of(request), actor, access,
-                                  {"column_id": column_id, "index": form_text(form, "index")})
+        await send_form(request, actor, f"board:{access.board_id}", "column.move",
+                        {"column_id": column_id, "index": form_text(form, "index")})
 
     return await _board_form(request, lambda: _column_board(column_id), action,
                              f"#column-{column_id}", f"column {column_id}")
@@ -277,20 +280,21 @@ async def card_page(request: Request) -> Response:
     user = await require_user(request)
     form = await request.form()
     data = card_form(form)
-    try:
-        await cards.update_card(hub_of(request), actor_of(user), access,
-                                {**data, "card_id": card_id,
-                                 "version": form_text(form, "version")})
-    except CollabError as exc:
-        if isinstance(exc, NotFound | Unauthenticated) and "field" not in exc.extra:
-            raise
-        context = await card_context(request, access, card_id)
+
+    async def action() -> str:
+        await send_form(request, actor_of(user), f"board:{access.board_id}", "card.update",
+                        {**data, "card_id": card_id, "version": form_text(form, "version")})
+        return f"/cards/{card_id}"
+
+    async def again(exc: CollabError) -> Response:
+        context = await card_context(request, access, card_id)  # no such card: its 404
         # The editor keeps what was typed; on a conflict the card above shows their version
         # and the form carries the current version, so saving again replaces it knowingly.
         context.update(form={**context["card"], **data}, error=exc.message,
                        conflict=isinstance(exc, Conflict))
         return render(request, "boards/card.html", context, status_code=exc.status)
-    return _redirect(f"/cards/{card_id}")
+
+    return await form_action(action, again)
 
 
 async def move_card(request: Request) -> Response:
@@ -312,7 +316,7 @@ async def move_card(request: Request) -> Response:
             index = min(position - 1, others)  # a person's "last + 5" means the bottom
         else:
             index = others
-        await cards.move_card(hub_of(request), actor, access, {
+        await send_form(request, actor, f"board:{access.board_id}", "card.move", {
             "card_id": card_id, "version": form_text(form, "version"),
             "column_id": column_id, "index": index})
         return back
@@ -334,16 +338,18 @@ async def comment_card(request: Request) -> Response:
     access = await _card_access(card_id, user)
     form = await request.form()
     body = form_text(form, "body")
-    try:
-        _, ack = await cards.comment_card(hub_of(request), actor_of(user), access,
-                                          {"card_id": card_id, "body": body})
-    except CollabError as exc:
-        if isinstance(exc, NotFound | Unauthenticated):
-            raise
-        context = await card_context(request, access, card_id)
+
+    async def action() -> str:
+        ack = await send_form(request, actor_of(user), f"board:{access.board_id}",
+                              "card.comment", {"card_id": card_id, "body": body})
+        return f"/cards/{card_id}#comment-{(ack.data or {})['id']}"
+
+    async def again(exc: CollabError) -> Response:
+        context = await card_context(request, access, card_id)  # no such card: its 404
         context.update(comment_error=exc.message, comment=body)
         return render(request, "boards/card.html", context, status_code=exc.status)
-    return _redirect(f"/cards/{card_id}#comment-{ack['id']}")
+
+    return await form_action(action, again)
 
 
 async def delete_card(request: Request) -> Response:

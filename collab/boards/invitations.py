@@ -22,6 +22,7 @@ from collab.clock import utcnow
 from collab.errors import NotFound
 from collab.fields import bool_field
 from collab.notifications import notify
+from collab.people import shown_name
 from collab.realtime import Actor, Hub
 
 from . import reads
@@ -83,7 +84,7 @@ async def tell_invited(tx: Any, user_id: int, actor: Actor, access: Access, role
     """The `invitation` notification, in the invitation's transaction (none to a member who
     muted the project). Its url is the project; the notifications page answers it at that
     address plus `/invitation`."""
-    who = actor.display_name or actor.username
+    who = shown_name(actor)
     await notify(tx, user_id, "invitation", f"{who} invited you back to {access.name} as {role}",
                  f"/projects/{access.project_id}", actor, muted=muted)
 

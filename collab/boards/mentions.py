@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from collab.accounts.models import User
 from collab.notifications import notify
 from collab.realtime import Actor, Change
+from collab.web import shown_name
 
 from . import invitations, reads
 from .access import Access
@@ -43,7 +44,7 @@ async def tell_mentioned(change: Change, user_ids: list[int], actor: Actor, acce
 
     It names the card by number, not by title: replay never brings back text that was deleted
     or edited since, and a card's title and comments may be (its link shows what is)."""
-    who = actor.display_name or actor.username
+    who = shown_name(actor)
 
     def card(r: dict[str, Any]) -> int:
         return card_id(r) if callable(card_id) else card_id

@@ -15,7 +15,7 @@ from starlette.routing import Route
 
 from collab.accounts.auth import current_user, require_user
 from collab.accounts.models import User
-from collab.errors import CollabError, Invalid, NotFound, Unauthenticated
+from collab.errors import CollabError, Invalid, NotFound
 from collab.web import (
     check_csrf,
     form_text,
@@ -25,6 +25,7 @@ from collab.web import (
     render,
     sign_in_redirect,
 )
+from collab.web.forms import form_action, post_form
 
 from . import board_pages, invitations, progress, reads, service
 from .access import Access, project_access
@@ -41,21 +42,19 @@ def redirect(url: str) -> RedirectResponse:
 async def projects_page(request: Request) -> Response:
     user = await current_user(request)
     context: dict[str, Any] = {"form": {"name": "", "description": "", "visibility": "private"}}
-    status = 200
-    if request.method == "POST":
-        await check_csrf(request)
-        user = await require_user(request)
-        form = await request.form()
-        data = {k: form_text(form, k) for k in ("name", "description", "visibility")}
-        try:
-            created = await service.create_project(hub_of(request), user, data)
-        except CollabError as exc:
-            context.update(form=data, error=exc.message)
-            status = exc.status
-        else:
-            return redirect(f"/boards/{created['board_id']}")
-    context["projects"] = await reads.visible_projects(user)
-    return render(request, "boards/projects.html", context, status_code=status)
+
+    async def page(status: int = 200) -> Response:
+        context["projects"] = await reads.visible_projects(user)
+        return render(request, "boards/projects.html", context, status_code=status)
+
+    if request.method != "POST":
+        return await page()
+
+    async def create(data: dict[str, str]) -> str:
+        made = await service.create_project(hub_of(request), await require_user(request), data)
+        return f"/boards/{made['board_id']}"
+
+    return await post_form(request, ("name", "description", "visibility"), create, page, context)
 
 
 async def _project_context(access: Access, user: User | None) -> dict[str, Any]:
@@ -100,16 +99,17 @@ async def _project_form(request: Request, action: Any) -> Response:
     user = await require_user(request)
     project_id = request.path_params["id"]
     form = await request.form()
-    try:
-        target = await action(user, project_id, form)
-    except CollabError as exc:
-        if isinstance(exc, NotFound | Unauthenticated) and "field" not in exc.extra:
-            raise
-        access = await project_access(project_id, user)
+
+    async def act() -> str:
+        return await action(user, project_id, form) or f"/projects/{project_id}"
+
+    async def again(exc: CollabError) -> Response:
+        access = await project_access(project_id, user)  # no such project: its 404
         context = await _project_context(access, user)
         context["error"] = exc.message
         return render(request, "boards/project.html", context, status_code=exc.status)
-    return redirect(target or f"/projects/{project_id}")
+
+    return await form_action(act, again)
 
 
 async def project_settings(request: Request) -> Response:

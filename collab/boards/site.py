@@ -12,6 +12,7 @@ from collab import db
 from collab.domain import (
     ActionText,
     AuditRow,
+    Contribution,
     HomeBlock,
     HomeItem,
     SearchHit,
@@ -22,7 +23,7 @@ from collab.searching import like_pattern, query_words, score, snippet
 from collab.web import iso
 
 from . import progress, reads
-from .models import Board, Card, Member, Project
+from .models import Assignee, Board, Card, Column, Member, Project
 
 HOME_PROJECTS = 6
 HOME_TASKS = 6
@@ -128,3 +129,31 @@ async def describe_actions(rows: Sequence[AuditRow]) -> Mapping[int, ActionText]
                     else f"changed {who}'s role ({change.replace('->', 'to')})")
             out[row.id] = ActionText(f"{verb} in “{names[project_id]}”", f"/projects/{project_id}")
     return out
+
+
+async def contributions(user_id: int, viewer: Any) -> list[Contribution]:
+    """Cards assigned to the member that are done (in their board's last column), on the
+    boards the viewer may see."""
+    cards, assignees = Card.ormar_config.table, Assignee.ormar_config.table
+    columns = Column.ormar_config.table
+    members = Member.ormar_config.table
+    visible = _projects.c.visibility == "public"
+    if viewer is not None:
+        visible = sa.or_(visible, sa.exists().where(members.c.project_id == _projects.c.id,
+                                                    members.c.user_id == viewer.id))
+    assigned = (sa.select(cards.c.board_id, cards.c.column_id)
+                .select_from(assignees.join(cards, cards.c.id == assignees.c.card_id)
+                             .join(_boards, _boards.c.id == cards.c.board_id)
+                             .join(_projects, _projects.c.id == _boards.c.project_id))
+                .where(assignees.c.user_id == user_id, visible))
+    async with db.database.connection() as conn:
+        rows = (await conn.execute(assigned)).all()
+        boards = {r.board_id for r in rows}
+        cols = (await conn.execute(sa.select(columns.c.board_id, columns.c.id, columns.c.rank)
+                                   .where(columns.c.board_id.in_(boards)))).all() if boards else []
+    last: dict[int, tuple[str, int]] = {}
+    for col in cols:  # ranks compare byte by byte, as Python compares strings
+        if col.board_id not in last or col.rank > last[col.board_id][0]:
+            last[col.board_id] = (col.rank, col.id)
+    done = sum(1 for r in rows if r.board_id in last and last[r.board_id][1] == r.column_id)
+    return [Contribution("cards done", done)]

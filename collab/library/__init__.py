@@ -22,6 +22,7 @@ DOMAIN = Domain(
     migrations=MIGRATIONS,
     search=SearchSource(name="library", label="Library", search=search_source, order=10),
     whats_new=site.whats_new,
+    contributions=site.contributions,
     openapi_paths=PATHS,
     openapi_schemas=SCHEMAS,
     commands=[importer.add_command],

@@ -22,9 +22,10 @@ from starlette.routing import Route
 
 from collab.accounts.auth import current_user, require_user
 from collab.accounts.models import User
-from collab.errors import CollabError, Conflict, Forbidden, Invalid, NotFound
+from collab.errors import CollabError, Conflict, Forbidden, Invalid
 from collab.searching import everywhere
 from collab.web import check_csrf, form_text, hub_of, id_param, is_htmx, page_param, render
+from collab.web.forms import form_action
 
 from . import content as c
 from . import diff, reading, search, service
@@ -210,35 +211,41 @@ async def _workflow(request: Request, action: str) -> Response:
     entry_id = _id(request)
     form = await request.form()
     hub = hub_of(request)
-    try:
-        if action == "submit":
-            await service.submit(hub, user, entry_id, {"comment": form_text(form, "comment")})
-            done = "submitted"
-        elif action == "withdraw":
-            await service.withdraw(hub, user, entry_id)
-            done = "withdrawn"
-        elif action == "claim":
-            await service.claim(hub, user, entry_id)
-            done = "claimed"
-        elif action == "review":
-            done = await service.review(hub, user, entry_id,
-                                        {"decision": form_text(form, "decision"),
-                                         "comment": form_text(form, "comment")})
-        else:
-            featured = await service.set_featured(user, entry_id,
-                                                  {"featured": form_text(form, "featured")})
-            done = "featured" if featured else "unfeatured"
-    except NotFound:
-        raise
-    except CollabError as exc:
+
+    async def act() -> str:
+        done = await _step(hub, user, entry_id, action, form)
+        latest = (await service.load(entry_id, user)).row
+        # Back to the revision in the works for its author and reviewers; anyone else (a
+        # moderator featuring an entry under revision) sees the published one.
+        revision = "" if latest.published_revision == latest.latest_revision \
+            or not service.sees_unpublished(user, latest.author) \
+            else f"revision={latest.latest_revision}&"
+        return f"/library/{entry_id}?{revision}done={done}"
+
+    async def again(exc: CollabError) -> Response:
         return await _entry_error(request, entry_id, exc, form)
-    latest = (await service.load(entry_id, user)).row
-    # Back to the revision in the works for its author and reviewers; anyone else (a
-    # moderator featuring an entry under revision) sees the published one.
-    revision = "" if latest.published_revision == latest.latest_revision \
-        or not service.sees_unpublished(user, latest.author) \
-        else f"revision={latest.latest_revision}&"
-    return RedirectResponse(f"/library/{entry_id}?{revision}done={done}", status_code=303)
+
+    return await form_action(act, again)
+
+
+async def _step(hub: Any, user: User, entry_id: int, action: str, form: FormData) -> str:
+    """One workflow step; what the entry page says was done."""
+    if action == "submit":
+        await service.submit(hub, user, entry_id, {"comment": form_text(form, "comment")})
+        return "submitted"
+    if action == "withdraw":
+        await service.withdraw(hub, user, entry_id)
+        return "withdrawn"
+    if action == "claim":
+        await service.claim(hub, user, entry_id)
+        return "claimed"
+    if action == "review":
+        return await service.review(hub, user, entry_id,
+                                    {"decision": form_text(form, "decision"),
+                                     "comment": form_text(form, "comment")})
+    featured = await service.set_featured(user, entry_id,
+                                          {"featured": form_text(form, "featured")})
+    return "featured" if featured else "unfeatured"
 
 
 async def _entry_error(request: Request, entry_id: int, exc: CollabError,
@@ -324,16 +331,18 @@ async def edit_entry(request: Request) -> Response:
         return await _form_page(request, kind, form_values(view), action, heading, view)
     await check_csrf(request)
     form = await request.form()
-    try:
-        number = await service.update_entry(hub_of(request), user, entry_id, form_data(kind, form))
-    except NotFound:
-        raise
-    except CollabError as exc:
+
+    async def save() -> str:
+        number = await service.update_entry(hub_of(request), user, entry_id,
+                                            form_data(kind, form))
+        suffix = "" if found.row.published_revision == number else f"revision={number}&"
+        return f"/library/{entry_id}?{suffix}done=saved"
+
+    async def again(exc: CollabError) -> Response:
         return await _form_page(request, kind, raw_values(form), action, heading, view,
                                 error=exc.message, status=exc.status)
-    published = found.row.published_revision
-    suffix = "" if published == number else f"revision={number}&"
-    return RedirectResponse(f"/library/{entry_id}?{suffix}done=saved", status_code=303)
+
+    return await form_action(save, again)
 
 
 # -- diffs ---------------------------------------------------------------------------------

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from collab.domain import HomeBlock, HomeItem
+from collab.domain import Contribution, HomeBlock, HomeItem
 
 from . import content, reading
+from .models import Entry
 from .service import STATE_LABELS, is_expert
 
 HOME_ENTRIES = 6
@@ -41,3 +42,9 @@ async def whats_new(viewer: Any) -> list[HomeBlock]:
             for e in waiting], more_label="The review queue", more_url="/library/review",
             order=3, empty="Nothing is waiting for a reviewer."))
     return blocks
+
+
+async def contributions(user_id: int, viewer: Any) -> list[Contribution]:
+    """The member's published entries (published entries are public)."""
+    count = await Entry.objects.filter(author=user_id, published_revision__isnull=False).count()
+    return [Contribution("published library entries", count)]

@@ -21,6 +21,7 @@ DOMAIN = Domain(
     search=SOURCE,
     describe_actions=site.describe_actions,
     whats_new=site.whats_new,
+    contributions=site.contributions,
     openapi_paths=PATHS,
     openapi_schemas=SCHEMAS,
 )

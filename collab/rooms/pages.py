@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from collab.accounts.auth import actor_of, current_user, require_user
 from collab.accounts.models import User
-from collab.errors import CollabError, Forbidden, Invalid, NotFound, Unauthenticated
+from collab.errors import CollabError, Forbidden, Invalid, NotFound
 from collab.web import (
     author_or_moderator,
     check_csrf,
@@ -31,6 +31,7 @@ from collab.web import (
     shown_name,
     sign_in_redirect,
 )
+from collab.web.forms import form_action, post_form
 
 from . import reading, service
 from .activity import thread_bumped
@@ -68,22 +69,19 @@ async def rooms(request: Request) -> Response:
     """The room list; moderators and admins also get a form to create a room."""
     user = await current_user(request)
     context: dict[str, Any] = {"form": {"name": "", "description": "", "visibility": "public"}}
-    status = 200
-    if request.method == "POST":
-        await check_csrf(request)
-        user = await require_user(request)
-        form = await request.form()
-        data = {k: form_text(form, k) for k in ("name", "description", "visibility")}
-        try:
-            room = await service.create_room(user, data)
-        except CollabError as exc:
-            context.update(form=data, error=exc.message)
-            status = exc.status
-        else:
-            return RedirectResponse(f"/rooms/{room.id}", status_code=303)
-    context["rooms"] = [service.room_dict(r) for r in await service.visible_rooms(user)]
-    context["can_create"] = is_moderator(user)
-    return render(request, "rooms/list.html", context, status_code=status)
+
+    async def page(status: int = 200) -> Response:
+        context["rooms"] = [service.room_dict(r) for r in await service.visible_rooms(user)]
+        context["can_create"] = is_moderator(user)
+        return render(request, "rooms/list.html", context, status_code=status)
+
+    if request.method != "POST":
+        return await page()
+
+    async def create(data: dict[str, str]) -> str:
+        return f"/rooms/{(await service.create_room(await require_user(request), data)).id}"
+
+    return await post_form(request, ("name", "description", "visibility"), create, page, context)
 
 
 async def _room_context(request: Request, room_id: int, user: User | None) -> dict[str, Any]:
@@ -120,15 +118,17 @@ async def new_thread(request: Request) -> Response:
     room_id = request.path_params["id"]
     form = await request.form()
     data = {"title": form_text(form, "title"), "body": form_text(form, "body")}
-    try:
+
+    async def action() -> str:
         thread = await service.create_thread(hub_of(request), actor_of(user), room_id, data)
-    except CollabError as exc:
-        if isinstance(exc, NotFound | Unauthenticated):
-            raise
-        context = await _room_context(request, room_id, user)
+        return _thread_url(thread.id)
+
+    async def again(exc: CollabError) -> Response:
+        context = await _room_context(request, room_id, user)  # no such room: its 404
         context.update(form=data, error=exc.message)
         return render(request, "rooms/room.html", context, status_code=exc.status)
-    return RedirectResponse(_thread_url(thread.id), status_code=303)
+
+    return await form_action(action, again)
 
 
 # -- threads -----------------------------------------------------------------------------------
@@ -209,19 +209,21 @@ async def new_post(request: Request) -> Response:
     form = await request.form()
     body = form_text(form, "body")
     data = {"body": body, "reply_to": form_text(form, "reply_to")}
-    try:
+
+    async def action() -> str:
         _seq, post_id = await service.create_post(hub_of(request), actor_of(user), thread_id,
                                                   data)
         thread_bumped(hub_of(request), thread_id)
-    except CollabError as exc:
-        if isinstance(exc, NotFound | Unauthenticated):
-            raise
-        context = await _thread_context(request, thread_id, user)
+        if data["reply_to"]:
+            return _thread_url(thread_id, post_id)
+        return _thread_url(thread_id) + "#reply"
+
+    async def again(exc: CollabError) -> Response:
+        context = await _thread_context(request, thread_id, user)  # no such thread: its 404
         context.update(reply=body, error=exc.message)
         return render(request, "rooms/thread.html", context, status_code=exc.status)
-    if data["reply_to"]:
-        return RedirectResponse(_thread_url(thread_id, post_id), status_code=303)
-    return RedirectResponse(_thread_url(thread_id) + "#reply", status_code=303)
+
+    return await form_action(action, again)
 
 
 def _flag_value(form: FormData, field: str) -> bool:
@@ -265,13 +267,17 @@ async def edit_post(request: Request) -> Response:
         await check_csrf(request)
         form = await request.form()
         body = form_text(form, "body")
-        try:
+
+        async def action() -> str:
             await service.edit_post(hub_of(request), actor_of(user), thread.id,
                                     {"post_id": post.id, "body": body})
-        except CollabError as exc:
+            return _thread_url(thread.id, post.id)
+
+        async def again(exc: CollabError) -> Response:
             context.update(body=body, error=exc.message)
             return render(request, "rooms/edit.html", context, status_code=exc.status)
-        return RedirectResponse(_thread_url(thread.id, post.id), status_code=303)
+
+        return await form_action(action, again)
     return render(request, "rooms/edit.html", context)
 
 

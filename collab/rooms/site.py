@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from collab.domain import ActionText, AuditRow, HomeBlock, HomeItem, target_id
+from collab.domain import ActionText, AuditRow, Contribution, HomeBlock, HomeItem, target_id
 from collab.web import iso
 
 from .models import Post, Room, Thread
@@ -57,3 +57,11 @@ async def describe_actions(rows: Sequence[AuditRow]) -> Mapping[int, ActionText]
                 out[row.id] = ActionText(f"{what} in “{post.thread.title}”",
                                          f"/threads/{post.thread.id}#post-{post.id}")
     return out
+
+
+async def contributions(user_id: int, viewer: Any) -> list[Contribution]:
+    """The member's forum posts (not deleted) in rooms the viewer may read."""
+    query = Post.objects.filter(author=user_id, deleted=False)
+    if viewer is None:
+        query = query.filter(thread__room__visibility="public")
+    return [Contribution("forum posts", await query.count())]

@@ -23,7 +23,7 @@ from collab import db
 from collab.accounts.auth import current_user
 from collab.accounts.models import User
 from collab.errors import Forbidden, NotFound
-from collab.web import iso, sign_in_redirect
+from collab.web import iso, shown_name, sign_in_redirect
 
 from . import service
 from .models import ChatMessage, Question
@@ -58,7 +58,7 @@ async def _rows(webinar_id: int, what: str) -> AsyncIterator[list[Any]]:
         async with db.database.connection() as conn:
             batch = (await conn.execute(query)).all()
         for r in batch:
-            author = r.display_name or r.username
+            author = shown_name(r)
             if what == "questions":
                 yield [iso(r.created_at), author, r.body, r.votes, r.state, iso(r.answered_at)]
             else:

@@ -7,6 +7,7 @@ them to the channel kind's handler, so one set of rules serves both.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.datastructures import FormData
@@ -16,9 +17,9 @@ from starlette.routing import Route
 
 from collab.accounts.auth import actor_of, current_user, require_user
 from collab.accounts.models import User
-from collab.errors import CollabError, Forbidden, NotFound, Unauthenticated
-from collab.realtime import Call
+from collab.errors import CollabError, Forbidden
 from collab.web import check_csrf, form_text, hub_of, page_param, render, sign_in_redirect
+from collab.web.forms import again_on, form_action, form_fields, send_form
 from collab.zones import choices, in_zone
 
 from . import room, service
@@ -70,6 +71,15 @@ def _form_of(webinar: Webinar | None) -> dict[str, Any]:
             "link": webinar.link, "premoderation": webinar.premoderation}
 
 
+def _form_again(request: Request, context: dict[str, Any], form: FormData, data: dict[str, Any]
+                ) -> Callable[[CollabError], Awaitable[Response]]:
+    """The webinar form again, as typed, with the refused field marked."""
+    async def page(status: int) -> Response:
+        return render(request, "webinars/form.html", context, status_code=status)
+
+    return again_on(page, context, form={**data, "speakers": form_text(form, "speakers")})
+
+
 async def new_webinar(request: Request) -> Response:
     user = await current_user(request)
     if user is None:
@@ -80,13 +90,12 @@ async def new_webinar(request: Request) -> Response:
         await check_csrf(request)
         form = await request.form()
         data = _form_data(form)
-        try:
+
+        async def action() -> str:
             webinar = await service.create_webinar(user, data)
-        except CollabError as exc:
-            context.update(form={**data, "speakers": form_text(form, "speakers")},
-                           error=exc.message, field=exc.extra.get("field"))
-            return render(request, "webinars/form.html", context, status_code=exc.status)
-        return RedirectResponse(f"/webinars/{webinar.id}", status_code=303)
+            return f"/webinars/{webinar.id}"
+
+        return await form_action(action, _form_again(request, context, form, data))
     return render(request, "webinars/form.html", context)
 
 
@@ -103,13 +112,12 @@ async def edit_webinar(request: Request) -> Response:
         await check_csrf(request)
         form = await request.form()
         data = _form_data(form)
-        try:
+
+        async def action() -> str:
             await service.update_webinar(hub_of(request), user, webinar.id, data)
-        except CollabError as exc:
-            context.update(form={**data, "speakers": form_text(form, "speakers")},
-                           error=exc.message, field=exc.extra.get("field"))
-            return render(request, "webinars/form.html", context, status_code=exc.status)
-        return RedirectResponse(f"/webinars/{webinar.id}", status_code=303)
+            return f"/webinars/{webinar.id}"
+
+        return await form_action(action, _form_again(request, context, form, data))
     return render(request, "webinars/form.html", context)
 
 
@@ -137,15 +145,17 @@ async def register(request: Request) -> Response:
     await check_csrf(request)
     user = await require_user(request)
     webinar_id = request.path_params["id"]
-    try:
+
+    async def action() -> str:
         await service.register(user, webinar_id)
-    except CollabError as exc:
-        if isinstance(exc, NotFound | Unauthenticated):
-            raise
-        context = await _details(request, user, webinar_id)
+        return f"/webinars/{webinar_id}?done=registered"
+
+    async def again(exc: CollabError) -> Response:
+        context = await _details(request, user, webinar_id)  # no such webinar: its 404
         context["error"] = exc.message
         return render(request, "webinars/webinar.html", context, status_code=exc.status)
-    return RedirectResponse(f"/webinars/{webinar_id}?done=registered", status_code=303)
+
+    return await form_action(action, again)
 
 
 async def cancel(request: Request) -> Response:
@@ -217,17 +227,8 @@ async def present_page(request: Request) -> Response:
     return render(request, "webinars/present.html", context)
 
 
-# Form fields that are not the action's data.
-_NOT_DATA = {"csrf_token", "type", "back", "key"}
-
-
 def _action_data(form: FormData, type: str) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for name in form:
-        if name in _NOT_DATA:
-            continue
-        values = [v for v in form.getlist(name) if isinstance(v, str)]
-        data[name] = values if name == "options" else (values[0] if values else "")
+    data = form_fields(form, lists=("options",))
     if type == "poll.create":
         data["options"] = [o for o in data.get("options", []) if o.strip()]
     if type == "question.premoderation":
@@ -243,24 +244,20 @@ async def act(request: Request) -> Response:
     form = await request.form()
     type = form_text(form, "type")[:64]
     console = form_text(form, "back") == "console"
-    hub = hub_of(request)
-    kind = hub.kinds["webinar"]
-    actor = actor_of(user)
-    channel = f"webinar:{webinar_id}"
-    try:
-        seat = await kind.join(actor, webinar_id)
-        await kind.perform(Call(actor, channel, webinar_id, type, _action_data(form, type),
-                                seat, None))
-    except CollabError as exc:
-        if isinstance(exc, Unauthenticated):
-            raise
+
+    async def action() -> str:
+        await send_form(request, actor_of(user), f"webinar:{webinar_id}", type,
+                        _action_data(form, type))
+        anchor = {"chat.send": "#chat", "question.ask": "#questions"}.get(type, "")
+        return f"/webinars/{webinar_id}/{'console' if console else 'live'}{anchor}"
+
+    async def again(exc: CollabError) -> Response:
         # Shown on the room page, by the forms (the page itself may 404: no such webinar).
         context = await _room_context(request, user, webinar_id, console)
         context["error"] = exc.message
         return render(request, "webinars/live.html", context, status_code=exc.status)
-    anchor = {"chat.send": "#chat", "question.ask": "#questions"}.get(type, "")
-    target = "console" if console else "live"
-    return RedirectResponse(f"/webinars/{webinar_id}/{target}{anchor}", status_code=303)
+
+    return await form_action(action, again)
 
 
 routes = [

@@ -13,6 +13,7 @@ from collab.clock import utcnow
 from collab.domain import (
     ActionText,
     AuditRow,
+    Contribution,
     HomeBlock,
     HomeItem,
     SearchHit,
@@ -101,3 +102,11 @@ async def describe_actions(rows: Sequence[AuditRow]) -> Mapping[int, ActionText]
         elif user := users.get(target_id(row.target, "user")):
             out[row.id] = ActionText(f"muted {shown_name(user)} in {where}", url)
     return out
+
+
+async def contributions(user_id: int, viewer: Any) -> list[Contribution]:
+    """The webinars the member hosts or hosted that the viewer may see."""
+    query = Webinar.objects.filter(host=user_id)
+    if viewer is None:
+        query = query.filter(visibility="public")
+    return [Contribution("webinars hosted", await query.count())]

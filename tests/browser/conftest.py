@@ -7,10 +7,11 @@ system Chromium is launched through `executable_path` instead.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from support.servers import LiveServer, ServerFactory
 
 CHROMIUM = os.environ.get("COLLAB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -58,3 +59,23 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+@pytest.fixture
+def contexts() -> Iterator[list[BrowserContext]]:
+    """The browser profiles a test opened (support.browser.new_page), closed after it."""
+    made: list[BrowserContext] = []
+    try:
+        yield made
+    finally:
+        for ctx in made:
+            ctx.close()
+
+
+@pytest.fixture(scope="module")
+def site_server(session_servers: ServerFactory, request: pytest.FixtureRequest) -> LiveServer:
+    """A server of the test module's own: browsers post in bursts, so the HTTP write limit is
+    off; a module adds settings of its own in `SERVER_ENV`."""
+    env: Mapping[str, str] = getattr(request.module, "SERVER_ENV", {})
+    return session_servers(name=request.module.__name__.removeprefix("test_"),
+                           env={"HTTP_WRITES_PER_MINUTE": "0", **env})

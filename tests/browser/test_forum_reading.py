@@ -11,27 +11,21 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 from support.api import Api, User, create_admin, unique_name
-from support.servers import LiveServer, ServerFactory
+from support.browser import new_page
+from support.servers import LiveServer
 from websockets.sync.client import connect
 
+# The pages' waits on a busy machine (as the webinar pages').
 SLOW_MS = 15_000
 
 
 @pytest.fixture(scope="module")
-def forum(session_servers: ServerFactory) -> Iterator[tuple[LiveServer, Api, User, int]]:
-    server = session_servers(name="forum-reading", env={"HTTP_WRITES_PER_MINUTE": "0"})
+def forum(site_server: LiveServer) -> Iterator[tuple[LiveServer, Api, User, int]]:
+    server = site_server
     with Api(server.base_url) as api:
         admin = create_admin(server, unique_name("boss"), display_name="Bea Boss")
         room = api.create_room(admin.token, name=unique_name("Reading room "))
         yield server, api, admin, int(room["id"])
-
-
-@pytest.fixture
-def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
-    made: list[BrowserContext] = []
-    yield made
-    for ctx in made:
-        ctx.close()
 
 
 def test_times_read_relative_and_roles_show_beside_names(
@@ -43,10 +37,7 @@ def test_times_read_relative_and_roles_show_beside_names(
                      headers=admin.auth)
     assert r.status_code == 200, r.text
     thread = api.create_thread(admin.token, room_id, title="Badges and times")
-    ctx = browser.new_context(timezone_id="Europe/Paris")
-    ctx.set_default_timeout(SLOW_MS)
-    contexts.append(ctx)
-    page = ctx.new_page()
+    page = new_page(browser, contexts, timezone_id="Europe/Paris", timeout_ms=SLOW_MS)
     page.goto(f"{server.base_url}/threads/{thread['id']}")
     opening = page.locator("article.post").first
     expect(opening.locator(".role-badge")).to_have_text("Admin")
@@ -74,10 +65,7 @@ def test_a_room_list_follows_replies_live(
     room = api.create_room(admin.token, name=unique_name("Live list "))
     older = api.create_thread(admin.token, room["id"], title="Older thread")
     api.create_thread(admin.token, room["id"], title="Newer thread")
-    ctx = browser.new_context()
-    ctx.set_default_timeout(SLOW_MS)
-    contexts.append(ctx)
-    page = ctx.new_page()
+    page = new_page(browser, contexts, timeout_ms=SLOW_MS)
     page.goto(f"{server.base_url}/rooms/{room['id']}")
     items = page.locator("#threads > li")
     expect(items.first).to_contain_text("Newer thread")

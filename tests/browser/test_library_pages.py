@@ -13,16 +13,17 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, expect
 from support.api import Api
-from support.servers import REPO_ROOT, LiveServer, ServerFactory
+from support.browser import new_page
+from support.servers import REPO_ROOT, LiveServer
 
 DEMO_PASSWORD = "collab-demo"
 
 
 @pytest.fixture(scope="module")
-def site(session_servers: ServerFactory) -> Iterator[LiveServer]:
-    server = session_servers(name="library-browser", env={"HTTP_WRITES_PER_MINUTE": "0"})
+def site(site_server: LiveServer) -> Iterator[LiveServer]:
+    server = site_server
     done = subprocess.run([sys.executable, "-m", "collab.cli", "seed"], env=server.env,
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
                           check=False)
@@ -31,30 +32,9 @@ def site(session_servers: ServerFactory) -> Iterator[LiveServer]:
     server.stop()
 
 
-def open_page(browser: Browser, made: list[BrowserContext], javascript: bool = True) -> Page:
-    ctx = browser.new_context(java_script_enabled=javascript,
-                              viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(10_000)
-    made.append(ctx)
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.errors = errors  # type: ignore[attr-defined]
-    return page
-
-
-@pytest.fixture
-def contexts() -> Iterator[list[BrowserContext]]:
-    made: list[BrowserContext] = []
-    yield made
-    for ctx in made:
-        ctx.close()
-
-
 def test_type_narrow_open_and_go_back(site: LiveServer, browser: Browser,
                                       contexts: list[BrowserContext]) -> None:
-    page = open_page(browser, contexts)
+    page = new_page(browser, contexts)
     page.goto(f"{site.base_url}/library")
     expect(page.get_by_role("heading", name="New in the library")).to_be_visible()
 
@@ -109,7 +89,7 @@ def test_type_narrow_open_and_go_back(site: LiveServer, browser: Browser,
 
 def test_the_same_search_without_javascript(site: LiveServer, browser: Browser,
                                             contexts: list[BrowserContext]) -> None:
-    page = open_page(browser, contexts, javascript=False)
+    page = new_page(browser, contexts, javascript=False)
     page.goto(f"{site.base_url}/library")
     page.get_by_role("searchbox", name="Search the library").fill("procurement")
     page.locator("#library-search").get_by_role("button", name="Search").click()
@@ -125,7 +105,7 @@ def test_the_same_search_without_javascript(site: LiveServer, browser: Browser,
 
 def test_a_publication_arrives_on_the_open_home_page(site: LiveServer, browser: Browser,
                                                      contexts: list[BrowserContext]) -> None:
-    page = open_page(browser, contexts)
+    page = new_page(browser, contexts)
     page.goto(f"{site.base_url}/library")
     feed = page.locator("#new-entries")
     expect(feed).to_be_visible()
@@ -154,10 +134,7 @@ def test_a_publication_arrives_on_the_open_home_page(site: LiveServer, browser: 
 
 def test_on_a_phone_the_facets_fold_and_a_typo_offers_the_right_word(
         site: LiveServer, browser: Browser, contexts: list[BrowserContext]) -> None:
-    ctx = browser.new_context(viewport={"width": 360, "height": 740})
-    ctx.set_default_timeout(10_000)
-    contexts.append(ctx)
-    phone = ctx.new_page()
+    phone = new_page(browser, contexts, viewport={"width": 360, "height": 740})
     phone.goto(f"{site.base_url}/library?q=procuremnt")
     # "Did you mean" is a link to that search; following it lands on results.
     suggestion = phone.get_by_role("link", name="procurement", exact=True)
@@ -173,6 +150,6 @@ def test_on_a_phone_the_facets_fold_and_a_typo_offers_the_right_word(
     phone.get_by_text("Narrow the results").click()
     expect(facets.locator("a[data-facet]").first).to_be_visible()
     # A laptop keeps them open.
-    wide = open_page(browser, contexts)
+    wide = new_page(browser, contexts)
     wide.goto(f"{site.base_url}/library?q=procurement")
     expect(wide.locator("details.facets-fold")).to_have_attribute("open", "")

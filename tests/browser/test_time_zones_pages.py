@@ -9,16 +9,18 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
-from support.api import DEFAULT_PASSWORD, Api, User, create_admin, unique_name
-from support.servers import LiveServer, ServerFactory
+from support.api import Api, User, create_admin, unique_name
+from support.browser import new_page, sign_in
+from support.servers import LiveServer
 from support.webinars import create_webinar
 
+# The webinar pages' waits (test_webinars_pages.py): a busy machine renders them slowly.
 SLOW_MS = 15_000
 
 
 @pytest.fixture(scope="module")
-def zoned(session_servers: ServerFactory) -> Iterator[tuple[LiveServer, User, int]]:
-    server = session_servers(name="zones-browser", env={"HTTP_WRITES_PER_MINUTE": "0"})
+def zoned(site_server: LiveServer) -> Iterator[tuple[LiveServer, User, int]]:
+    server = site_server
     admin = create_admin(server, unique_name("zonehost"), display_name="Zoe Host")
     with Api(server.base_url) as api:
         r = api.http.post("/api/webinars", headers=admin.auth, json={
@@ -28,19 +30,8 @@ def zoned(session_servers: ServerFactory) -> Iterator[tuple[LiveServer, User, in
         yield server, admin, int(r.json()["id"])
 
 
-@pytest.fixture
-def contexts(browser: Browser) -> Iterator[list[BrowserContext]]:
-    made: list[BrowserContext] = []
-    yield made
-    for ctx in made:
-        ctx.close()
-
-
 def reader(browser: Browser, contexts: list[BrowserContext], zone: str) -> Page:
-    ctx = browser.new_context(timezone_id=zone, viewport={"width": 1280, "height": 900})
-    ctx.set_default_timeout(SLOW_MS)
-    contexts.append(ctx)
-    return ctx.new_page()
+    return new_page(browser, contexts, timezone_id=zone, timeout_ms=SLOW_MS)
 
 
 def when(page: Page) -> str:
@@ -73,11 +64,7 @@ def test_live_chat_times_are_local_and_a_saved_zone_wins(
         live_id = int(create_webinar(api, admin.token, title="On now")["id"])
         member = api.register(unique_name("chatter"))
     tokyo = reader(browser, contexts, "Asia/Tokyo")
-    tokyo.goto(f"{server.base_url}/login")
-    tokyo.get_by_label("Username").fill(member.username)
-    tokyo.get_by_label("Password").fill(DEFAULT_PASSWORD)
-    tokyo.get_by_role("button", name="Sign in").click()
-    expect(tokyo.get_by_role("button", name="Sign out")).to_be_visible()
+    sign_in(tokyo, server.base_url, member.username)
     tokyo.goto(f"{server.base_url}/webinars/{live_id}/live")
     expect(tokyo.locator("#attendees li").first).to_be_visible()
     tokyo.locator("#chat-body").fill("Hello")

@@ -26,11 +26,12 @@ def make_project(api: Api, owner: User, visibility: str = "private",
     return dict(r.json())
 
 
-def add_member(api: Api, owner: User, project_id: int, user: User, role: str = "member"
-               ) -> dict[str, Any]:
+def add_member(api: Api, owner: User, project_id: int, user: User, role: str = "member",
+               *, changed: bool = False) -> dict[str, Any]:
+    """Add `user` (201), or with `changed` give an existing member another role (200)."""
     r = api.http.post(f"/api/projects/{project_id}/members", headers=bearer(owner),
                       json={"username": user.username, "role": role})
-    assert r.status_code in (200, 201), r.text
+    assert r.status_code == (200 if changed else 201), r.text
     return dict(r.json())
 
 

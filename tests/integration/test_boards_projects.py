@@ -69,7 +69,7 @@ async def test_my_tasks_by_due_date_and_a_viewer_loses_their_cards(server: LiveS
             # A viewer cannot be assigned: made a viewer, they come off every card, each card
             # with a new version and an event.
             await me.events(p.channel, 3)
-            add_member(api, p.owner, project_id, mate, "viewer")
+            add_member(api, p.owner, project_id, mate, "viewer", changed=True)
             updates = await me.events(p.channel, 3, type="card.updated")
             assert sorted(e["data"]["id"] for e in updates) == \
                 sorted([later["id"], sooner["id"], undated["id"]])

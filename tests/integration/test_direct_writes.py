@@ -10,10 +10,10 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from support.waiting import Exited, wait_until
 from websockets.sync.client import connect
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +25,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _refused(port: int) -> str | None:
+    """None once the port accepts a connection."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return None
+    except OSError as exc:
+        return repr(exc)
+
+
 @pytest.mark.parametrize("deflate", [False, True])
 def test_direct_writes_are_on_exactly_when_no_extension_is_negotiated(deflate: bool) -> None:
     port = _free_port()
@@ -34,15 +43,10 @@ def test_direct_writes_are_on_exactly_when_no_extension_is_negotiated(deflate: b
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT / "tests",
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                assert proc.poll() is None, proc.stdout.read().decode()  # type: ignore[union-attr]
-                assert time.monotonic() < deadline, "uvicorn did not start"
-                time.sleep(0.05)
+        try:
+            wait_until(lambda: _refused(port), timeout=30, proc=proc)
+        except Exited:
+            raise AssertionError(proc.stdout.read().decode()) from None  # type: ignore[union-attr]
         with connect(f"ws://127.0.0.1:{port}/", compression="deflate" if deflate else None,
                      open_timeout=10) as ws:
             answer = ws.recv(timeout=10)

@@ -13,6 +13,7 @@ import pytest
 from support.api import Api, setup_forum
 from support.servers import ServerFactory
 from support.services import PostgresCluster, RedisServer
+from support.waiting import wait_until
 from support.wsclient import WSClient
 
 from collab.client import Client, ClientError
@@ -43,10 +44,11 @@ def _health(base_url: str) -> str:
 
 
 def _wait_health(base_url: str, want: str, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while _health(base_url) != want:
-        assert time.monotonic() < deadline, f"/healthz did not say bus={want} in {seconds} s"
-        time.sleep(0.1)  # polling interval, bounded by the deadline
+    def check() -> str | None:
+        bus = _health(base_url)
+        return None if bus == want else f"/healthz says bus={bus}, not {want}, after {seconds} s"
+
+    wait_until(check, timeout=seconds, interval=0.1)
 
 
 def test_healthz_follows_redis_down_and_up(live_server: ServerFactory,

@@ -141,8 +141,6 @@ HTTP = [
         "username": unique_name("page"), "password": DEFAULT_PASSWORD,
         "password_confirm": DEFAULT_PASSWORD, "display_name": "New member"})),
     HttpRule("POST", "/logout", ALL, lambda w, p: own_session(w, p, "/logout", {})),
-    HttpRule("GET", "/members/{username}", ALL,
-             lambda w, p: p.http.get(f"/members/{w.owner.username}")),
     HttpRule("GET", "/notifications", MEMBERS, lambda w, p: p.http.get("/notifications")),
     HttpRule("POST", "/notifications/read", MEMBERS,
              lambda w, p: p.http.post("/notifications/read", data={"csrf_token": p.csrf})),

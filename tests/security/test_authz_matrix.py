@@ -19,11 +19,18 @@ from support.servers import LiveServer, ServerFactory
 from collab.app import create_app
 from collab.settings import Settings
 
-from . import rules_boards, rules_core, rules_library, rules_site, rules_webinars
+from . import (
+    rules_boards,
+    rules_community,
+    rules_core,
+    rules_library,
+    rules_site,
+    rules_webinars,
+)
 from .matrix import ROLES, HttpRule, SendRule, World, outcome, principals, send_outcome
 
 HTTP_RULES: list[HttpRule] = [*rules_core.HTTP, *rules_library.HTTP, *rules_webinars.HTTP,
-                              *rules_boards.HTTP, *rules_site.HTTP]
+                              *rules_boards.HTTP, *rules_site.HTTP, *rules_community.HTTP]
 SEND_RULES: list[SendRule] = [*rules_core.SENDS, *rules_library.SENDS, *rules_webinars.SENDS,
                               *rules_boards.SENDS]
 

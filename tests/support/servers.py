@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import httpx2
 import psutil
 
 from .services import free_port, tail
+from .waiting import Exited, NotReady, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 30.0  # generous: CI machines may be busy
@@ -199,34 +199,31 @@ class LiveServer:
         return any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == self.port
                    for c in conns)
 
+    def _health(self, http: httpx2.Client) -> str | None:
+        """None once /healthz says ok and the port listens; else why not."""
+        try:
+            r = http.get("/healthz")
+            if r.status_code == 200 and r.json().get("status") == "ok" and self._listening():
+                return None
+            return f"GET /healthz -> {r.status_code} {r.text[:200]}"
+        except httpx2.TransportError as exc:
+            return repr(exc)
+        except ValueError as exc:
+            return f"GET /healthz body is not JSON: {exc}"
+
     def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        last_error = "no answer yet"
         with httpx2.Client(base_url=self.base_url, timeout=2.0, trust_env=False) as http:
-            while True:
-                assert self._proc is not None
-                if self._proc.poll() is not None:
-                    code = self._proc.returncode
-                    self.stop()
-                    if "address already in use" in tail(self.stderr_path, 2000):
-                        raise PortTaken(f"{self.name}: port {self.port} was taken")
-                    raise RuntimeError(f"{self.name} exited with {code} at start:\n{self.logs()}")
-                try:
-                    r = http.get("/healthz")
-                    if (r.status_code == 200 and r.json().get("status") == "ok"
-                            and self._listening()):
-                        return
-                    last_error = f"GET /healthz -> {r.status_code} {r.text[:200]}"
-                except httpx2.TransportError as exc:
-                    last_error = repr(exc)
-                except ValueError as exc:
-                    last_error = f"GET /healthz body is not JSON: {exc}"
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(
-                        f"{self.name} not ready in {timeout}s ({last_error}):\n{self.logs()}"
-                    )
-                time.sleep(0.05)  # polling interval, bounded by the deadline above
+            try:
+                wait_until(lambda: self._health(http), timeout=timeout, proc=self._proc)
+            except Exited as exc:
+                self.stop()
+                if "address already in use" in tail(self.stderr_path, 2000):
+                    raise PortTaken(f"{self.name}: port {self.port} was taken") from None
+                raise RuntimeError(f"{self.name} {exc} at start:\n{self.logs()}") from None
+            except NotReady as exc:
+                self.stop()
+                raise RuntimeError(
+                    f"{self.name} not ready in {timeout}s ({exc}):\n{self.logs()}") from None
 
     def stop(self) -> None:
         """SIGTERM (uvicorn's graceful shutdown), then SIGKILL if it hangs."""

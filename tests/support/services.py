@@ -15,9 +15,10 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from pathlib import Path
+
+from .waiting import Exited, NotReady, wait_until
 
 READY_TIMEOUT = 20.0
 
@@ -84,16 +85,16 @@ class RedisServer:
             self._proc = subprocess.Popen(
                 args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
             )
-        deadline = time.monotonic() + timeout
-        while not _redis_ping(self.port):
-            if self._proc.poll() is not None:
-                code = self._proc.returncode
-                self._proc = None
-                raise RuntimeError(f"redis-server exited with {code}:\n{tail(self.log_path)}")
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"redis-server not ready in {timeout}s:\n{tail(self.log_path)}")
-            time.sleep(0.02)  # polling interval, bounded by the deadline above
+        try:
+            wait_until(lambda: None if _redis_ping(self.port) else "no PONG", timeout=timeout,
+                       proc=self._proc, interval=0.02)
+        except Exited as exc:
+            self._proc = None
+            raise RuntimeError(f"redis-server {exc}:\n{tail(self.log_path)}") from None
+        except NotReady:
+            self.stop()
+            raise RuntimeError(f"redis-server not ready in {timeout}s:\n{tail(self.log_path)}") \
+                from None
 
     def stop(self) -> None:
         """Stop the server and wait until the port refuses connections."""
@@ -179,13 +180,7 @@ class PostgresCluster:
     def start(self) -> None:
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres",
                   "--no-sync", "-E", "UTF8", "--locale=C")
-        options = (
-            f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 "
-            # A test cluster needs no crash safety; this makes CREATE DATABASE and commits fast.
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_path),
-                  "-o", options, "-w", "-t", "60", "start")
+        self.up()
         self._started = True
 
     def url(self, database: str = "postgres") -> str:
@@ -213,18 +208,25 @@ class PostgresCluster:
 
     def wait_stopped(self, timeout: float = 60.0) -> None:
         """Wait until a shutdown under way has finished (`pg_ctl status` says no server)."""
-        deadline = time.monotonic() + timeout
-        while subprocess.run(self._cmd(str(self.bin / "pg_ctl"), "-D", str(self.data),
-                                       "status"), check=False, capture_output=True,
-                             cwd=self.base, stdin=subprocess.DEVNULL, timeout=30).returncode != 3:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"PostgreSQL did not stop in {timeout}s:\n"
-                                   f"{tail(self.log_path)}")
-            time.sleep(0.05)  # polling interval, bounded by the deadline above
+        def stopped() -> str | None:
+            status = subprocess.run(self._cmd(str(self.bin / "pg_ctl"), "-D", str(self.data),
+                                              "status"), check=False, capture_output=True,
+                                    cwd=self.base, stdin=subprocess.DEVNULL, timeout=30)
+            return None if status.returncode == 3 else "pg_ctl status: still running"
+
+        try:
+            wait_until(stopped, timeout=timeout)
+        except NotReady:
+            raise RuntimeError(f"PostgreSQL did not stop in {timeout}s:\n"
+                               f"{tail(self.log_path)}") from None
 
     def up(self) -> None:
-        options = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+        """Start the server (pg_ctl waits until it accepts connections)."""
+        options = (
+            f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 "
+            # A test cluster needs no crash safety; this makes CREATE DATABASE and commits fast.
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(self.log_path),
                   "-o", options, "-w", "-t", "60", "start")
 

@@ -55,6 +55,9 @@ def test_seed_fills_an_empty_database_once(env: Path, capsys: pytest.CaptureFixt
     assert main(["seed"]) == 0
     out = capsys.readouterr().out
     assert "4 forum rooms" in out and "nothing to seed" in out
+    # The demo members have profiles, so the directory finds someone (written once).
+    assert "profiles of maria.lopez, sam.okafor, jo.chen, priya.nair" in out
+    assert out.count("profiles of") == 1
 
 
 @pytest.mark.parametrize("command", [
