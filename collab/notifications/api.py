@@ -15,8 +15,8 @@ from . import reading
 
 async def listing(request: Request) -> JSONResponse:
     """Newest first, fifty a page (`before`: an id), `unread=1` for the unread ones only."""
+    before = id_param(request, "before")  # a bad cursor is refused before who asks matters
     user = await require_user(request)
-    before = id_param(request, "before")
     unread = request.query_params.get("unread", "") in ("1", "true")
     return JSONResponse({"unread": await reading.unread_count(user.id),
                          "results": await reading.listing(user.id, before, unread)})

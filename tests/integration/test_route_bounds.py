@@ -39,9 +39,13 @@ NUMBER_VALUES = [TOO_BIG, str(2**31), "10001", "-1", "\u0661"]
 OTHER_PARAMS = {"username": ["%25", "a%00b", "x" * 300, "j%25", "admin_"],
                 # a webinar's export: /webinars/{id}/export/{what}.{format}
                 "what": ["%25", "a%00b", "x" * 300, "..", "questions%2F.."],
-                "format": ["%25", "a%00b", "x" * 300, "CSV", "csv%00"]}
+                "format": ["%25", "a%00b", "x" * 300, "CSV", "csv%00"],
+                # a channel's presence: /api/channels/{channel}/presence, `KIND:ID`
+                "channel": ["%25", "a%00b", "x" * 300, "webinar:abc", "webinar:2147483648",
+                            "nokind:1", "webinar%3A1%00"]}
 # What a non-id path parameter holds while another one (or the id) is being tried.
-GOOD_OTHER = {"username": "someone", "what": "questions", "format": "csv"}
+GOOD_OTHER = {"username": "someone", "what": "questions", "format": "csv",
+              "channel": "webinar:1"}
 SKIPPED = {"/static/{path:path}"}
 
 
@@ -209,21 +213,20 @@ def test_id_like_query_parameters_out_of_range_are_a_422_on_every_route(
     server, admin, browser = site
     params = id_query_params()
     before = server.logs().count("Traceback")
-    anonymous = httpx2.Client(base_url=server.base_url, timeout=10, trust_env=False)
-    for path, name, minimum in params:
-        base = path.replace("{id}", "1")
-        # The other required parameters get good values, so only `name` can be refused.
-        others = {"from": "1", "to": "1"} if path.endswith("/diff") else {}
-        others.pop(name, None)
-        good = browser.get(base, params={**others, name: str(max(minimum, 1))},
-                           headers=admin.auth)
-        assert good.status_code == 200, f"{path}?{name}=1 -> {good.status_code}: {good.text}"
-        for what, value in BAD_ID_QUERY.items():
-            for client in (browser, anonymous):  # signed in, and as an anonymous visitor
-                r = client.get(base, params={**others, name: value})
-                shown = f"{path}?{name}={value!r} ({what}) -> {r.status_code}: {r.text[:200]}"
-                assert r.status_code == 422, shown
-                error = assert_error_shape(r)
-                assert error["code"] == "invalid" and name in error["message"], shown
-    anonymous.close()
+    with httpx2.Client(base_url=server.base_url, timeout=10, trust_env=False) as anonymous:
+        for path, name, minimum in params:
+            base = path.replace("{id}", "1")
+            # The other required parameters get good values, so only `name` can be refused.
+            others = {"from": "1", "to": "1"} if path.endswith("/diff") else {}
+            others.pop(name, None)
+            good = browser.get(base, params={**others, name: str(max(minimum, 1))},
+                               headers=admin.auth)
+            assert good.status_code == 200, f"{path}?{name}=1 -> {good.status_code}: {good.text}"
+            for what, value in BAD_ID_QUERY.items():
+                for client in (browser, anonymous):  # signed in, and as an anonymous visitor
+                    r = client.get(base, params={**others, name: value})
+                    shown = f"{path}?{name}={value!r} ({what}) -> {r.status_code}: {r.text[:200]}"
+                    assert r.status_code == 422, shown
+                    error = assert_error_shape(r)
+                    assert error["code"] == "invalid" and name in error["message"], shown
     assert server.logs().count("Traceback") == before, server.logs()[-3000:]
